@@ -1,0 +1,55 @@
+/*
+ * auth_client - talk to the auth service (postern-auth(8))
+ *
+ * The protocol, on the unix socket queue_dir/private/auth: one request per
+ * line, fields separated by TAB, no field containing TAB, CR, LF or NUL,
+ * lines at most 1024 bytes, answers in order:
+ *
+ *   LOOKUP <TAB> address
+ *       -> OK <TAB> address      the user exists (address canonical)
+ *       -> NOUSER
+ *   VERIFY <TAB> service <TAB> client-ip <TAB> address <TAB> base64(password)
+ *       -> OK <TAB> address      the password is right
+ *       -> FAIL                  wrong user or password (after a delay)
+ *   any request
+ *       -> TEMPFAIL <TAB> reason the service could not decide (retry later)
+ *       -> ERROR <TAB> reason    malformed request; the connection closes
+ *
+ * Addresses are compared in lower case. A failed VERIFY is answered only
+ * after a delay that grows with the recent failures from the client
+ * address and for the user; while those counts are high every answer to
+ * them is delayed, so a brute-force attacker learns nothing sooner.
+ */
+#ifndef POSTERN_AUTH_CLIENT_H
+#define POSTERN_AUTH_CLIENT_H
+
+#include "util/io.h"
+
+#define AUTH_LINE_MAX 1024
+
+enum auth_result {
+	AUTH_OK = 1,
+	AUTH_NO = 0,		/* NOUSER or FAIL */
+	AUTH_TEMPFAIL = -1,	/* service unreachable or TEMPFAIL */
+};
+
+struct auth_client {
+	char *socket_path;
+	int fd;			/* -1 until connected */
+	struct io io;
+	int timeout_ms;
+};
+
+void auth_client_init(struct auth_client *ac, const char *socket_path,
+		      int timeout_ms);
+void auth_client_free(struct auth_client *ac);
+/* canonical_r (may be NULL) receives the canonical address on AUTH_OK;
+ * reason_r a short text on AUTH_TEMPFAIL. */
+int auth_lookup(struct auth_client *ac, const char *address,
+		struct str *canonical_r, const char **reason_r);
+int auth_verify(struct auth_client *ac, const char *service,
+		const char *client_ip, const char *address,
+		const char *password, struct str *canonical_r,
+		const char **reason_r);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * service_child - what every supervised daemon does at start
+ *
+ * The master starts a service program as
+ *     PROGRAM -c CONFIG -s SERVICE
+ * with
+ *     fd 0      /dev/null
+ *     fd 1, 2   the master's log pipe (one line per write)
+ *     fd 3      the status pipe: the child writes "ready\n" once it accepts,
+ *               "busy\n" when it serves its first client
+ *     fd 4..    its listening sockets, POSTERN_LISTEN_FDS of them
+ * On SIGTERM a child stops accepting, finishes the clients it has within
+ * its own bounded time, and exits 0. See postern-master(8).
+ */
+#ifndef POSTERN_SERVICE_CHILD_H
+#define POSTERN_SERVICE_CHILD_H
+
+#include <stddef.h>
+
+#include "mail/conf.h"
+#include "mail/services.h"
+
+#define SERVICE_STATUS_FD 3
+#define SERVICE_LISTEN_FD0 4
+#define SERVICE_LISTEN_MAX 16
+
+struct service_child {
+	struct conf conf;
+	const struct service_def *def;
+	int listen_fds[SERVICE_LISTEN_MAX];
+	size_t nlisten;
+	int separated;		/* 1 if running under def->account */
+	int reported_busy;
+};
+
+/* Parse -c CONFIG and -s SERVICE (the only options), open the log, load
+ * the configuration (fatal, with every error line, on failure), collect the
+ * listening descriptors. */
+void service_child_init(struct service_child *sc, int argc, char **argv,
+			const char *program);
+/* priv_drop() to def->account; logs once when separation is off. */
+void service_child_drop(struct service_child *sc);
+void service_child_ready(struct service_child *sc);
+/* Call when a client has been served (first call only writes). */
+void service_child_busy(struct service_child *sc);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * services - the table of everything the master runs (one line each)
+ */
+#include "mail/services.h"
+
+#include <string.h>
+
+const struct service_def services[] = {
+	/* name    program         account         listen_key  unix    unix_group       procs flags */
+	{ "auth", "postern-auth", "postern-auth", NULL,       "auth", "postern-authc", 1,    0 },
+};
+const unsigned services_count = sizeof(services) / sizeof(services[0]);
+
+const struct service_def *service_find(const char *name)
+{
+	for (unsigned i = 0; i < services_count; i++)
+		if (strcmp(services[i].name, name) == 0)
+			return &services[i];
+	return NULL;
+}
+
+/* Groups created first; then accounts, each with its own group of the
+ * same name plus the supplementary groups listed. */
+const char *const account_groups[] = { "postern-authc", NULL };
+
+const struct account_def accounts[] = {
+	{ "postern-smtpd",  "postern-authc" },
+	{ "postern-queue",  "" },
+	{ "postern-mail",   "" },
+	{ "postern-remote", "" },
+	{ "postern-auth",   "" },
+	{ "postern-login",  "postern-authc" },
+};
+const unsigned accounts_count = sizeof(accounts) / sizeof(accounts[0]);

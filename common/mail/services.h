@@ -1,0 +1,41 @@
+/*
+ * services - the table of everything the master runs (one line each)
+ *
+ * A service is a program run under an account with its listening sockets
+ * handed over by the master: inet sockets from a listen_* key, or one unix
+ * socket under queue_dir/private/ that members of unix_group may use.
+ * Adding a daemon to postern = one line in services.c + its program.
+ */
+#ifndef POSTERN_SERVICES_H
+#define POSTERN_SERVICES_H
+
+#include <sys/types.h>
+
+#define SERVICE_TLS_IMPLICIT 1u	/* TLS handshake before the greeting */
+
+struct service_def {
+	const char *name;	/* in logs, status, and "-s NAME" */
+	const char *program;	/* file name, found by prog_path() */
+	const char *account;	/* drops to this account when root */
+	const char *listen_key;	/* inet listeners from this key, or NULL */
+	const char *unix_socket;/* name under queue_dir/private/, or NULL */
+	const char *unix_group;	/* group that may connect (mode 0660) */
+	unsigned processes;	/* children accepting on the same listener */
+	unsigned flags;
+};
+
+extern const struct service_def services[];
+extern const unsigned services_count;
+
+const struct service_def *service_find(const char *name);
+
+/* The accounts and groups "postern init" creates when run as root. */
+struct account_def {
+	const char *name;
+	const char *groups;	/* supplementary groups, comma-separated */
+};
+extern const struct account_def accounts[];
+extern const unsigned accounts_count;
+extern const char *const account_groups[];	/* NULL-terminated */
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * fileio - whole-file reads and the one atomic-write primitive
+ *
+ * file_write_atomic (STYLE.md 9): write "path.tmp.PID" in the same
+ * directory, fsync it, rename it over path, fsync the directory. A reader
+ * sees the old file or the new one, never a part; a crash leaves at most a
+ * stray temporary file that the next write replaces.
+ */
+#ifndef POSTERN_FILEIO_H
+#define POSTERN_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct str;
+
+int file_write_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode, const char **error_r);
+/* Read a whole file of at most max bytes into out (replacing it). -1 with
+ * errno (EFBIG when larger than max). */
+int file_read_all(const char *path, struct str *out, size_t max);
+/* fsync the directory containing path (or path itself if a directory). */
+int fsync_dir_of(const char *path);
+/* mkdir -p with the given mode for missing components; 0 or -1/errno. */
+int mkdir_p(const char *path, mode_t mode);
+/* Join a directory and a name into out ("dir/name"). */
+int path_join(struct str *out, const char *dir, const char *name);
+
+#endif

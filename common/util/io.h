@@ -1,0 +1,70 @@
+/*
+ * io - buffered reading and writing on a descriptor, with deadlines
+ *
+ * For blocking, one-client-per-process code (smtpd, pop3d sessions, the
+ * sendmail and postern commands, clients of local sockets). Every read and
+ * every flush waits at most io->timeout_ms (poll(2) on the descriptor), so
+ * a silent peer cannot hold a process forever. TLS is transparent once
+ * io_tls_server()/io_tls_client() has succeeded.
+ *
+ * Results (STYLE.md 4): IO_OK, IO_EOF, IO_TOOLONG (the over-long line was
+ * read to its end and discarded: the stream stays in sync), IO_TIMEOUT,
+ * IO_ERR (errno set, or a TLS error).
+ */
+#ifndef POSTERN_IO_H
+#define POSTERN_IO_H
+
+#include <stddef.h>
+#include <stdarg.h>
+#include <openssl/ssl.h>
+
+#include "util/str.h"
+
+enum io_result {
+	IO_OK = 0,
+	IO_EOF = -1,
+	IO_TOOLONG = -2,
+	IO_TIMEOUT = -3,
+	IO_ERR = -4,
+};
+
+#define IO_RBUF_SIZE 16384
+
+struct io {
+	int fd;
+	SSL *ssl;		/* non-NULL once TLS is up */
+	int timeout_ms;		/* per read and per flush; <0 waits forever */
+	char rbuf[IO_RBUF_SIZE];
+	size_t rpos, rend;	/* unread input is rbuf[rpos..rend) */
+	struct str wbuf;	/* pending output */
+};
+
+void io_init(struct io *io, int fd, int timeout_ms);
+/* Frees buffers and the TLS session; does not close fd. */
+void io_free(struct io *io);
+
+/* Read one line including its terminating LF into line (replacing its
+ * content). At most maxlen bytes including the LF; a longer line is read to
+ * its LF and thrown away and IO_TOOLONG returned. EOF in mid-line returns
+ * IO_OK with the partial line (no LF) once, then IO_EOF. */
+int io_read_line(struct io *io, struct str *line, size_t maxlen);
+/* Read up to n bytes (at least 1) into buf; *got_r receives the count. */
+int io_read(struct io *io, void *buf, size_t n, size_t *got_r);
+/* Bytes already read from the peer but not yet consumed. */
+size_t io_pending(const struct io *io);
+/* Throw away what is buffered (STARTTLS: pipelined plaintext is dropped). */
+void io_discard_input(struct io *io);
+
+int io_write(struct io *io, const void *p, size_t n);
+int io_puts(struct io *io, const char *s);
+int io_printf(struct io *io, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int io_flush(struct io *io);
+
+/* Start TLS on the descriptor (pending output is flushed first, pending
+ * input must be discarded by the caller). On failure *error_r says why. */
+int io_tls_server(struct io *io, SSL_CTX *ctx, const char **error_r);
+int io_tls_client(struct io *io, SSL_CTX *ctx, const char *servername,
+		  const char **error_r);
+
+#endif
