@@ -39,7 +39,7 @@ LIB      := $(BUILD)/libpostern.a
 # Adding a daemon: a line here, a line in common/mail/services.c, a man page.
 PROGRAMS = postern postern-master postern-auth
 SRC_postern        := $(wildcard master/postern*.c)
-SRC_postern-master := master/master.c master/supervise.c
+SRC_postern-master := master/master.c master/supervise.c master/logcollect.c
 SRC_postern-auth   := $(wildcard auth/*.c)
 # later issues add: postern-smtpd, postern-inject, postern-qmgr, ...
 

@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/str.h"
 
 static const char *log_prog = "postern";
-static enum log_dest log_to = LOG_STDERR;
+static enum log_dest log_to = LOG_TO_STDERR;
+static int log_stamps;
 
 void log_open(const char *program, enum log_dest dest)
 {
@@ -24,13 +26,28 @@ void log_open(const char *program, enum log_dest dest)
 
 	log_prog = slash ? slash + 1 : program;
 	log_to = dest;
-	if (dest == LOG_SYSLOG)
+	if (dest == LOG_TO_SYSLOG)
 		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
 const char *log_program(void)
 {
 	return log_prog;
+}
+
+void log_set_timestamps(int on)
+{
+	log_stamps = on;
+}
+
+void log_timestamp(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ ", &tm) == 0)
+		buf[0] = '\0';
 }
 
 static void log_emit(int prio, const char *level, const char *id,
@@ -40,10 +57,15 @@ static void log_emit(int prio, const char *level, const char *id,
 	size_t n = 0;
 	int r;
 
-	if (log_to == LOG_STDERR) {
-		r = snprintf(line, LOG_LINE_MAX, "%s[%ld]: ", log_prog,
+	if (log_to == LOG_TO_STDERR) {
+		if (log_stamps)
+			log_timestamp(line, 32);
+		else
+			line[0] = '\0';
+		n = strlen(line);
+		r = snprintf(line + n, LOG_LINE_MAX - n, "%s[%ld]: ", log_prog,
 			     (long)getpid());
-		n = r > 0 ? (size_t)r : 0;
+		n += r > 0 ? (size_t)r : 0;
 	}
 	if (id != NULL && n < LOG_LINE_MAX) {
 		r = snprintf(line + n, LOG_LINE_MAX - n, "%s: ", id);
@@ -65,7 +87,7 @@ static void log_emit(int prio, const char *level, const char *id,
 	for (size_t i = 0; i < n; i++)
 		if (line[i] == '\n' || line[i] == '\r')
 			line[i] = ' ';
-	if (log_to == LOG_SYSLOG) {
+	if (log_to == LOG_TO_SYSLOG) {
 		line[n] = '\0';
 		syslog(prio, "%s", line);
 		return;

@@ -14,13 +14,17 @@
 
 struct str;
 
-enum log_dest { LOG_STDERR = 0, LOG_SYSLOG = 1 };
+enum log_dest { LOG_TO_STDERR = 0, LOG_TO_SYSLOG = 1 };
 
 /* Longest line written; longer messages are cut with "...". */
 #define LOG_LINE_MAX 2048
 
 void log_open(const char *program, enum log_dest dest);
 const char *log_program(void);
+/* Prefix each line with an ISO 8601 UTC time (for log files). */
+void log_set_timestamps(int on);
+/* Write "YYYY-MM-DDTHH:MM:SSZ " for now into buf (at least 22 bytes). */
+void log_timestamp(char *buf, size_t size);
 
 void log_info(const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

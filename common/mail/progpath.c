@@ -1,0 +1,44 @@
+/*
+ * progpath - where postern's programs are (see progpath.h)
+ */
+#include "mail/progpath.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/str.h"
+
+static int prog_try(struct str *out, const char *dir, const char *sub,
+		    const char *name)
+{
+	str_clear(out);
+	if (str_appendf(out, "%s%s/%s", dir, sub, name) < 0)
+		return -1;
+	return access(str_c(out), X_OK) == 0 ? 0 : -1;
+}
+
+int prog_path(const char *name, struct str *out)
+{
+	char self[PATH_MAX];
+	const char *env = getenv("POSTERN_LIBEXEC");
+	ssize_t n;
+	char *slash;
+
+	if (strchr(name, '/') != NULL)
+		return -1;
+	if (env != NULL && *env != '\0')
+		return prog_try(out, env, "", name);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	if (prog_try(out, self, "/../libexec/postern", name) == 0)
+		return 0;
+	return prog_try(out, self, "", name);
+}

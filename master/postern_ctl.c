@@ -1,0 +1,274 @@
+/*
+ * postern_ctl - start, stop, reload, status: the master's lifecycle
+ *
+ * The master holds an flock on queue_dir/pid/master.pid for as long as it
+ * runs, with its pid inside. "Running" means that lock is held; a pid file
+ * left by a master killed with -9 is therefore harmless. The master writes
+ * queue_dir/pid/status (one line per child: SERVICE PID STATE LISTENERS).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mail/conf.h"
+#include "mail/exitcode.h"
+#include "mail/progpath.h"
+#include "postern.h"
+#include "util/event.h"
+#include "util/fileio.h"
+#include "util/str.h"
+
+#define START_TIMEOUT_MS 60000
+#define STOP_TIMEOUT_MS  40000
+
+static int ctl_conf(struct conf *c, const char *conf_opt)
+{
+	struct str errors = STR_INIT(0);
+
+	memset(c, 0, sizeof(*c));
+	if (conf_load(c, conf_path(conf_opt), &errors) > 0) {
+		fputs(str_c(&errors), stderr);
+		str_free(&errors);
+		conf_free(c);
+		return postern_fail("configuration has errors; nothing done");
+	}
+	str_free(&errors);
+	return 0;
+}
+
+/* The master's pid if it runs (its lock is held), else 0. */
+static pid_t ctl_running(const struct conf *c)
+{
+	struct str path = STR_INIT(0);
+	char buf[32];
+	pid_t pid = 0;
+	ssize_t n;
+	int fd;
+
+	conf_queue_path(c, "pid/master.pid", &path);
+	fd = open(str_c(&path), O_RDONLY | O_CLOEXEC);
+	str_free(&path);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = (pid_t)atol(buf);
+		if (pid <= 0)
+			pid = -1;	/* locked but pid not yet written */
+	}
+	close(fd);
+	return pid;
+}
+
+static int ctl_master_path(struct str *prog)
+{
+	if (prog_path("postern-master", prog) < 0)
+		return postern_fail("cannot find the postern-master program "
+				    "(looked beside this command and in "
+				    "../libexec/postern)");
+	return 0;
+}
+
+static int start_foreground(const struct conf *c)
+{
+	struct str prog = STR_INIT(0);
+
+	if (ctl_master_path(&prog) != 0)
+		return 1;
+	execl(str_c(&prog), "postern-master", "-c", c->config_path, "-f",
+	      (char *)NULL);
+	return postern_fail("exec %s: %s", str_c(&prog), strerror(errno));
+}
+
+/* Read the master's "ok" or "error: ..." with a deadline. */
+static int start_wait(int fd, pid_t pid, const struct conf *c)
+{
+	char buf[2048];
+	size_t got = 0;
+	int64_t end = clock_ms() + START_TIMEOUT_MS;
+
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int64_t left = end - clock_ms();
+		ssize_t n;
+
+		if (left <= 0) {
+			kill(pid, SIGTERM);
+			return postern_fail("the master was not ready after %d s;"
+					    " stopped it (see %s)",
+					    START_TIMEOUT_MS / 1000,
+					    c->log_file[0] ? c->log_file
+							   : "syslog");
+		}
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return postern_fail("poll: %s", strerror(errno));
+		n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (memchr(buf, '\n', got) != NULL || got == sizeof(buf) - 1)
+			break;
+	}
+	buf[got] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strcmp(buf, "ok") == 0) {
+		printf("postern: started (master pid %ld)\n", (long)pid);
+		return 0;
+	}
+	if (strncmp(buf, "error: ", 7) == 0)
+		return postern_fail("not started: %s", buf + 7);
+	return postern_fail("the master exited during start (see %s)",
+			    c->log_file[0] ? c->log_file : "syslog");
+}
+
+static int start_background(const struct conf *c)
+{
+	struct str prog = STR_INIT(0);
+	int p[2], r;
+	pid_t pid;
+
+	if (ctl_master_path(&prog) != 0)
+		return 1;
+	if (pipe(p) < 0)
+		return postern_fail("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		return postern_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		close(p[0]);
+		setsid();
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0 || dup2(p[1], 3) < 0)
+			_exit(111);
+		closefrom(4);
+		execl(str_c(&prog), "postern-master", "-c", c->config_path,
+		      "-r", "3", (char *)NULL);
+		_exit(111);
+	}
+	close(p[1]);
+	str_free(&prog);
+	r = start_wait(p[0], pid, c);
+	close(p[0]);
+	return r;
+}
+
+int cmd_start(int argc, char **argv, const char *conf_opt)
+{
+	struct conf c;
+	int fg = 0, r;
+	pid_t pid;
+
+	if (argc == 2 && strcmp(argv[1], "-f") == 0)
+		fg = 1;
+	else if (argc != 1)
+		return postern_fail("usage: postern start [-f]") ? EXIT_USAGE : 0;
+	if (ctl_conf(&c, conf_opt) != 0)
+		return 1;
+	pid = ctl_running(&c);
+	if (pid != 0) {
+		conf_free(&c);
+		return postern_fail("already running (master pid %ld)",
+				    (long)pid);
+	}
+	r = fg ? start_foreground(&c) : start_background(&c);
+	conf_free(&c);
+	return r;
+}
+
+int cmd_stop(int argc, char **argv, const char *conf_opt)
+{
+	struct conf c;
+	pid_t pid;
+	int64_t end;
+
+	(void)argv;
+	if (argc != 1)
+		return postern_fail("usage: postern stop") ? EXIT_USAGE : 0;
+	if (ctl_conf(&c, conf_opt) != 0)
+		return 1;
+	pid = ctl_running(&c);
+	if (pid == 0) {
+		conf_free(&c);
+		printf("postern: not running\n");
+		return 0;
+	}
+	if (pid > 0 && kill(pid, SIGTERM) < 0 && errno != ESRCH) {
+		conf_free(&c);
+		return postern_fail("kill %ld: %s", (long)pid, strerror(errno));
+	}
+	end = clock_ms() + STOP_TIMEOUT_MS;
+	while (ctl_running(&c) != 0) {
+		if (clock_ms() > end) {
+			conf_free(&c);
+			return postern_fail("the master (pid %ld) has not "
+					    "stopped after %d s", (long)pid,
+					    STOP_TIMEOUT_MS / 1000);
+		}
+		usleep(50 * 1000);
+	}
+	conf_free(&c);
+	printf("postern: stopped\n");
+	return 0;
+}
+
+int cmd_reload(int argc, char **argv, const char *conf_opt)
+{
+	struct conf c;
+	pid_t pid;
+
+	(void)argv;
+	if (argc != 1)
+		return postern_fail("usage: postern reload") ? EXIT_USAGE : 0;
+	if (ctl_conf(&c, conf_opt) != 0)
+		return 1;
+	pid = ctl_running(&c);
+	conf_free(&c);
+	if (pid <= 0) {
+		postern_fail("not running");
+		return EXIT_NOTRUNNING;
+	}
+	if (kill(pid, SIGHUP) < 0)
+		return postern_fail("kill %ld: %s", (long)pid, strerror(errno));
+	printf("postern: reloading (master pid %ld)\n", (long)pid);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv, const char *conf_opt)
+{
+	struct str path = STR_INIT(0), text = STR_INIT(0);
+	struct conf c;
+	pid_t pid;
+
+	(void)argv;
+	if (argc != 1)
+		return postern_fail("usage: postern status") ? EXIT_USAGE : 0;
+	if (ctl_conf(&c, conf_opt) != 0)
+		return 1;
+	pid = ctl_running(&c);
+	if (pid == 0) {
+		conf_free(&c);
+		printf("postern: not running\n");
+		return EXIT_NOTRUNNING;
+	}
+	printf("master %ld running %s\n", (long)pid, c.config_path);
+	conf_queue_path(&c, "pid/status", &path);
+	if (file_read_all(str_c(&path), &text, 1 << 20) == 0)
+		fputs(str_c(&text), stdout);
+	str_free(&path);
+	str_free(&text);
+	conf_free(&c);
+	return 0;
+}
