@@ -14,6 +14,9 @@
 
 struct str;
 
+/* 0, or -1 with errno and *error_r = "step: reason" (static text, valid
+ * until the next call); on failure path is untouched unless only the final
+ * directory fsync failed. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, const char **error_r);
 /* Read a whole file of at most max bytes into out (replacing it). -1 with
@@ -23,7 +26,8 @@ int file_read_all(const char *path, struct str *out, size_t max);
 int fsync_dir_of(const char *path);
 /* mkdir -p with the given mode for missing components; 0 or -1/errno. */
 int mkdir_p(const char *path, mode_t mode);
-/* Join a directory and a name into out ("dir/name"). */
+/* Set out to "dir/name" (replacing it; no doubled '/', an empty dir gives
+ * just name). -1/EMSGSIZE past out's cap, and then out is empty. */
 int path_join(struct str *out, const char *dir, const char *name);
 
 #endif
