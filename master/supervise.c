@@ -13,9 +13,11 @@
  *
  * Reload (SIGHUP): the configuration is read again; if it has errors they
  * are logged and nothing changes. Otherwise listeners are rebound when
- * their addresses changed, every running child is "retired" (SIGTERM: it
- * stops accepting, finishes its clients and exits) and a new generation
- * starts at once, so established connections are not dropped.
+ * their addresses changed, every running child is "retired" (SIGHUP: it
+ * stops accepting, finishes its established clients and exits) and a new
+ * generation starts at once, so established connections are not dropped.
+ * Stop (SIGTERM to the master) sends SIGTERM to every child, retiring or
+ * not, and SIGKILL to any still alive MASTER_STOP_MS later.
  *
  * During the first start (m->starting), a child that exits before it is
  * ready is a start failure: it is reported to "postern start" with that
@@ -717,9 +719,11 @@ void master_reload(struct master *m)
 	svcs_open(m, old_svcs, old_n, &svcs, &nsvcs, &errors);
 	conf_free(&old);
 	for (struct child *c = m->children; c != NULL; c = c->next) {
+		if (c->retiring)
+			continue;
 		c->retiring = 1;
 		c->svc = NULL;
-		kill(c->pid, SIGTERM);
+		kill(c->pid, SIGHUP);
 	}
 	m->svcs = svcs;
 	m->nsvcs = nsvcs;

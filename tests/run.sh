@@ -22,7 +22,7 @@ run_one() {
 	rc=$?
 	p=$(grep -c '^PASS ' "$out")
 	f=$(grep -c '^FAIL ' "$out")
-	ff=$(grep -c '^FAIL .*:[0-9]*: ' "$out")
+	ff=$(grep -c '^FAIL .*:[0-9][0-9]*: ' "$out")
 	f=$((f - ff))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL $name: exit status $rc without a FAIL line" >>"$out"

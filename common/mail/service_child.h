@@ -9,8 +9,13 @@
  *     fd 3      the status pipe: the child writes "ready\n" once it accepts,
  *               "busy\n" when it serves its first client
  *     fd 4..    its listening sockets, POSTERN_LISTEN_FDS of them
- * On SIGTERM a child stops accepting, finishes the clients it has within
- * its own bounded time, and exits 0. See postern-master(8).
+ * Signals from the master:
+ *   SIGHUP   retire (a reload): stop accepting, keep serving the
+ *            connections already established until they end (each under
+ *            the service's own idle and session limits), then exit 0;
+ *   SIGTERM  stop: finish the request in hand quickly and exit 0; the
+ *            master kills what still runs 20 s later.
+ * See postern-master(8).
  */
 #ifndef POSTERN_SERVICE_CHILD_H
 #define POSTERN_SERVICE_CHILD_H
