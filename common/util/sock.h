@@ -1,5 +1,9 @@
 /*
  * sock - sockets: listeners, local connections, descriptor passing
+ *
+ * Functions return 0 (or a descriptor, count, port) on success and -1 with
+ * errno on failure. Listener error texts ("bind 127.0.0.1:25: Address
+ * already in use") are in a static buffer overwritten by the next failure.
  */
 #ifndef POSTERN_SOCK_H
 #define POSTERN_SOCK_H
@@ -10,22 +14,28 @@
 struct hostport;
 
 /* Bind and listen (SO_REUSEADDR, IPV6_V6ONLY for v6, close-on-exec,
- * non-blocking). The wildcard binds "::" with v6only off, falling back to
- * 0.0.0.0 when IPv6 is absent. -1 with *error_r. */
+ * non-blocking). The wildcard (host "") binds "::" with v6only off,
+ * falling back to 0.0.0.0 when IPv6 is absent; any other host must be
+ * numeric, in hp->addr. -1 with *error_r. */
 int sock_listen_inet(const struct hostport *hp, int backlog,
 		     const char **error_r);
-/* Bind a unix stream socket at path (an old socket file is removed),
- * chmod it to mode, listen. */
+/* Bind a unix stream socket at path (an old socket file is removed, any
+ * other file is refused with EEXIST), chmod it to mode, listen.
+ * Close-on-exec and non-blocking; -1 with *error_r. */
 int sock_listen_unix(const char *path, mode_t mode, int backlog,
 		     const char **error_r);
 /* Connect to a unix stream socket; blocking, close-on-exec. */
 int sock_connect_unix(const char *path);
-/* "ip" text of a peer or local address; "unix" for AF_UNIX. */
+/* "ip" text of the peer's address (v4-mapped IPv6 shown as IPv4);
+ * "unix" for AF_UNIX. 0, or -1 (ENOSPC if buf is too small). */
 int sock_peer_addr(int fd, char *buf, size_t size);
+/* The local port of an inet socket (after binding port 0, for tests). */
 int sock_local_port(int fd);
-/* Pass one descriptor with a small payload over a unix socket. */
+/* Pass one descriptor (none if fd < 0) with a payload of len >= 1 bytes
+ * over a unix socket, in one message. 0 or -1. */
 int sock_send_fd(int sock, int fd, const void *data, size_t len);
-/* Receive; *fd_r is -1 if none came. Returns bytes of payload or -1. */
+/* Receive; *fd_r is -1 if none came (close-on-exec; extra descriptors in
+ * the same message are closed). Returns bytes of payload, 0 at EOF, -1. */
 ssize_t sock_recv_fd(int sock, int *fd_r, void *data, size_t len);
 int fd_nonblock(int fd, int on);
 int fd_cloexec(int fd, int on);
