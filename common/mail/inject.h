@@ -1,0 +1,89 @@
+/*
+ * inject - handing a message to the injector (postern-inject(8))
+ *
+ * The injector is the only writer of new queue files. smtpd and sendmail
+ * connect to its unix socket queue_dir/private/inject and speak this
+ * protocol; the injector writes queue_dir/tmp/ID, and once the message is
+ * complete it joins the next group commit (one sync for many messages, then
+ * the renames into new/ and one sync of new/), and only then answers. So
+ * "OK id" means: on stable storage (DESIGN.md, step 2).
+ *
+ * PROTOCOL (client -> injector), every line ends in LF, no field contains
+ * CR, LF, NUL or any byte below 0x20; lines are at most 1100 bytes:
+ *
+ *   SENDER <TAB> address       required first; empty for the null sender
+ *   RCPT <TAB> address         one or more (at most QUEUE_RCPT_MAX)
+ *   ORCPT <TAB> address        optional, the original of the RCPT before it
+ *   CLIENT <TAB> ip            optional (smtpd)
+ *   HELO <TAB> name            optional (smtpd)
+ *   AUTH <TAB> login           optional (authenticated submission)
+ *   PROTO <TAB> name           optional: ESMTP, ESMTPS, ESMTPSA, SMTP ...
+ *   FLAGS <TAB> n              optional: QUEUE_FLAG_* as a decimal number
+ *   DATA                       the message follows as chunks:
+ *   <decimal length> LF <length bytes>    repeated; "0" LF ends it
+ *
+ * The message is the canonical form: lines end in LF (smtpd has undone the
+ * dot-stuffing and turned CRLF into LF), with the headers smtpd adds
+ * (Received:, and Message-ID:/Date: for submission) already in place.
+ *
+ * ANSWER (injector -> client), once, after the end chunk or at the first
+ * error (after which the injector reads nothing more and closes):
+ *
+ *   OK <TAB> queue-id          on stable storage
+ *   TEMP <TAB> reason          try again later (4xx): disk full, I/O error
+ *   PERM <TAB> reason          never (5xx): too big, malformed request
+ *
+ * The injector learns the client's uid from SO_PEERCRED. A client that is
+ * not root and not the smtpd account is a local submission: PROTO is forced
+ * to "local", CLIENT/HELO/AUTH are ignored, and the uid is logged.
+ */
+#ifndef POSTERN_INJECT_H
+#define POSTERN_INJECT_H
+
+#include <stddef.h>
+
+#include "util/io.h"
+#include "util/str.h"
+
+#define INJECT_LINE_MAX 1100
+#define INJECT_CHUNK_MAX (64 * 1024)
+
+enum inject_status {
+	INJECT_OK = 0,
+	INJECT_TEMP = 111,	/* exitcode.h EXIT_TEMP */
+	INJECT_PERM = 100,	/* exitcode.h EXIT_PERM */
+};
+
+struct inject_env {
+	const char *sender;		/* "" for <> */
+	const char *const *rcpts;
+	const char *const *orcpts;	/* NULL, or nrcpts entries (NULL ok) */
+	size_t nrcpts;
+	const char *client_ip;		/* NULL when absent */
+	const char *helo;
+	const char *auth_user;
+	const char *protocol;
+	unsigned flags;			/* QUEUE_FLAG_* */
+};
+
+struct inject_client {
+	int fd;
+	struct io io;
+	int failed;			/* an error was seen; commit says so */
+};
+
+/* Connect and send the envelope. INJECT_OK, or TEMP/PERM with the reason
+ * in reason_r (a TEMP when the injector cannot be reached). */
+int inject_begin(struct inject_client *ic, const char *socket_path,
+		 const struct inject_env *env, int timeout_ms,
+		 struct str *reason_r);
+/* Send message bytes (any split; buffered into chunks). 0 or -1. */
+int inject_write(struct inject_client *ic, const void *p, size_t n);
+/* End the message and wait for the answer: INJECT_OK with the queue id in
+ * id_r, else TEMP/PERM with the reason. Closes the connection. */
+int inject_commit(struct inject_client *ic, struct str *id_r,
+		  struct str *reason_r);
+/* Give up: the injector removes the temporary file. */
+void inject_abort(struct inject_client *ic);
+
+#endif
