@@ -37,11 +37,11 @@ LIB      := $(BUILD)/libpostern.a
 
 # ---- programs: one line each; sources listed beside the name -------------
 # Adding a daemon: a line here, a line in common/mail/services.c, a man page.
-PROGRAMS = postern postern-master postern-auth
+PROGRAMS = postern postern-master postern-auth postern-inject
 SRC_postern        := $(wildcard master/postern*.c)
 SRC_postern-master := master/master.c master/supervise.c master/logcollect.c
 SRC_postern-auth   := $(wildcard auth/*.c)
-# later issues add: postern-smtpd, postern-inject, postern-qmgr, ...
+SRC_postern-inject := $(wildcard queue/inject*.c)
 
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
 

@@ -79,7 +79,9 @@ static int svc_open_unix(struct master *m, struct svc *s, struct str *why)
 		goto fail;
 	}
 	str_appendf(&path, "/%s", s->def->unix_socket);
-	fd = sock_listen_unix(str_c(&path), 0660, LISTEN_BACKLOG, &error);
+	fd = sock_listen_unix(str_c(&path),
+			      s->def->flags & SERVICE_UNIX_PUBLIC ? 0666 : 0660,
+			      LISTEN_BACKLOG, &error);
 	if (fd < 0) {
 		str_appendf(why, "service %s: %s", s->def->name, error);
 		goto fail;

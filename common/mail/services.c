@@ -7,7 +7,8 @@
 
 const struct service_def services[] = {
 	/* name    program         account         listen_key  unix    unix_group       procs flags */
-	{ "auth", "postern-auth", "postern-auth", NULL,       "auth", "postern-authc", 1,    0 },
+	{ "auth",   "postern-auth",   "postern-auth",  NULL,     "auth",   "postern-authc", 1,    0 },
+	{ "inject", "postern-inject", "postern-queue", NULL,     "inject", NULL,            1,    SERVICE_UNIX_PUBLIC },
 };
 const unsigned services_count = sizeof(services) / sizeof(services[0]);
 

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #define SERVICE_TLS_IMPLICIT 1u	/* TLS handshake before the greeting */
+#define SERVICE_UNIX_PUBLIC  2u	/* unix socket mode 0666: any local user */
 
 struct service_def {
 	const char *name;	/* in logs, status, and "-s NAME" */
