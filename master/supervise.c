@@ -526,6 +526,17 @@ static void svc_spawn_missing(struct master *m, struct svc *s)
 	}
 	while (s->running < s->def->processes)
 		if (child_spawn(m, s) < 0) {
+			if (m->starting) {
+				struct str why = STR_INIT(0);
+
+				str_appendf(&why, "service %s: cannot start "
+					    "program %s (see the log)",
+					    s->def->name, s->def->program);
+				master_report_ready(m, str_c(&why));
+				str_free(&why);
+				master_stop(m, 1);
+				return;
+			}
 			s->throttled = 1;
 			log_warn(NULL, "service %s: cannot start; throttled "
 				 "for %d s", s->def->name,

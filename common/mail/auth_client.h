@@ -37,14 +37,20 @@ struct auth_client {
 	char *socket_path;
 	int fd;			/* -1 until connected */
 	struct io io;
-	int timeout_ms;
+	int timeout_ms;		/* per read and write; a VERIFY may take up
+				 * to auth_failure_delay_max: pass 30000 */
+	struct str reason;	/* the last TEMPFAIL reason */
 };
 
 void auth_client_init(struct auth_client *ac, const char *socket_path,
 		      int timeout_ms);
 void auth_client_free(struct auth_client *ac);
-/* canonical_r (may be NULL) receives the canonical address on AUTH_OK;
- * reason_r a short text on AUTH_TEMPFAIL. */
+/* The connection is made on first use and kept; if the service closed it,
+ * the request is sent once more on a new connection. Invalid addresses or
+ * passwords (empty, too long, holding TAB, CR, LF) are AUTH_NO without
+ * asking. canonical_r (may be NULL) receives the canonical address on
+ * AUTH_OK; reason_r (may be NULL) a short text on AUTH_TEMPFAIL, valid
+ * until the next call. */
 int auth_lookup(struct auth_client *ac, const char *address,
 		struct str *canonical_r, const char **reason_r);
 int auth_verify(struct auth_client *ac, const char *service,

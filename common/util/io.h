@@ -9,7 +9,21 @@
  *
  * Results (STYLE.md 4): IO_OK, IO_EOF, IO_TOOLONG (the over-long line was
  * read to its end and discarded: the stream stays in sync), IO_TIMEOUT,
- * IO_ERR (errno set, or a TLS error).
+ * IO_ERR (errno set; EPROTO for a TLS error, then tls_error() says why).
+ *
+ * Deadlines: io_read() waits at most timeout_ms once; io_read_line() and
+ * the TLS handshake must complete within timeout_ms from the call (a peer
+ * dripping one byte a minute cannot stretch a line forever); io_flush()
+ * allows timeout_ms for each wait, so a large reply to a slow but moving
+ * peer still goes out.
+ *
+ * Descriptors: the descriptor's flags are never changed. On sockets every
+ * call uses MSG_DONTWAIT and MSG_NOSIGNAL (also under TLS, through a small
+ * BIO of our own), so a closed peer gives IO_ERR/EPIPE, never SIGPIPE, and
+ * a blocking socket cannot block past a deadline. Other descriptors (pipes,
+ * files) are polled before each read, and written in PIPE_BUF pieces after
+ * poll says they are writable; a program writing to a pipe whose reader may
+ * vanish must ignore SIGPIPE. TLS needs a socket.
  */
 #ifndef POSTERN_IO_H
 #define POSTERN_IO_H
@@ -29,18 +43,23 @@ enum io_result {
 };
 
 #define IO_RBUF_SIZE 16384
+/* io_write() flushes before the pending output would grow past this. */
+#define IO_WBUF_MAX (1024 * 1024)
 
 struct io {
 	int fd;
 	SSL *ssl;		/* non-NULL once TLS is up */
 	int timeout_ms;		/* per read and per flush; <0 waits forever */
+	int fdkind;		/* private: socket, regular file or other */
+	int eof;		/* private: the peer has finished sending */
 	char rbuf[IO_RBUF_SIZE];
 	size_t rpos, rend;	/* unread input is rbuf[rpos..rend) */
 	struct str wbuf;	/* pending output */
 };
 
 void io_init(struct io *io, int fd, int timeout_ms);
-/* Frees buffers and the TLS session; does not close fd. */
+/* Frees buffers and the TLS session (sending close_notify if that can be
+ * done without waiting); does not close fd. Unflushed output is dropped. */
 void io_free(struct io *io);
 
 /* Read one line including its terminating LF into line (replacing its
@@ -61,8 +80,13 @@ int io_printf(struct io *io, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int io_flush(struct io *io);
 
-/* Start TLS on the descriptor (pending output is flushed first, pending
- * input must be discarded by the caller). On failure *error_r says why. */
+/* Start TLS on the descriptor (a socket). Pending output is flushed first;
+ * unread input is always discarded (STYLE.md 17: bytes that arrived before
+ * the handshake must never be taken as protected), so log io_pending()
+ * before calling if it matters. The client sends SNI for a servername that
+ * is not an IP literal and, with a verifying context, checks the peer's
+ * certificate against servername. On failure *error_r says why (static
+ * text) and the io is still usable for plaintext. */
 int io_tls_server(struct io *io, SSL_CTX *ctx, const char **error_r);
 int io_tls_client(struct io *io, SSL_CTX *ctx, const char *servername,
 		  const char **error_r);
