@@ -431,6 +431,39 @@ static void test_file_set_rejects(void)
 	str_free(&err);
 }
 
+static void test_domain_limits(void)
+{
+	struct str err = STR_INIT(0), name = STR_INIT(0);
+	size_t i;
+
+	for (i = 0; i < 63; i++)
+		str_appendc(&name, 'a');
+	str_appends(&name, ".example");
+	TEST_ASSERT(conf_value_check("hostname", str_c(&name), &err) == 0);
+	str_sets(&name, "b");
+	for (i = 0; i < 63; i++)
+		str_appendc(&name, 'a');
+	str_appends(&name, ".example");
+	TEST_ASSERT(conf_value_check("hostname", str_c(&name), &err) == -1);
+	/* 253 characters in all is the most */
+	str_clear(&name);
+	for (i = 0; i < 4; i++)
+		str_appendf(&name, "%s%.62d", i ? "." : "", 0);
+	TEST_ASSERT(name.len == 251);
+	str_appends(&name, ".a");
+	TEST_ASSERT(conf_value_check("local_domains", str_c(&name), &err)
+		    == 0);
+	str_appends(&name, "b");
+	TEST_ASSERT(conf_value_check("local_domains", str_c(&name), &err)
+		    == -1);
+	TEST_ASSERT(conf_value_check("hostname", "a..b", &err) == -1);
+	TEST_ASSERT(conf_value_check("hostname", "a.b.", &err) == -1);
+	TEST_ASSERT(conf_value_check("hostname", "a_b.example", &err) == -1);
+	TEST_ASSERT(conf_value_check("hostname", "x-1.example", &err) == 0);
+	str_free(&err);
+	str_free(&name);
+}
+
 static void test_conf_path(void)
 {
 	TEST_STREQ(conf_path("/x/y.conf"), "/x/y.conf");
@@ -495,5 +528,6 @@ TEST_MAIN(test_setup, test_defaults, test_derived_paths, test_values,
 	  test_unknown_key, test_bad_values, test_cross_checks,
 	  test_duplicate_later_wins, test_missing_file, test_get_text,
 	  test_get_text_reparses, test_value_check, test_file_set_replace,
-	  test_file_set_append, test_file_set_rejects, test_conf_path,
+	  test_file_set_append, test_file_set_rejects, test_domain_limits,
+	  test_conf_path,
 	  test_zeroed_free, test_man_page_lists_keys, test_cleanup)
