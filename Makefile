@@ -37,11 +37,12 @@ LIB      := $(BUILD)/libpostern.a
 
 # ---- programs: one line each; sources listed beside the name -------------
 # Adding a daemon: a line here, a line in common/mail/services.c, a man page.
-PROGRAMS = postern postern-master postern-auth postern-inject
+PROGRAMS = postern postern-master postern-auth postern-inject postern-smtpd
 SRC_postern        := $(wildcard master/postern*.c)
 SRC_postern-master := master/master.c master/supervise.c master/logcollect.c
 SRC_postern-auth   := $(wildcard auth/*.c)
 SRC_postern-inject := $(wildcard queue/inject*.c)
+SRC_postern-smtpd  := $(wildcard smtpd/smtpd*.c)
 
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
 

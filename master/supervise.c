@@ -209,6 +209,21 @@ static int svc_enabled(const struct conf *c, const struct service_def *d)
 	return on;
 }
 
+/* A service whose program is not installed (a partial build, or a
+ * package split) is left out, with a warning, rather than failing the
+ * whole instance. */
+static int svc_installed(const struct service_def *d)
+{
+	struct str prog = STR_INIT(0);
+	int ok = prog_path(d->program, &prog) == 0;
+
+	if (!ok)
+		log_warn(NULL, "service %s: program %s is not installed; "
+			 "service not started", d->name, d->program);
+	str_free(&prog);
+	return ok;
+}
+
 /* Open the sockets of every enabled service, reusing those of old[] whose
  * configuration did not change. At the first start (old_n == 0) any error
  * fails the whole start; at a reload a service whose new sockets cannot be
@@ -224,6 +239,8 @@ static int svcs_open(struct master *m, struct svc *old, size_t old_n,
 		int r = 0;
 
 		if (!svc_enabled(&m->conf, &services[i]))
+			continue;
+		if (!svc_installed(&services[i]))
 			continue;
 		s->master = m;
 		s->def = &services[i];
