@@ -404,6 +404,12 @@ static void test_write_flush_large(void)
 	io_init(&io, sv[0], 5000);
 	write_pattern(&io, total, &sum);
 	TEST_ASSERT(io.wbuf.len <= IO_WBUF_MAX);
+	/* formatted text that does not fit beside what is buffered */
+	memset(big, 'P', IO_WBUF_MAX - 10);
+	big[IO_WBUF_MAX - 10] = '\0';
+	TEST_ASSERT(io_printf(&io, "%s", big) == IO_OK);
+	sum += (unsigned long long)(IO_WBUF_MAX - 10) * 'P';
+	total += IO_WBUF_MAX - 10;
 	memset(big, 'Z', huge);
 	TEST_ASSERT(io_write(&io, big, huge) == IO_OK);
 	sum += (unsigned long long)huge * 'Z';
