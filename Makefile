@@ -43,7 +43,8 @@ SRC_postern-master := master/master.c master/supervise.c master/logcollect.c
 SRC_postern-auth   := $(wildcard auth/*.c)
 SRC_postern-inject := $(wildcard queue/inject*.c)
 SRC_postern-smtpd  := $(wildcard smtpd/smtpd*.c)
-
+# a program whose sources are not written yet is not built
+PROGRAMS := $(foreach p,$(PROGRAMS),$(if $(SRC_$(p)),$(p)))
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
 
 # ---- tests ---------------------------------------------------------------
