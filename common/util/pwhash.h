@@ -6,7 +6,11 @@
  * Dovecot passwd-file may hold: {CRYPT} {MD5-CRYPT} {SHA256-CRYPT}
  * {SHA512-CRYPT} {BLF-CRYPT} {SSHA} {SSHA256} {SSHA512} {SHA} {SHA256}
  * {SHA512} {PLAIN} {CLEARTEXT}, a bare crypt(3) string ("$6$...") as
- * {CRYPT}. Comparison is constant-time.
+ * {CRYPT}, and hex digests ("{SHA256.HEX}", "{SSHA512.HEX}"; an unsalted
+ * digest of exactly the hex length is read as hex too). Comparison is
+ * constant-time. libcrypt takes passwords shorter than
+ * CRYPT_MAX_PASSPHRASE_SIZE (512) bytes: pwhash_create refuses longer ones
+ * and the crypt schemes never match them.
  */
 #ifndef POSTERN_PWHASH_H
 #define POSTERN_PWHASH_H
