@@ -50,6 +50,7 @@ int str_reserve(struct str *sb, size_t n)
 		newcap *= 2;
 	}
 	sb->s = xrealloc(sb->s, newcap);
+	sb->s[sb->len] = '\0';	/* a first allocation must be a string too */
 	sb->cap = newcap;
 	return 0;
 }
