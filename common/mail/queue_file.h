@@ -1,0 +1,226 @@
+/*
+ * queue_file - the on-disk format of one queued message
+ *
+ * WHO     the injector writes queue files (queue_writer_*); the queue
+ *         manager reads them (queue_file_read) and records each
+ *         recipient's outcome in place (queue_file_set_state); the queue
+ *         tools read them for "postern queue list". See postern-queue(5).
+ *
+ * RECORDS A queue file is a sequence of binary records, never text lines:
+ *
+ *           type    1 byte, one of the letters below
+ *           length  4 bytes, big-endian, the number of data bytes
+ *           data    length bytes
+ *
+ *         in this order (text data is never NUL-terminated on disk):
+ *
+ *           V        "POSTERN" + format version '1'            required, first
+ *           T        arrival: 8-byte BE seconds, 4-byte BE ns  required once
+ *           I H A P  client address, HELO name, SASL login,
+ *                    protocol (ESMTP, ESMTPSA, local, ...)     optional, once
+ *           E        4-byte BE flags (QUEUE_FLAG_*)            optional, once
+ *           S        sender, empty for the null sender <>      required once
+ *           R        1 state byte + recipient address          one or more
+ *           O        original recipient of the R before it     optional
+ *           M        the message itself; length = its size     required
+ *           Z        END: 8-byte BE message size again         required, last
+ *
+ *         T, I, H, A, P, E and S may come in any order, each at most once,
+ *         before the first R. Nothing may follow Z. Text records are capped
+ *         at QUEUE_TEXT_MAX bytes, M at 4 GiB - 1, and every byte below 0x20
+ *         and 0x7f (so CR, LF, NUL, TAB, ESC) is refused in every text
+ *         field by the writer and again by the reader: a field can never
+ *         smuggle in a record or a log line (OpenSMTPD CVE-2020-8794, Exim
+ *         CVE-2020-28021). A file that breaks any of these rules - no V,
+ *         a wrong magic or version, an unknown type, an oversized record,
+ *         missing or duplicate fields, a truncated record, no Z, bytes
+ *         after Z, a Z that disagrees with M - is corrupt: queue_file_read
+ *         fails with errno EBADMSG and says where, and the queue manager
+ *         moves the file to corrupt/. Any other errno is an I/O problem
+ *         (EIO, ENOMEM, ...) and means "try again later", not "corrupt".
+ *
+ * WRITING The message size is not known until DATA has ended, so the writer
+ *         emits the envelope and an M header with length 0, streams the
+ *         message, appends Z with the real size and only then overwrites
+ *         the M length in place (pwrite). The caller fsyncs the file and
+ *         renames it from tmp/ to new/; until then nobody reads it, so the
+ *         order of those writes does not matter for a crash.
+ *
+ * RECIPIENT STATE  Each R record starts with one state byte: Q queued (not
+ *         yet done), D delivered, F failed (a bounce was queued), X expired
+ *         (queue_lifetime passed; a bounce was queued). A recipient that
+ *         was deferred stays Q. The queue manager records an outcome by
+ *         overwriting that one byte with pwrite(2) and then fdatasync(2)
+ *         (queue_file_set_state; many outcomes may share one sync), so
+ *         recording an outcome never rewrites a message of up to 50 MB,
+ *         and the file's size and metadata never change.
+ *
+ *         Why one byte in place is atomic enough: a disk writes a sector
+ *         (512 bytes or 4 KiB) all or nothing, a byte never straddles two
+ *         sectors, and every other byte of that sector is rewritten with
+ *         the value it already had. After a power cut the byte therefore
+ *         holds the old state or the new one, and either leaves a valid
+ *         file. Copy-on-write filesystems (btrfs, ZFS) write the block
+ *         elsewhere and switch atomically, which is as good. If the crash
+ *         comes after a delivery but before the sync, the recipient is
+ *         still Q and is delivered again: a duplicate, never a loss
+ *         (DESIGN.md, step 6).
+ *
+ *         The alternative, a companion state file per message, was
+ *         rejected: it doubles the creates, renames, unlinks and directory
+ *         syncs on the hot path, and opens windows in which the two files
+ *         disagree or one of them is missing.
+ *
+ *         The state bytes cover the recipients the injector wrote. A
+ *         recipient that expands at delivery time (an alias with several
+ *         targets) has one state for the whole expansion; expansions that
+ *         need separate outcomes are done before the file is written.
+ *
+ * READING queue_file_read validates the whole envelope, skips the message
+ *         without reading it, and leaves message_offset and message_size
+ *         in the queue_env: a delivery agent is handed a descriptor
+ *         positioned at message_offset and reads exactly message_size
+ *         bytes (the Z record follows them). The reader uses pread(2) only,
+ *         so it never moves the descriptor's offset.
+ */
+#ifndef POSTERN_QUEUE_FILE_H
+#define POSTERN_QUEUE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "util/str.h"
+
+#define QUEUE_FILE_MAGIC "POSTERN"	/* 7 bytes, then the version */
+#define QUEUE_FILE_VERSION '1'
+
+enum queue_record_type {
+	QREC_VERSION = 'V',
+	QREC_TIME = 'T',
+	QREC_CLIENT_ADDR = 'I',
+	QREC_HELO = 'H',
+	QREC_AUTH_USER = 'A',
+	QREC_PROTOCOL = 'P',
+	QREC_FLAGS = 'E',
+	QREC_SENDER = 'S',
+	QREC_RCPT = 'R',
+	QREC_ORIG_RCPT = 'O',
+	QREC_MESSAGE = 'M',
+	QREC_END = 'Z',
+};
+
+/* type byte + 4-byte length */
+#define QUEUE_RECORD_HEADER 5
+/* Longest text field (address, HELO name, ...) in bytes. */
+#define QUEUE_TEXT_MAX 1024
+/* Most recipients in one file (bounds the reader's memory). */
+#define QUEUE_RCPT_MAX 100000
+/* Largest message: the M length is 32 bits. */
+#define QUEUE_MESSAGE_MAX UINT32_MAX
+
+/* E record flags */
+#define QUEUE_FLAG_8BITMIME 0x1u	/* BODY=8BITMIME */
+#define QUEUE_FLAG_SMTPUTF8 0x2u	/* SMTPUTF8 */
+#define QUEUE_FLAG_ALL (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8)
+
+enum queue_rcpt_state {
+	QUEUE_RCPT_QUEUED = 'Q',
+	QUEUE_RCPT_DELIVERED = 'D',
+	QUEUE_RCPT_FAILED = 'F',
+	QUEUE_RCPT_EXPIRED = 'X',
+};
+
+struct queue_rcpt {
+	char *addr;		/* never empty */
+	char *orig;		/* original recipient (O record), or NULL */
+	char state;		/* enum queue_rcpt_state */
+	off_t state_offset;	/* where the state byte is (set by read) */
+};
+
+/*
+ * One message's envelope. Every string is owned by the queue_env and freed
+ * by queue_env_free; set them with xstrdup(). Optional fields are NULL when
+ * absent. The writer ignores state_offset, message_offset and
+ * message_size; the reader sets them.
+ */
+struct queue_env {
+	struct timespec arrival;
+	char *client_addr;
+	char *helo;
+	char *auth_user;
+	char *protocol;
+	uint32_t flags;		/* QUEUE_FLAG_* */
+	char *sender;		/* "" for the null sender; NULL only unset */
+	struct queue_rcpt *rcpts;
+	size_t rcpt_count;
+	size_t rcpt_alloc;
+	off_t message_offset;	/* first byte of the message */
+	off_t message_size;	/* its length */
+	char error[192];	/* why the last read failed */
+};
+
+void queue_env_init(struct queue_env *env);
+void queue_env_free(struct queue_env *env);
+/* Append a recipient in state Q; orig may be NULL. */
+void queue_env_add_rcpt(struct queue_env *env, const char *addr,
+			const char *orig);
+/* Recipients still in state Q: the message stays queued while this > 0. */
+size_t queue_env_pending(const struct queue_env *env);
+/* "queued", "delivered", "failed", "expired", or NULL for a bad state. */
+const char *queue_rcpt_state_name(char state);
+
+/*
+ * Read and validate the queue file open on fd (from offset 0, with pread)
+ * into env, which must be initialised and is emptied first. On -1, errno
+ * is EBADMSG if the file is corrupt, anything else for an I/O error, and
+ * *error_r says what and at which offset (valid until env is freed or
+ * read into again).
+ */
+int queue_file_read(int fd, struct queue_env *env, const char **error_r);
+
+/*
+ * Overwrite recipient rcpt_index's state byte in place and update env.
+ * The caller makes it durable with fdatasync(fd) before it acts on it
+ * (removes the file, logs the outcome as final). -1 with errno: EINVAL
+ * for a bad index or state, or the pwrite error.
+ */
+int queue_file_set_state(int fd, struct queue_env *env, size_t rcpt_index,
+			 char state);
+
+/*
+ * Writing a queue file into an empty descriptor:
+ *
+ *   struct queue_writer w;
+ *   if (queue_writer_begin(&w, fd, &env, &error) < 0 ||
+ *       queue_writer_body(&w, data, n, &error) < 0 ...  (as often as needed)
+ *       queue_writer_end(&w, &error) < 0)
+ *           fail: 4xx, unlink tmp file
+ *   queue_writer_free(&w);
+ *   fsync(fd), rename tmp/ID -> new/ID, fsync new/
+ *
+ * Every call after a failure fails again with the same error; the writer
+ * never leaves a file that reads as valid unless queue_writer_end
+ * succeeded. Errors: EINVAL for an envelope the format refuses (a control
+ * character in a field, an empty recipient, no recipient, ...), EFBIG for
+ * a message over QUEUE_MESSAGE_MAX, or the write error.
+ */
+struct queue_writer {
+	int fd;
+	int failed;		/* sticky: errno of the first failure */
+	off_t pos;		/* file offset of the next byte to write */
+	off_t message_len_offset; /* where the M length goes */
+	uint64_t message_size;	/* body bytes so far */
+	struct str buf;		/* output not yet written */
+	char error[160];
+};
+
+int queue_writer_begin(struct queue_writer *w, int fd,
+		       const struct queue_env *env, const char **error_r);
+int queue_writer_body(struct queue_writer *w, const void *data, size_t len,
+		      const char **error_r);
+int queue_writer_end(struct queue_writer *w, const char **error_r);
+void queue_writer_free(struct queue_writer *w);
+
+#endif
