@@ -53,8 +53,8 @@ static int usage(void)
 	fputs("usage: postern [-c FILE] COMMAND ...\n"
 	      "  init DIR [--domain D] [--hostname H] [--port-base B]\n"
 	      "  config get KEY | config set KEY=VALUE | config check\n"
-	      "  user add ADDR | user del ADDR | user passwd ADDR | user list\n"
-	      "  alias add ADDR TARGET[,TARGET...] | alias del ADDR | alias list\n"
+	      "  user add ADDR | user del ADDR | user passwd ADDR | user list | user rebuild\n"
+	      "  alias add ADDR TARGET[,TARGET...] | alias del ADDR | alias list | alias rebuild\n"
 	      "  start [-f] | stop | reload | status\n"
 	      "See postern(8).\n", stderr);
 	return EXIT_USAGE;
