@@ -23,6 +23,8 @@
 #define WRITE_CHUNK 65536
 /* The reader's buffer: larger than the largest record it reads whole. */
 #define READ_BUF 8192
+_Static_assert(READ_BUF >= QUEUE_RECORD_HEADER + 1 + QUEUE_TEXT_MAX,
+	       "the reader's buffer must hold the largest text record");
 #define MAGIC_LEN (sizeof(QUEUE_FILE_MAGIC) - 1)
 #define VERSION_LEN (MAGIC_LEN + 1)
 
