@@ -96,6 +96,16 @@ const char *master_log_recent(struct master *m, pid_t pid)
 	return NULL;
 }
 
+static void str_insert_front(struct str *sb, const char *prefix)
+{
+	struct str t = STR_INIT(0);
+
+	str_appends(&t, prefix);
+	str_append(&t, sb->s, sb->len);
+	str_free(sb);
+	*sb = t;
+}
+
 static void log_line_out(struct master *m, const char *p, size_t n)
 {
 	struct str line = STR_INIT(LOG_LINE_MAX + 64);
@@ -103,12 +113,12 @@ static void log_line_out(struct master *m, const char *p, size_t n)
 
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
-	if (!m->log_syslog) {
-		log_timestamp(stamp, sizeof(stamp));
-		str_appends(&line, stamp);
-	}
 	log_escape(&line, p, n, LOG_LINE_MAX);
 	recent_add(m, str_c(&line));
+	if (!m->log_syslog) {
+		log_timestamp(stamp, sizeof(stamp));
+		str_insert_front(&line, stamp);
+	}
 	if (m->log_syslog) {
 		syslog(LOG_INFO, "%s", str_c(&line));
 	} else {

@@ -29,19 +29,38 @@
 #define START_TIMEOUT_MS 60000
 #define STOP_TIMEOUT_MS  40000
 
-static int ctl_conf(struct conf *c, const char *conf_opt)
+/* Load the configuration. strict: any error refuses the command (start,
+ * reload). Otherwise (stop, status) errors are printed as warnings and the
+ * command goes on with what could be read: an administrator who broke the
+ * file must still be able to stop the instance. */
+static int ctl_conf_load(struct conf *c, const char *conf_opt, int strict)
 {
 	struct str errors = STR_INIT(0);
 
-	memset(c, 0, sizeof(*c));
 	if (conf_load(c, conf_path(conf_opt), &errors) > 0) {
 		fputs(str_c(&errors), stderr);
 		str_free(&errors);
+		if (!strict && c->queue_dir != NULL) {
+			fprintf(stderr, "postern: warning: the configuration "
+				"has errors; going on with queue_dir %s\n",
+				c->queue_dir);
+			return 0;
+		}
 		conf_free(c);
 		return postern_fail("configuration has errors; nothing done");
 	}
 	str_free(&errors);
 	return 0;
+}
+
+static int ctl_conf(struct conf *c, const char *conf_opt)
+{
+	return ctl_conf_load(c, conf_opt, 1);
+}
+
+static int ctl_conf_lenient(struct conf *c, const char *conf_opt)
+{
+	return ctl_conf_load(c, conf_opt, 0);
 }
 
 /* The master's pid if it runs (its lock is held), else 0. */
@@ -197,7 +216,7 @@ int cmd_stop(int argc, char **argv, const char *conf_opt)
 	(void)argv;
 	if (argc != 1)
 		return postern_fail("usage: postern stop") ? EXIT_USAGE : 0;
-	if (ctl_conf(&c, conf_opt) != 0)
+	if (ctl_conf_lenient(&c, conf_opt) != 0)
 		return 1;
 	pid = ctl_running(&c);
 	if (pid == 0) {
@@ -255,7 +274,7 @@ int cmd_status(int argc, char **argv, const char *conf_opt)
 	(void)argv;
 	if (argc != 1)
 		return postern_fail("usage: postern status") ? EXIT_USAGE : 0;
-	if (ctl_conf(&c, conf_opt) != 0)
+	if (ctl_conf_lenient(&c, conf_opt) != 0)
 		return 1;
 	pid = ctl_running(&c);
 	if (pid == 0) {

@@ -37,7 +37,8 @@ def init_uses_port_base_and_absolute_paths():
     assert get("mail_root") == i.path("mail")
     assert get("local_domains") == "example.test"
     assert get("hostname") == "mail.example.test"
-    assert get("retry_min") == "60s"           # a default
+    assert get("retry_min") == "1m"            # a default, 60s
+    assert get("queue_lifetime") == "5d"
     assert get("message_size_limit") == "52428800"
 
 
