@@ -38,7 +38,7 @@ LIB      := $(BUILD)/libpostern.a
 # ---- programs: one line each; sources listed beside the name -------------
 # Adding a daemon: a line here, a line in common/mail/services.c, a man page.
 PROGRAMS = postern postern-master postern-auth postern-inject postern-smtpd \
-	   postern-qmgr postern-local
+	   postern-qmgr postern-local sendmail
 SRC_postern        := $(wildcard master/postern*.c)
 SRC_postern-master := master/master.c master/supervise.c master/logcollect.c
 SRC_postern-auth   := $(wildcard auth/*.c)
@@ -46,6 +46,7 @@ SRC_postern-inject := $(wildcard queue/inject*.c)
 SRC_postern-smtpd  := $(wildcard smtpd/smtpd*.c)
 SRC_postern-qmgr   := $(wildcard queue/qmgr*.c)
 SRC_postern-local  := $(wildcard deliver/local*.c)
+SRC_sendmail       := $(wildcard smtpd/sendmail*.c)
 # a program whose sources are not written yet is not built
 PROGRAMS := $(foreach p,$(PROGRAMS),$(if $(SRC_$(p)),$(p)))
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
@@ -106,7 +107,9 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR) \
 	  $(DESTDIR)$(SPOOLDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(BIN)/postern $(DESTDIR)$(SBINDIR)/postern
-	for p in $(filter-out postern,$(PROGRAMS)); do \
+	if [ -x $(BIN)/sendmail ]; then install -m 755 $(BIN)/sendmail $(DESTDIR)$(SBINDIR)/sendmail && \
+	  ln -sf sendmail $(DESTDIR)$(SBINDIR)/mailq; fi
+	for p in $(filter-out postern sendmail,$(PROGRAMS)); do \
 	  install -m 755 $(BIN)/$$p $(DESTDIR)$(LIBEXECDIR)/$$p || exit 1; done
 	for m in man/*.[0-9]; do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	@sh tests/install-accounts.sh "$(DESTDIR)"

@@ -34,6 +34,7 @@ static const struct subcommand subcommands[] = {
 	{ "stop", cmd_stop },
 	{ "reload", cmd_reload },
 	{ "status", cmd_status },
+	{ "queue", cmd_queue },
 };
 
 int postern_fail(const char *fmt, ...)
@@ -56,6 +57,7 @@ static int usage(void)
 	      "  user add ADDR | user del ADDR | user passwd ADDR | user list | user rebuild\n"
 	      "  alias add ADDR TARGET[,TARGET...] | alias del ADDR | alias list | alias rebuild\n"
 	      "  start [-f] | stop | reload | status\n"
+	      "  queue list | queue flush | queue delete|hold|release ID\n"
 	      "See postern(8).\n", stderr);
 	return EXIT_USAGE;
 }

@@ -18,6 +18,7 @@ int cmd_start(int argc, char **argv, const char *conf_opt);	/* postern_ctl.c */
 int cmd_stop(int argc, char **argv, const char *conf_opt);	/* postern_ctl.c */
 int cmd_reload(int argc, char **argv, const char *conf_opt);	/* postern_ctl.c */
 int cmd_status(int argc, char **argv, const char *conf_opt);	/* postern_ctl.c */
+int cmd_queue(int argc, char **argv, const char *conf_opt);	/* postern_queue.c */
 
 /* Print "postern: " + message to stderr; returns 1 (for "return fail(...)"). */
 int postern_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
