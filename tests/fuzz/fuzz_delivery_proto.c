@@ -1,0 +1,63 @@
+/*
+ * fuzz_delivery_proto - libFuzzer target for the queue manager <-> agent
+ * lines (mail/delivery_proto.h)
+ *
+ * The input is parsed as a request and as a reply. A request that parses
+ * must format again to a line that parses to the same fields, and its
+ * mailbox components must be safe file names; a reply that parses must
+ * format back to the same line. Any difference aborts.
+ *
+ *   make fuzz && build/fuzz/fuzz_delivery_proto -max_total_time=60
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/delivery_proto.h"
+#include "util/str.h"
+
+static void fuzz_request(const char *p, size_t n)
+{
+	struct delivery_req req, again;
+	struct str line = STR_INIT(0);
+	const char *error;
+
+	if (delivery_req_parse(p, n, &req, &error) < 0)
+		return;
+	if (!delivery_component_ok(req.domain, strlen(req.domain)) ||
+	    !delivery_component_ok(req.user, strlen(req.user)))
+		abort();
+	if (delivery_req_format(&req, &line, &error) < 0)
+		abort();
+	if (line.len == 0 || memchr(line.s, '\n', line.len) !=
+	    line.s + line.len - 1)
+		abort();
+	if (delivery_req_parse(line.s, line.len, &again, &error) < 0 ||
+	    memcmp(&req, &again, sizeof(req)) != 0)
+		abort();
+	str_free(&line);
+}
+
+static void fuzz_reply(const char *p, size_t n)
+{
+	struct str reason = STR_INIT(0), line = STR_INIT(0);
+	enum delivery_status st;
+	const char *error;
+
+	if (delivery_reply_parse(p, n, &st, &reason, &error) == 0) {
+		delivery_reply_format(st, str_c(&reason), &line);
+		if (n > 0 && p[n - 1] == '\n')
+			n--;
+		if (line.len != n + 1 || memcmp(line.s, p, n) != 0)
+			abort();
+	}
+	str_free(&reason);
+	str_free(&line);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_request((const char *)data, size);
+	fuzz_reply((const char *)data, size);
+	return 0;
+}
