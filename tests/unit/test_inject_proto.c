@@ -1,0 +1,473 @@
+/*
+ * test_inject_proto - the injection protocol: request parser, chunk
+ * lengths, limits, local submissions, the client's envelope builder and
+ * the answer parser
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/inject_proto.h"
+#include "test.h"
+
+/* What a parse produced: the events in order ('E'nvelope, 'B'ody, e'N'd,
+ * 'X' error), the message bytes, and the parser for its env and error. */
+struct run {
+	struct inject_proto p;
+	char events[64];
+	struct str body;
+};
+
+/* Feed input step bytes at a time (0: all at once). */
+static void run_feed(struct run *r, const char *in, size_t n, size_t step)
+{
+	static const char letter[] = { 'M', 'E', 'B', 'N', 'X' };
+	size_t off = 0, nev = 0;
+
+	while (off < n && r->p.state != INJECT_PS_DONE) {
+		size_t avail = step == 0 || n - off < step ? n - off : step;
+		size_t used, len;
+		const char *data;
+		enum inject_event ev;
+
+		ev = inject_proto_next(&r->p, in + off, avail, &used, &data,
+				       &len);
+		TEST_ASSERT(used <= avail);
+		off += used;
+		if (ev == INJECT_EV_BODY)
+			str_append(&r->body, data, len);
+		if (ev != INJECT_EV_MORE && nev + 1 < sizeof(r->events) &&
+		    (ev != INJECT_EV_BODY || nev == 0 ||
+		     r->events[nev - 1] != 'B'))
+			r->events[nev++] = letter[ev];
+		if (ev == INJECT_EV_MORE)
+			TEST_ASSERT(used == avail);
+	}
+	r->events[nev] = '\0';
+}
+
+static void run_start(struct run *r, int local, uint64_t limit)
+{
+	memset(r, 0, sizeof(*r));
+	inject_proto_init(&r->p, local, limit);
+	str_init(&r->body, 0);
+}
+
+static void run_free(struct run *r)
+{
+	inject_proto_free(&r->p);
+	str_free(&r->body);
+}
+
+/* Parse s whole; returns the events string (static). */
+static const char *parse(struct run *r, const char *s, int local,
+			 uint64_t limit)
+{
+	run_start(r, local, limit);
+	run_feed(r, s, strlen(s), 0);
+	return r->events;
+}
+
+/* Does s fail, with an error containing want? */
+static int fails_with(const char *s, const char *want)
+{
+	struct run r;
+	int ok;
+
+	parse(&r, s, 0, 0);
+	ok = strchr(r.events, 'X') != NULL && strstr(r.p.error, want) != NULL;
+	if (!ok)
+		printf("  input %s -> events \"%s\" error \"%s\"\n", s,
+		       r.events, r.p.error);
+	run_free(&r);
+	return ok;
+}
+
+#define MINIMAL "SENDER\ta@example.org\nRCPT\tb@example.net\nDATA\n"
+
+static void test_minimal(void)
+{
+	struct run r;
+
+	TEST_STREQ(parse(&r, MINIMAL "5\nhello0\n", 0, 0), "EBN");
+	TEST_STREQ(r.p.env.sender, "a@example.org");
+	TEST_ASSERT(r.p.env.rcpt_count == 1);
+	TEST_STREQ(r.p.env.rcpts[0].addr, "b@example.net");
+	TEST_ASSERT(r.p.env.rcpts[0].orig == NULL);
+	TEST_STREQ(str_c(&r.body), "hello");
+	TEST_ASSERT(r.p.size == 5);
+	TEST_ASSERT(r.p.env.protocol == NULL && r.p.env.client_addr == NULL);
+	run_free(&r);
+}
+
+static void test_all_fields(void)
+{
+	struct run r;
+
+	TEST_STREQ(parse(&r, "SENDER\t\nRCPT\tx@a\nORCPT\tX@A\nRCPT\ty@b\n"
+			 "CLIENT\t192.0.2.1\nHELO\tmx.example\nAUTH\tjo\n"
+			 "PROTO\tESMTPSA\nFLAGS\t3\nDATA\n0\n", 0, 0), "EN");
+	TEST_STREQ(r.p.env.sender, "");
+	TEST_ASSERT(r.p.env.rcpt_count == 2);
+	TEST_STREQ(r.p.env.rcpts[0].orig, "X@A");
+	TEST_ASSERT(r.p.env.rcpts[1].orig == NULL);
+	TEST_STREQ(r.p.env.client_addr, "192.0.2.1");
+	TEST_STREQ(r.p.env.helo, "mx.example");
+	TEST_STREQ(r.p.env.auth_user, "jo");
+	TEST_STREQ(r.p.env.protocol, "ESMTPSA");
+	TEST_ASSERT(r.p.env.flags == 3);
+	TEST_ASSERT(r.p.size == 0);
+	run_free(&r);
+}
+
+/* Every split of the input gives the same result. */
+static void test_byte_at_a_time(void)
+{
+	const char *in = MINIMAL "3\nabc4\ndefg0\n";
+	struct run r;
+
+	for (size_t step = 1; step < 8; step++) {
+		run_start(&r, 0, 0);
+		run_feed(&r, in, strlen(in), step);
+		TEST_STREQ(r.events, "EBN");
+		TEST_STREQ(str_c(&r.body), "abcdefg");
+		TEST_STREQ(r.p.env.rcpts[0].addr, "b@example.net");
+		run_free(&r);
+	}
+}
+
+static void test_many_chunks_one_buffer(void)
+{
+	struct str in = STR_INIT(0);
+	struct run r;
+
+	str_appends(&in, MINIMAL);
+	for (int i = 0; i < 100; i++)
+		str_appends(&in, "2\nxy");
+	str_appends(&in, "65536\n");
+	for (int i = 0; i < 65536; i++)
+		str_appendc(&in, (char)i);
+	str_appends(&in, "0\n");
+	run_start(&r, 0, 0);
+	run_feed(&r, in.s, in.len, 0);
+	TEST_STREQ(r.events, "EBN");
+	TEST_ASSERT(r.body.len == 200 + 65536);
+	TEST_ASSERT(r.p.size == 200 + 65536);
+	TEST_ASSERT(memcmp(r.body.s + 200, in.s + in.len - 2 - 65536,
+			   65536) == 0);
+	run_free(&r);
+	str_free(&in);
+}
+
+static void test_sender_first(void)
+{
+	TEST_ASSERT(fails_with("RCPT\tb@x\nSENDER\ta@x\n",
+			       "SENDER must come first"));
+	TEST_ASSERT(fails_with("DATA\n", "SENDER must come first"));
+	TEST_ASSERT(fails_with("SENDER a@x\n", "SENDER must come first"));
+	TEST_ASSERT(fails_with("SENDER\ta@x\nSENDER\ta@x\n", "twice"));
+}
+
+static void test_control_bytes(void)
+{
+	TEST_ASSERT(fails_with("SENDER\ta\r@x\n", "control"));
+	TEST_ASSERT(fails_with("SENDER\ta@x\nRCPT\tb\x1b@x\n", "control"));
+	TEST_ASSERT(fails_with("SENDER\ta@x\nRCPT\tb\x7f@x\n", "control"));
+	TEST_ASSERT(fails_with("SENDER\ta@x\nRCPT\tb\t@x\n", "control"));
+	TEST_ASSERT(fails_with("SENDER\ta@x\nDATA\r\n", "control"));
+	TEST_ASSERT(fails_with("SEN\rDER\ta@x\n", "control"));
+}
+
+static void test_nul_byte(void)
+{
+	static const char in[] = "SENDER\ta@x\nRCPT\tb\0c@x\nDATA\n0\n";
+	struct run r;
+
+	run_start(&r, 0, 0);
+	run_feed(&r, in, sizeof(in) - 1, 0);
+	TEST_STREQ(r.events, "X");
+	TEST_ASSERT(strstr(r.p.error, "control") != NULL);
+	run_free(&r);
+}
+
+static void test_line_too_long(void)
+{
+	struct str in = STR_INIT(0);
+	struct run r;
+
+	str_appends(&in, "SENDER\t");
+	while (in.len < INJECT_LINE_MAX + 10)
+		str_appendc(&in, 'a');
+	str_appendc(&in, '\n');
+	run_start(&r, 0, 0);
+	run_feed(&r, in.s, in.len, 7);
+	TEST_STREQ(r.events, "X");
+	TEST_ASSERT(strstr(r.p.error, "line longer") != NULL);
+	run_free(&r);
+	str_free(&in);
+}
+
+static void test_field_length(void)
+{
+	struct str in = STR_INIT(0);
+	struct run r;
+
+	str_appends(&in, "SENDER\t");
+	for (int i = 0; i < QUEUE_TEXT_MAX; i++)
+		str_appendc(&in, 's');
+	str_appends(&in, "\nRCPT\tr\nDATA\n0\n");
+	TEST_STREQ(parse(&r, in.s, 0, 0), "EN");
+	TEST_ASSERT(strlen(r.p.env.sender) == QUEUE_TEXT_MAX);
+	run_free(&r);
+	str_clear(&in);
+	str_appends(&in, "SENDER\t");
+	for (int i = 0; i <= QUEUE_TEXT_MAX; i++)
+		str_appendc(&in, 's');
+	str_appends(&in, "\n");
+	TEST_ASSERT(fails_with(in.s, "longer than 1024"));
+	str_free(&in);
+}
+
+static void test_rcpt_rules(void)
+{
+	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\t\n", "empty RCPT"));
+	TEST_ASSERT(fails_with("SENDER\ta\nDATA\n", "DATA without RCPT"));
+	TEST_ASSERT(fails_with("SENDER\ta\nORCPT\to\n", "ORCPT does not"));
+	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\nORCPT\to\nORCPT\tp\n",
+			       "ORCPT does not"));
+	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\nHELO\th\nORCPT\to\n",
+			       "ORCPT does not"));
+	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\nORCPT\t\n", "empty"));
+}
+
+static void test_too_many_rcpts(void)
+{
+	struct str in = STR_INIT(0);
+	struct run r;
+
+	str_appends(&in, "SENDER\ta\n");
+	for (int i = 0; i < QUEUE_RCPT_MAX; i++)
+		str_appends(&in, "RCPT\tr\n");
+	TEST_STREQ(parse(&r, in.s, 0, 0), "");
+	TEST_ASSERT(r.p.env.rcpt_count == QUEUE_RCPT_MAX);
+	run_free(&r);
+	str_appends(&in, "RCPT\tr\n");
+	TEST_ASSERT(fails_with(in.s, "too many recipients"));
+	str_free(&in);
+}
+
+static void test_once_keywords(void)
+{
+	TEST_ASSERT(fails_with("SENDER\ta\nCLIENT\t1\nCLIENT\t2\n", "twice"));
+	TEST_ASSERT(fails_with("SENDER\ta\nHELO\th\nHELO\th\n", "twice"));
+	TEST_ASSERT(fails_with("SENDER\ta\nAUTH\tu\nAUTH\tu\n", "twice"));
+	TEST_ASSERT(fails_with("SENDER\ta\nPROTO\tp\nPROTO\tp\n", "twice"));
+	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t1\nFLAGS\t1\n", "twice"));
+	TEST_ASSERT(fails_with("SENDER\ta\nCLIENT\t\n", "empty CLIENT"));
+}
+
+static void test_unknown_requests(void)
+{
+	TEST_ASSERT(fails_with("SENDER\ta\nMAIL\tx\n", "unknown request"));
+	TEST_ASSERT(fails_with("SENDER\ta\nRCPT x\n", "unknown request"));
+	TEST_ASSERT(fails_with("SENDER\ta\nrcpt\tx\n", "unknown request"));
+	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\ndata\n", "unknown"));
+	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\nDATA\tx\n", "unknown"));
+	TEST_ASSERT(fails_with("SENDER\ta\n\n", "unknown"));
+}
+
+static void test_flags(void)
+{
+	struct run r;
+
+	TEST_STREQ(parse(&r, "SENDER\ta\nFLAGS\t2\nRCPT\tr\nDATA\n", 0, 0),
+		   "E");
+	TEST_ASSERT(r.p.env.flags == QUEUE_FLAG_SMTPUTF8);
+	run_free(&r);
+	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t4\n", "unknown flags"));
+	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t\n", "unknown flags"));
+	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t-1\n", "decimal"));
+	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t0x1\n", "decimal"));
+	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t99999999999999999999\n",
+			       "decimal"));
+}
+
+static void test_chunk_lengths(void)
+{
+	static const char *const bad[] = {
+		"01\n", "+1\n", " 1\n", "1 \n", "1a\n", "\n", "-1\n",
+		"65537\n", "1000000\n", "00\n", "0x10\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct str in = STR_INIT(0);
+
+		str_appends(&in, MINIMAL);
+		str_appends(&in, bad[i]);
+		TEST_ASSERT(fails_with(in.s, "chunk"));
+		str_free(&in);
+	}
+}
+
+static void test_size_limit(void)
+{
+	struct run r;
+
+	TEST_STREQ(parse(&r, MINIMAL "6\n123456" "4\n7890" "0\n", 0, 10),
+		   "EBN");
+	TEST_ASSERT(r.p.size == 10);
+	run_free(&r);
+	TEST_STREQ(parse(&r, MINIMAL "6\n123456" "5\n78901" "0\n", 0, 10),
+		   "EBX");
+	TEST_STREQ(r.p.error, "message too big (limit 10 bytes)");
+	TEST_STREQ(str_c(&r.body), "123456");
+	run_free(&r);
+}
+
+static void test_local_submission(void)
+{
+	struct run r;
+
+	TEST_STREQ(parse(&r, "SENDER\tme\nRCPT\tyou\nCLIENT\t10.0.0.1\n"
+			 "HELO\tforged\nAUTH\tboss\nPROTO\tESMTPSA\nDATA\n",
+			 1, 0), "E");
+	TEST_STREQ(r.p.env.protocol, "local");
+	TEST_ASSERT(r.p.env.client_addr == NULL);
+	TEST_ASSERT(r.p.env.helo == NULL);
+	TEST_ASSERT(r.p.env.auth_user == NULL);
+	run_free(&r);
+	TEST_STREQ(parse(&r, MINIMAL, 1, 0), "E");
+	TEST_STREQ(r.p.env.protocol, "local");
+	run_free(&r);
+	/* ignored, but still checked */
+	run_start(&r, 1, 0);
+	run_feed(&r, "SENDER\ta\nHELO\tx\nHELO\ty\n", 23, 0);
+	TEST_STREQ(r.events, "X");
+	run_free(&r);
+}
+
+static void test_after_the_end(void)
+{
+	struct run r;
+	const char *data;
+	size_t used, len;
+
+	TEST_STREQ(parse(&r, MINIMAL "0\n", 0, 0), "EN");
+	TEST_ASSERT(inject_proto_next(&r.p, "x", 1, &used, &data, &len) ==
+		    INJECT_EV_ERROR);
+	TEST_ASSERT(used == 0);
+	run_free(&r);
+	/* the end chunk stops the parse: the rest is not consumed */
+	run_start(&r, 0, 0);
+	TEST_ASSERT(inject_proto_next(&r.p, MINIMAL "0\nextra",
+				      strlen(MINIMAL "0\nextra"), &used,
+				      &data, &len) == INJECT_EV_ENVELOPE);
+	TEST_ASSERT(used == strlen(MINIMAL));
+	TEST_ASSERT(inject_proto_next(&r.p, "0\nextra", 7, &used, &data,
+				      &len) == INJECT_EV_END);
+	TEST_ASSERT(used == 2);
+	run_free(&r);
+}
+
+static void test_field_ok(void)
+{
+	TEST_ASSERT(inject_proto_field_ok("a@b", 0));
+	TEST_ASSERT(inject_proto_field_ok("", 1));
+	TEST_ASSERT(!inject_proto_field_ok("", 0));
+	TEST_ASSERT(!inject_proto_field_ok("a\nb", 0));
+	TEST_ASSERT(!inject_proto_field_ok("a\tb", 0));
+	TEST_ASSERT(inject_proto_field_ok("j\xc3\xb6rg@b", 0));
+}
+
+static void test_envelope_round_trip(void)
+{
+	const char *rcpts[] = { "x@a", "y@b", "z@c" };
+	const char *orcpts[] = { "X@A", NULL, "" };
+	struct inject_env env = {
+		.sender = "s@x", .rcpts = rcpts, .orcpts = orcpts,
+		.nrcpts = 3, .client_ip = "2001:db8::1", .helo = "h",
+		.auth_user = NULL, .protocol = "ESMTPS", .flags = 1,
+	};
+	struct str out = STR_INIT(0);
+	const char *error;
+	struct run r;
+
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) == 0);
+	str_appends(&out, "0\n");
+	TEST_STREQ(parse(&r, out.s, 0, 0), "EN");
+	TEST_STREQ(r.p.env.sender, "s@x");
+	TEST_ASSERT(r.p.env.rcpt_count == 3);
+	TEST_STREQ(r.p.env.rcpts[0].orig, "X@A");
+	TEST_ASSERT(r.p.env.rcpts[1].orig == NULL);
+	TEST_ASSERT(r.p.env.rcpts[2].orig == NULL);
+	TEST_STREQ(r.p.env.rcpts[2].addr, "z@c");
+	TEST_STREQ(r.p.env.client_addr, "2001:db8::1");
+	TEST_ASSERT(r.p.env.auth_user == NULL);
+	TEST_ASSERT(r.p.env.flags == 1);
+	run_free(&r);
+	str_free(&out);
+}
+
+static void test_envelope_refused(void)
+{
+	const char *good[] = { "r@x" }, *empty[] = { "" }, *cr[] = { "a\r" };
+	struct inject_env env = { .sender = "", .rcpts = good, .nrcpts = 1 };
+	struct str out = STR_INIT(0);
+	const char *error;
+
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) == 0);
+	env.sender = "a\nRCPT\tevil";
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
+	TEST_STREQ(error, "bad sender address");
+	env.sender = "";
+	env.rcpts = empty;
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
+	env.rcpts = cr;
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
+	TEST_STREQ(error, "bad recipient address");
+	env.rcpts = good;
+	env.nrcpts = 0;
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
+	env.nrcpts = 1;
+	env.flags = 8;
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
+	env.flags = 0;
+	env.helo = "x\ty";
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
+	TEST_STREQ(error, "bad HELO name");
+	str_free(&out);
+}
+
+static int answer(const char *line, struct str *t)
+{
+	return inject_proto_answer(line, strlen(line), t);
+}
+
+static void test_answers(void)
+{
+	struct str t = STR_INIT(0);
+
+	TEST_ASSERT(answer("OK\t1JN7W800F2K3K7P", &t) ==
+		    INJECT_OK);
+	TEST_STREQ(str_c(&t), "1JN7W800F2K3K7P");
+	TEST_ASSERT(answer("OK\t../etc", &t) == -1);
+	TEST_ASSERT(answer("TEMP\tdisk full", &t) ==
+		    INJECT_TEMP);
+	TEST_STREQ(str_c(&t), "disk full");
+	TEST_ASSERT(answer("PERM\ttoo big", &t) ==
+		    INJECT_PERM);
+	TEST_STREQ(str_c(&t), "too big");
+	TEST_ASSERT(answer("PERM too big", &t) == -1);
+	TEST_ASSERT(answer("NO\tx", &t) == -1);
+	TEST_ASSERT(answer("TEMP\ta\rb", &t) == -1);
+	TEST_ASSERT(answer("", &t) == -1);
+	str_free(&t);
+}
+
+TEST_MAIN(test_minimal, test_all_fields, test_byte_at_a_time,
+	  test_many_chunks_one_buffer, test_sender_first, test_control_bytes,
+	  test_nul_byte, test_line_too_long, test_field_length,
+	  test_rcpt_rules, test_too_many_rcpts, test_once_keywords,
+	  test_unknown_requests, test_flags, test_chunk_lengths,
+	  test_size_limit, test_local_submission, test_after_the_end,
+	  test_field_ok, test_envelope_round_trip, test_envelope_refused,
+	  test_answers)
