@@ -1,0 +1,132 @@
+#!/bin/sh
+# bench/smtp-in.sh [MESSAGES] - mail-in throughput, postern against Postfix.
+#
+# For each session count (20 and 100) and each MTA (a private stock Postfix
+# 3.7 delivering to Maildir with virtual(8), and postern), on a fresh
+# instance: Postfix's smtp-source sends MESSAGES (default 20000) messages of
+# 5 KiB to bench@example.test over 127.0.0.1, one message per connection,
+# SESSIONS connections at a time; the clock runs from the start of
+# smtp-source until the MESSAGES-th file is in the Maildir's new/ (polled
+# every 0.1 s once smtp-source has finished; bounded by TIMEOUT seconds).
+# Neither MTA has any fsync turned off.
+#
+# Prints, for each run,
+#   postern sessions=20 messages=20000 seconds=S rate=R msg/s
+#   postfix sessions=20 messages=20000 seconds=S rate=R msg/s
+# then the ratio postern/postfix for each session count.
+#
+# Environment: SESSIONS ("20 100"), MTAS ("postfix postern"), TIMEOUT (600),
+# PF_PORT (20125), PN_PORT_BASE (20200, smtp on +25), KEEP=1 keeps the
+# instance directories under BENCH_TMP (/var/tmp) for inspection,
+# SMTP_SOURCE_OPTS (extra smtp-source options, e.g. -d to reuse connections).
+set -u
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+. "$BENCH_DIR/lib.sh"
+
+MESSAGES=${1:-20000}
+SESSIONS=${SESSIONS:-"20 100"}
+MTAS=${MTAS:-"postfix postern"}
+TIMEOUT=${TIMEOUT:-600}
+PF_PORT=${PF_PORT:-20125}
+PN_PORT_BASE=${PN_PORT_BASE:-20200}
+SMTP_SOURCE_OPTS=${SMTP_SOURCE_OPTS:-}
+SIZE=5120
+
+case "$MESSAGES" in '' | *[!0-9]* | 0) die "usage: sh bench/smtp-in.sh [MESSAGES]" ;; esac
+[ "$(id -u)" -eq 0 ] || die "run as root (Postfix's private instance and postern's accounts need it)"
+[ -x /usr/sbin/smtp-source ] && [ -x /usr/sbin/postfix ] || die "Postfix is missing: sh bench/deps.sh"
+
+cur_mta="" cur_dir=""
+cleanup() {
+	if [ -n "$cur_dir" ]; then
+		case "$cur_mta" in
+		postfix) pf_stop "$cur_dir" ;;
+		postern) pn_stop "$cur_dir" ;;
+		esac
+		[ "${KEEP:-0}" = 1 ] || rm -rf "$cur_dir"
+		cur_dir=""
+	fi
+}
+trap 'cleanup; exit 130' INT TERM
+trap cleanup EXIT
+
+failures=0
+results=""
+
+# run_one MTA SESSIONS: one timed run on a fresh instance
+run_one() {
+	mta=$1 sess=$2
+	cur_mta=$mta
+	cur_dir=$(mktemp -d "$BENCH_TMP/postern-bench-$mta-$sess.XXXXXX") || die "mktemp failed"
+	chmod 755 "$cur_dir"
+	case "$mta" in
+	postfix)
+		pf_setup "$cur_dir" "$PF_PORT" $((sess + 50))
+		pf_start "$cur_dir" "$PF_PORT"
+		port=$PF_PORT maildir=$pf_maildir
+		;;
+	postern)
+		postern_ready || { say "postern sessions=$sess messages=$MESSAGES NOT RUN: postern is not built yet"; failures=$((failures + 1)); cleanup; return; }
+		rmdir "$cur_dir"
+		pn_setup "$cur_dir" "$PN_PORT_BASE" "$sess"
+		pn_start "$cur_dir"
+		port=$pn_port maildir=$pn_maildir
+		;;
+	esac
+	sync
+	sleep 1
+	t0=$(now)
+	# shellcheck disable=SC2086
+	timeout "$TIMEOUT" /usr/sbin/smtp-source -c $SMTP_SOURCE_OPTS -s "$sess" -m "$MESSAGES" -l "$SIZE" \
+		-f sender@example.test -t bench@example.test "127.0.0.1:$port" \
+		>"$cur_dir/smtp-source.log" 2>&1
+	src_rc=$?
+	t1=$(now)
+	left=$(awk -v a="$t0" -v b="$t1" -v t="$TIMEOUT" 'BEGIN { l = t - (b - a); printf "%.1f", l < 1 ? 1 : l }')
+	out=$(wait_count "$maildir/new" "$MESSAGES" "$left")
+	wc_rc=$?
+	got=${out% *} t2=${out#* }
+	secs=$(awk -v a="$t0" -v b="$t2" 'BEGIN { printf "%.3f", b - a }')
+	acc=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	if [ $src_rc -ne 0 ] || [ $wc_rc -ne 0 ]; then
+		say "$mta sessions=$sess messages=$MESSAGES FAILED: $got of $MESSAGES in new/ after $secs s (smtp-source exit $src_rc)"
+		grep -v '^[0-9]*$' "$cur_dir/smtp-source.log" | tail -3 | sed 's/^/  smtp-source: /'
+		failures=$((failures + 1))
+		[ "${KEEP:-0}" = 1 ] && say "  instance kept in $cur_dir"
+		cleanup
+		return
+	fi
+	rate=$(awk -v n="$MESSAGES" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')
+	say "$mta sessions=$sess messages=$MESSAGES seconds=$secs rate=$rate msg/s"
+	# a sample delivered file must hold the whole message
+	f=$(ls "$maildir/new" | head -1)
+	sz=$(stat -c %s "$maildir/new/$f")
+	say "  detail: smtp-source finished after $acc s; delivered $got files; sample file ${sz} bytes"
+	[ "$sz" -ge "$SIZE" ] || { say "  WARNING: delivered file smaller than $SIZE bytes"; failures=$((failures + 1)); }
+	results="$results $mta:$sess:$rate"
+	[ "${KEEP:-0}" = 1 ] && say "  instance kept in $cur_dir"
+	cleanup
+}
+
+say "# smtp-in: $(date -u '+%Y-%m-%d %H:%M UTC') $(uname -n), $(nproc) cores, $(postconf -d -h mail_version 2>/dev/null | sed 's/^/Postfix /'), postern $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)"
+say "# smtp-source -c -s SESSIONS -m $MESSAGES -l $SIZE $SMTP_SOURCE_OPTS; clock stops at the ${MESSAGES}th file in Maildir new/"
+for sess in $SESSIONS; do
+	for mta in $MTAS; do
+		run_one "$mta" "$sess"
+	done
+done
+
+for sess in $SESSIONS; do
+	pf="" pn=""
+	for r in $results; do
+		case "$r" in
+		postfix:$sess:*) pf=${r##*:} ;;
+		postern:$sess:*) pn=${r##*:} ;;
+		esac
+	done
+	if [ -n "$pf" ] && [ -n "$pn" ]; then
+		say "ratio sessions=$sess postern/postfix=$(awk -v a="$pn" -v b="$pf" 'BEGIN { printf "%.2f", a / b }') (target >= 2)"
+	fi
+done
+[ $failures -eq 0 ] || { say "# $failures run(s) failed"; exit 1; }
+exit 0
