@@ -1,0 +1,45 @@
+/*
+ * postern-qmgr - the queue manager: moves messages through the queue and
+ * hands each local recipient to postern-local
+ *
+ * PRIVILEGE  postern-queue; no network, no mailboxes. Started as root just
+ *            long enough to create the queue layout (queue_layout.h).
+ *            Reads users.cdb and aliases.cdb beside the configuration.
+ * INPUT      fd 4: the listening socket queue_dir/private/qmgr (group
+ *            postern-queue, 0660), handed over by the master; command
+ *            lines WAKE, FLUSH, HOLD<TAB>ID, RELEASE<TAB>ID, DELETE<TAB>ID,
+ *            each answered "OK" or "ERR<TAB>reason". queue_dir/new/ (from
+ *            the injector), deferred/ when due, active/ at start.
+ * OUTPUT     renames between new/, active/, deferred/, hold/, corrupt/;
+ *            one-byte recipient states in queue files (queue_file.h); read-
+ *            only queue file descriptors and DELIVER requests to
+ *            queue_dir/private/local (delivery_proto.h), at most
+ *            local_delivery_limit at once and never two for one message;
+ *            one log line per recipient outcome:
+ *            "ID: to=<..> orig_to=<..> relay=local delay=S status=sent|
+ *            deferred|bounced|expired (reason)". fd 3: "ready", "busy".
+ * EXIT       0 after SIGTERM or SIGHUP (the deliveries in flight are
+ *            answered and recorded first; messages not finished stay in
+ *            active/ for the next start); 111 when it cannot start
+ * LIMITS     1000 messages open at once; 10 min per delivery; command
+ *            lines of 128 bytes; retry_min, retry_max, queue_lifetime,
+ *            queue_scan_interval, local_delivery_limit
+ * SEE ALSO   postern-qmgr(8), postern-queue(5), postern-local(8),
+ *            postern-inject(8), postern.conf(5)
+ */
+#include "qmgr.h"
+
+#include "mail/queue_layout.h"
+#include "util/log.h"
+
+int main(int argc, char **argv)
+{
+	struct service_child sc;
+	const char *error;
+
+	service_child_init(&sc, argc, argv, "postern-qmgr");
+	if (queue_layout_ensure(&sc.conf, &error) < 0)
+		log_fatal("queue directory %s: %s", sc.conf.queue_dir, error);
+	service_child_drop(&sc);
+	return qmgr_run(&sc);
+}

@@ -1,0 +1,146 @@
+/*
+ * qmgr - the queue manager's state, shared by its files
+ *
+ *   qmgr.c        main: configuration, queue layout, privileges
+ *   qmgr_run.c    the event loop, signals, timers, the active/ lock
+ *   qmgr_scan.c   the directories: scans, moves, the per-message end
+ *   qmgr_msg.c    a message's recipients: resolution, outcomes, log lines
+ *   qmgr_agent.c  the pool of connections to postern-local
+ *   qmgr_cmd.c    the command socket (WAKE, FLUSH, HOLD, RELEASE, DELETE)
+ *
+ * The state machine and its crash analysis are in postern-qmgr(8) and at
+ * the top of qmgr_scan.c.
+ */
+#ifndef POSTERN_QMGR_H
+#define POSTERN_QMGR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "mail/delivery_proto.h"
+#include "mail/queue_file.h"
+#include "mail/queue_id.h"
+#include "mail/resolve.h"
+#include "mail/service_child.h"
+#include "util/cdbmap.h"
+#include "util/event.h"
+#include "util/str.h"
+
+/* Messages held open in active/ at once (two descriptors each at most). */
+#define QMGR_ACTIVE_MAX 1000
+/* A delivery agent must answer within this time. */
+#define QMGR_DELIVERY_TIMEOUT_MS (10 * 60 * 1000)
+/* After SIGTERM, in-flight deliveries get this long to be answered. */
+#define QMGR_STOP_MS 15000
+/* Command lines (WAKE, HOLD ID ...). */
+#define QMGR_CMD_LINE_MAX 128
+/* Messages whose partial alias progress is remembered across retries. */
+#define QMGR_MEMO_MAX 10000
+
+enum qdir { QD_NEW, QD_ACTIVE, QD_DEFERRED, QD_HOLD, QD_CORRUPT, QD_COUNT };
+
+/* What happened to one target of the recipient being worked on. */
+enum target_result { TR_PENDING, TR_SENT, TR_BOUNCED, TR_DEFERRED };
+
+struct qmgr;
+
+struct msg {
+	char id[QUEUE_ID_SIZE];
+	int fd;				/* active/ID, read-write */
+	struct queue_env env;
+	size_t rcpt;			/* recipient being worked on */
+	int rcpt_started;		/* its targets are resolved */
+	struct resolve_result targets;	/* of that recipient */
+	enum target_result *results;	/* one per target */
+	size_t target;			/* next target to look at */
+	char *defer_reason;		/* last deferral of this recipient */
+	int deferred;			/* some recipient stays queued */
+	int write_failed;		/* a state could not be recorded */
+	int inflight;			/* a delivery is at an agent */
+	int hold_req, delete_req;	/* from the command socket */
+	int queued;			/* on the ready list */
+	struct msg *next, *ready_next;
+};
+
+struct agent {
+	struct qmgr *q;
+	int fd;				/* -1: not connected */
+	struct msg *msg;		/* the delivery in flight, or NULL */
+	struct ev_timer *timer;
+	char in[DELIVERY_REPLY_MAX];
+	size_t inlen;
+};
+
+struct memo {
+	char id[QUEUE_ID_SIZE];
+	char **done;			/* "index:address" of finished targets */
+	size_t n;
+	struct memo *next;
+};
+
+struct cmdconn {
+	struct qmgr *q;
+	int fd;
+	struct str in;
+	struct cmdconn *next;
+};
+
+struct qmgr {
+	struct service_child *sc;
+	const struct conf *conf;
+	struct ev_loop *loop;
+	int dirfd[QD_COUNT];
+	int sigfd;
+	struct cdbmap users, aliases;
+	struct msg *msgs;		/* every message in memory */
+	size_t nmsgs;
+	struct msg *ready, *ready_tail;	/* messages with a delivery to send */
+	struct agent *agents;
+	size_t nagents;
+	struct memo *memos;
+	size_t nmemos;
+	struct cmdconn *conns;
+	struct ev_timer *scan_timer;	/* next periodic or due-time scan */
+	struct ev_timer *soon_timer;	/* a scan asked for by a command */
+	struct ev_timer *stop_timer;
+	time_t scan_at;			/* when scan_timer fires (wall clock) */
+	time_t next_due;		/* earliest deferred/ mtime seen */
+	int want_new, want_flush;	/* what the soon scan does */
+	int overflow;			/* QMGR_ACTIVE_MAX was reached */
+	int stopping;
+};
+
+/* qmgr_run.c */
+int qmgr_run(struct service_child *sc);
+void qmgr_scan_soon(struct qmgr *q, int flush);
+void qmgr_maybe_done(struct qmgr *q);
+void qmgr_scan_at(struct qmgr *q, time_t when);
+
+/* qmgr_scan.c */
+void qmgr_scan(struct qmgr *q, int flush);
+void qmgr_recover(struct qmgr *q);
+int qmgr_load(struct qmgr *q, const char *id, enum qdir from);
+void qmgr_finish(struct qmgr *q, struct msg *m);
+struct msg *qmgr_find(struct qmgr *q, const char *id);
+const char *qdir_name(enum qdir d);
+
+/* qmgr_msg.c */
+void qmgr_msg_step(struct qmgr *q, struct msg *m);
+void qmgr_msg_result(struct qmgr *q, struct msg *m, enum delivery_status st,
+		     const char *reason);
+void qmgr_msg_free(struct msg *m);
+void qmgr_memo_forget(struct qmgr *q, const char *id);
+
+/* qmgr_agent.c */
+void qmgr_agents_init(struct qmgr *q);
+void qmgr_ready(struct qmgr *q, struct msg *m);
+void qmgr_dispatch(struct qmgr *q);
+int qmgr_agents_busy(const struct qmgr *q);
+void qmgr_agents_close(struct qmgr *q);
+
+/* qmgr_cmd.c */
+void qmgr_cmd_accept(void *arg, int fd, unsigned revents);
+void qmgr_cmd_close_all(struct qmgr *q);
+
+#endif

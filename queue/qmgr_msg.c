@@ -1,0 +1,350 @@
+/*
+ * qmgr_msg - one message's recipients, one after the other
+ *
+ * For each recipient still queued (state Q): resolve it (resolve.h) into
+ * targets, try each target - a local one through an agent, a remote one
+ * is kept for the remote sender, a failed one bounces - and then record
+ * the recipient's state durably before looking at the next one:
+ *
+ *   every target sent or bounced, at least one sent   -> D
+ *   every target bounced                              -> F
+ *   some target deferred                              -> stays Q, or X
+ *                                                        after queue_lifetime
+ *
+ * A message has at most one delivery in flight, so two deliveries of one
+ * message never run at once; parallelism comes from several messages.
+ *
+ * One queue-file state covers a whole alias expansion (queue_file.h). So
+ * that a retry does not deliver again to the targets that already got the
+ * message, the finished targets of a recipient that stays queued are
+ * remembered in memory (the memo) until the message leaves the queue; a
+ * restart forgets them, and then they may get a second copy.
+ *
+ * Bounces (DSNs) for F and X are not written yet: the log says
+ * status=bounced or status=expired with the reason.
+ */
+#include "qmgr.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mail/retry.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+#define REMOTE_REASON "remote delivery not yet available"
+#define LOG_ADDR_MAX 256
+
+/* ---- the memo of finished targets --------------------------------------- */
+
+static struct memo *memo_find(struct qmgr *q, const char *id)
+{
+	for (struct memo *mo = q->memos; mo != NULL; mo = mo->next)
+		if (strcmp(mo->id, id) == 0)
+			return mo;
+	return NULL;
+}
+
+static void memo_key(struct str *key, size_t rcpt, const char *addr)
+{
+	str_clear(key);
+	str_appendf(key, "%zu:%s", rcpt, addr);
+}
+
+static int memo_has(struct qmgr *q, const struct msg *m, const char *addr)
+{
+	struct memo *mo = memo_find(q, m->id);
+	struct str key = STR_INIT(0);
+	int found = 0;
+
+	if (mo != NULL) {
+		memo_key(&key, m->rcpt, addr);
+		for (size_t i = 0; i < mo->n && !found; i++)
+			found = strcmp(mo->done[i], str_c(&key)) == 0;
+	}
+	str_free(&key);
+	return found;
+}
+
+static void memo_add(struct qmgr *q, const struct msg *m, const char *addr)
+{
+	struct memo *mo = memo_find(q, m->id);
+	struct str key = STR_INIT(0);
+
+	if (mo == NULL) {
+		if (q->nmemos >= QMGR_MEMO_MAX)
+			return;	/* worst case: a second copy on retry */
+		mo = xcalloc(1, sizeof(*mo));
+		cstr_copy(mo->id, sizeof(mo->id), m->id);
+		mo->next = q->memos;
+		q->memos = mo;
+		q->nmemos++;
+	}
+	memo_key(&key, m->rcpt, addr);
+	mo->done = xreallocarray(mo->done, mo->n + 1, sizeof(*mo->done));
+	mo->done[mo->n++] = str_steal(&key);
+}
+
+void qmgr_memo_forget(struct qmgr *q, const char *id)
+{
+	for (struct memo **p = &q->memos; *p != NULL; p = &(*p)->next) {
+		struct memo *mo = *p;
+
+		if (strcmp(mo->id, id) != 0)
+			continue;
+		*p = mo->next;
+		for (size_t i = 0; i < mo->n; i++)
+			free(mo->done[i]);
+		free(mo->done);
+		free(mo);
+		q->nmemos--;
+		return;
+	}
+}
+
+/* ---- log lines ---------------------------------------------------------- */
+
+static const char *result_name(enum target_result r)
+{
+	switch (r) {
+	case TR_SENT: return "sent";
+	case TR_BOUNCED: return "bounced";
+	case TR_DEFERRED: return "deferred";
+	case TR_PENDING: break;
+	}
+	return "expired";
+}
+
+/* "ID: to=<to> [orig_to=<orig>] relay=R delay=S status=X (reason)" */
+static void log_outcome(const struct msg *m, const char *to,
+			const char *relay, const char *status,
+			const char *reason)
+{
+	const char *orig = m->env.rcpts[m->rcpt].addr;
+	struct str t = STR_INIT(0), o = STR_INIT(0), r = STR_INIT(0);
+	struct timespec now;
+	double delay;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	delay = (double)(now.tv_sec - m->env.arrival.tv_sec) +
+		(double)(now.tv_nsec - m->env.arrival.tv_nsec) / 1e9;
+	log_escape(&t, to, strlen(to), LOG_ADDR_MAX);
+	if (strcmp(orig, to) != 0) {
+		str_appends(&o, " orig_to=<");
+		log_escape(&o, orig, strlen(orig), LOG_ADDR_MAX);
+		str_appendc(&o, '>');
+	}
+	log_escape(&r, reason, strlen(reason), 512);
+	log_info(m->id, "to=<%s>%s relay=%s delay=%.1f status=%s (%s)",
+		 str_c(&t), str_c(&o), relay, delay < 0 ? 0.0 : delay, status,
+		 str_c(&r));
+	str_free(&t);
+	str_free(&o);
+	str_free(&r);
+}
+
+/* ---- resolving and finishing a recipient -------------------------------- */
+
+static int map_lookup(void *arg, enum resolve_map map, const char *key,
+		      struct str *value)
+{
+	struct qmgr *q = arg;
+	struct cdbmap *cm = map == RESOLVE_MAP_ALIASES ? &q->aliases
+						       : &q->users;
+
+	return cdbmap_lookup(cm, key, strlen(key), value);
+}
+
+static int domain_is_local(void *arg, const char *domain)
+{
+	struct qmgr *q = arg;
+
+	return conf_domain_is_local(q->conf, domain);
+}
+
+static void maps_refresh(struct qmgr *q)
+{
+	const char *error;
+
+	if (cdbmap_refresh(&q->users, &error) < 0)
+		log_warn(NULL, "%s: %s", q->users.path, error);
+	if (cdbmap_refresh(&q->aliases, &error) < 0)
+		log_warn(NULL, "%s: %s", q->aliases.path, error);
+}
+
+static void rcpt_begin(struct qmgr *q, struct msg *m)
+{
+	const struct resolve_ops ops = { domain_is_local, map_lookup, q };
+	const char *rcpt = m->env.rcpts[m->rcpt].addr;
+	struct str reason = STR_INIT(0);
+	const char *error;
+
+	m->rcpt_started = 1;
+	m->target = 0;
+	free(m->defer_reason);
+	m->defer_reason = NULL;
+	maps_refresh(q);
+	if (resolve_rcpt(&ops, rcpt, &m->targets, &error) < 0) {
+		/* no targets: the recipient is deferred as a whole */
+		str_appendf(&reason, "4.3.0 %s", error);
+		log_outcome(m, rcpt, "none", "deferred", str_c(&reason));
+		m->defer_reason = str_steal(&reason);
+	}
+	free(m->results);
+	m->results = xcalloc(m->targets.n + 1, sizeof(*m->results));
+	str_free(&reason);
+}
+
+/* Write a final state; the last queued recipient needs no write (the
+ * unlink that follows records it). */
+static void rcpt_record(struct msg *m, char state)
+{
+	struct queue_rcpt *r = &m->env.rcpts[m->rcpt];
+
+	if (queue_env_pending(&m->env) == 1 && !m->write_failed) {
+		r->state = state;
+		return;
+	}
+	if (queue_file_set_state(m->fd, &m->env, m->rcpt, state) < 0 ||
+	    fdatasync(m->fd) < 0) {
+		log_warn(m->id, "cannot record the state of recipient %zu: "
+			 "%s; it will be tried again", m->rcpt,
+			 strerror(errno));
+		r->state = QUEUE_RCPT_QUEUED;
+		m->write_failed = 1;
+	}
+}
+
+/* Remember finished targets of a recipient that stays queued. */
+static void rcpt_memo(struct qmgr *q, struct msg *m)
+{
+	for (size_t i = 0; i < m->targets.n; i++)
+		if (m->targets.v[i].kind == RESOLVE_LOCAL &&
+		    (m->results[i] == TR_SENT || m->results[i] == TR_BOUNCED))
+			memo_add(q, m, m->targets.v[i].addr);
+}
+
+static void rcpt_end(struct qmgr *q, struct msg *m)
+{
+	int deferred = m->targets.n == 0, sent = 0;
+	const char *rcpt = m->env.rcpts[m->rcpt].addr;
+
+	for (size_t i = 0; i < m->targets.n; i++) {
+		deferred |= m->results[i] == TR_DEFERRED;
+		sent |= m->results[i] == TR_SENT;
+	}
+	if (deferred && retry_expired(m->env.arrival.tv_sec, time(NULL),
+				      q->conf->queue_lifetime)) {
+		log_outcome(m, rcpt, "none", "expired", m->defer_reason ?
+			    m->defer_reason : "queue_lifetime passed");
+		rcpt_record(m, QUEUE_RCPT_EXPIRED);
+	} else if (deferred) {
+		m->deferred = 1;
+		rcpt_memo(q, m);
+	} else {
+		rcpt_record(m, sent ? QUEUE_RCPT_DELIVERED : QUEUE_RCPT_FAILED);
+	}
+	resolve_result_free(&m->targets);
+	m->rcpt_started = 0;
+	m->rcpt++;
+}
+
+/* ---- targets ------------------------------------------------------------ */
+
+static void target_done(struct msg *m, enum target_result r,
+			const char *relay, const char *reason)
+{
+	const struct resolve_target *t = &m->targets.v[m->target];
+
+	m->results[m->target] = r;
+	if (r == TR_DEFERRED) {
+		free(m->defer_reason);
+		m->defer_reason = xstrdup(reason);
+	}
+	log_outcome(m, t->addr, relay, result_name(r), reason);
+	m->target++;
+}
+
+/* Settle targets that need no agent. 1 if the current one needs one. */
+static int targets_settle(struct qmgr *q, struct msg *m)
+{
+	while (m->target < m->targets.n) {
+		const struct resolve_target *t = &m->targets.v[m->target];
+
+		if (t->kind == RESOLVE_FAILED)
+			target_done(m, TR_BOUNCED, "none", t->reason);
+		else if (t->kind == RESOLVE_REMOTE)
+			target_done(m, TR_DEFERRED, "none", REMOTE_REASON);
+		else if (memo_has(q, m, t->addr))
+			m->results[m->target++] = TR_SENT;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+/* Advance to the next queued recipient; 0 when there is none. */
+static int rcpt_next(struct msg *m)
+{
+	while (m->rcpt < m->env.rcpt_count &&
+	       m->env.rcpts[m->rcpt].state != QUEUE_RCPT_QUEUED)
+		m->rcpt++;
+	return m->rcpt < m->env.rcpt_count;
+}
+
+void qmgr_msg_step(struct qmgr *q, struct msg *m)
+{
+	while (!m->inflight) {
+		if (m->delete_req || m->hold_req) {
+			if (m->rcpt_started)
+				rcpt_memo(q, m);
+			qmgr_finish(q, m);
+			return;
+		}
+		if (!m->rcpt_started) {
+			if (!rcpt_next(m)) {
+				qmgr_finish(q, m);
+				return;
+			}
+			rcpt_begin(q, m);
+		}
+		if (targets_settle(q, m)) {
+			if (!q->stopping)
+				qmgr_ready(q, m);
+			return;
+		}
+		rcpt_end(q, m);
+	}
+}
+
+/* The one translation of an agent's answer into a target result. */
+void qmgr_msg_result(struct qmgr *q, struct msg *m, enum delivery_status st,
+		     const char *reason)
+{
+	m->inflight = 0;
+	switch (st) {
+	case DELIVERY_OK:
+		target_done(m, TR_SENT, "local", "delivered to maildir");
+		break;
+	case DELIVERY_PERM:
+		target_done(m, TR_BOUNCED, "local", reason);
+		break;
+	case DELIVERY_TEMP:
+		target_done(m, TR_DEFERRED, "local", reason);
+		break;
+	}
+	qmgr_msg_step(q, m);
+}
+
+void qmgr_msg_free(struct msg *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	queue_env_free(&m->env);
+	resolve_result_free(&m->targets);
+	free(m->results);
+	free(m->defer_reason);
+	free(m);
+}
