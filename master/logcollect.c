@@ -134,7 +134,8 @@ static void log_split(struct master *m, int flush_partial)
 {
 	char *nl;
 
-	while ((nl = memchr(m->logbuf.s, '\n', m->logbuf.len)) != NULL) {
+	while (m->logbuf.len > 0 &&
+	       (nl = memchr(m->logbuf.s, '\n', m->logbuf.len)) != NULL) {
 		log_line_out(m, m->logbuf.s, (size_t)(nl - m->logbuf.s));
 		str_consume(&m->logbuf, (size_t)(nl - m->logbuf.s) + 1);
 	}
@@ -171,4 +172,20 @@ void master_log_drain(struct master *m)
 {
 	master_log_readable(m, m->log_r, EV_READ);
 	log_split(m, 1);
+}
+
+void master_log_free(struct master *m)
+{
+	for (unsigned i = 0; i < MASTER_RECENT_LINES; i++) {
+		free(m->recent[i]);
+		m->recent[i] = NULL;
+	}
+	str_free(&m->logbuf);
+	if (m->log_r > 0) {
+		if (m->loop != NULL)
+			ev_fd_del(m->loop, m->log_r);
+		close(m->log_r);
+		close(m->log_w);
+		m->log_r = m->log_w = 0;
+	}
 }

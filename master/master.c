@@ -158,6 +158,17 @@ static int master_signals(struct master *m)
 	return ev_fd_add(m->loop, m->sig_fd, EV_READ, master_signal, m);
 }
 
+static void master_free(struct master *m)
+{
+	master_listeners_close(m);
+	master_log_free(m);
+	if (m->sig_fd > 0)
+		close(m->sig_fd);
+	if (m->loop != NULL)
+		ev_free(m->loop);
+	conf_free(&m->conf);
+}
+
 int main(int argc, char **argv)
 {
 	struct master m;
@@ -172,17 +183,22 @@ int main(int argc, char **argv)
 	m.conf_file = conf_path(m.conf_file);
 	if (conf_load(&m.conf, m.conf_file, &errors) > 0) {
 		master_conf_errors(&m, &errors);
+		master_free(&m);
+		str_free(&errors);
 		return 1;
 	}
 	lockfd = master_lock(&m, &errors);
 	if (lockfd < 0) {
 		log_warn(NULL, "%s", str_c(&errors));
 		master_report_ready(&m, str_c(&errors));
+		master_free(&m);
+		str_free(&errors);
 		return 1;
 	}
 	if (master_log_reopen(&m, &error) < 0) {
 		log_warn(NULL, "%s", error);
 		master_report_ready(&m, error);
+		master_free(&m);
 		return 1;
 	}
 	m.loop = ev_new();
@@ -195,6 +211,7 @@ int main(int argc, char **argv)
 	if (master_listeners_open(&m, &error) < 0) {
 		log_warn(NULL, "%s", error);
 		master_report_ready(&m, error);
+		master_free(&m);
 		return 1;
 	}
 	log_info(NULL, "starting: config=%s", m.conf_file);
@@ -203,6 +220,10 @@ int main(int argc, char **argv)
 		log_fatal("event loop: %m");
 	master_log_drain(&m);
 	log_info(NULL, "stopped");
-	close(lockfd);
+	master_free(&m);
+	str_free(&errors);
+	/* lockfd stays open: the lock goes with the process itself, so
+	 * "postern stop" returns only once nothing of the master is left */
+	(void)lockfd;
 	return m.exit_status;
 }

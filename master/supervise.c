@@ -289,6 +289,7 @@ void master_listeners_close(struct master *m)
 	for (size_t i = 0; i < m->nsvcs; i++) {
 		if (m->svcs[i].restart_timer != NULL)
 			ev_timer_cancel(m->loop, m->svcs[i].restart_timer);
+		m->svcs[i].restart_timer = NULL;
 		svc_close(&m->svcs[i]);
 	}
 	free(m->svcs);

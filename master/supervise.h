@@ -89,5 +89,6 @@ void master_log_drain(struct master *m);
 /* The last collected line from pid, or NULL. */
 const char *master_log_recent(struct master *m, pid_t pid);
 int master_log_reopen(struct master *m, const char **error_r);
+void master_log_free(struct master *m);
 
 #endif
