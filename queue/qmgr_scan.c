@@ -168,6 +168,25 @@ int qmgr_load(struct qmgr *q, const char *id, enum qdir from)
 	return 0;
 }
 
+/* A file in new/ or active/ whose name is not a queue id: to corrupt/
+ * (postern-queue(5)); "." and ".." and dot files are left alone. */
+static void misnamed(struct qmgr *q, enum qdir d, const char *name)
+{
+	struct str s = STR_INIT(0);
+
+	if (name[0] == '.' || (d != QD_NEW && d != QD_ACTIVE))
+		return;
+	log_escape(&s, name, strlen(name), 64);
+	if (renameat(q->dirfd[d], name, q->dirfd[QD_CORRUPT], name) < 0)
+		log_warn(NULL, "%s/%s is not a queue id and cannot be moved to "
+			 "corrupt/: %s", qdir_name(d), str_c(&s),
+			 strerror(errno));
+	else
+		log_warn(NULL, "%s/%s is not a queue id; moved to corrupt/",
+			 qdir_name(d), str_c(&s));
+	str_free(&s);
+}
+
 /* Call fn for each valid id in directory d; stop when it returns < 0. */
 static void scan_dir(struct qmgr *q, enum qdir d,
 		     int (*fn)(struct qmgr *, const char *, enum qdir, int),
@@ -184,10 +203,12 @@ static void scan_dir(struct qmgr *q, enum qdir d,
 			close(fd);
 		return;
 	}
-	while ((de = readdir(dir)) != NULL && !q->stopping)
-		if (queue_id_valid(de->d_name) &&
-		    fn(q, de->d_name, d, flush) < 0)
+	while ((de = readdir(dir)) != NULL && !q->stopping) {
+		if (!queue_id_valid(de->d_name))
+			misnamed(q, d, de->d_name);
+		else if (fn(q, de->d_name, d, flush) < 0)
 			break;
+	}
 	closedir(dir);
 }
 
