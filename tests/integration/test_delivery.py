@@ -16,7 +16,7 @@ import socket
 import subprocess
 import time
 
-from harness import BIN, IS_ROOT, Instance, pid_alive, run, skip, test, wait_for
+from harness import BIN, IS_ROOT, Instance, run, skip, test, wait_for
 
 DOMAIN = "example.test"
 BODY = (b"From: a@b.example\nTo: user@example.test\nSubject: delivery test\n"
@@ -67,6 +67,13 @@ def read_new(inst, user, name):
         return f.read()
 
 
+def log_has(inst, pattern):
+    """The log is written by the master's collector, a moment after the
+    event: wait for the line."""
+    return wait_for(lambda: re.search(pattern, inst.log()),
+                    what="log line " + pattern)
+
+
 def queue_files(inst, sub):
     return sorted(os.listdir(inst.path("spool", sub)))
 
@@ -107,10 +114,9 @@ def local_delivery_is_byte_exact_with_dovecot_name():
     assert len(files) == 1
     check_file(i, "user", files[0], "a@b.example", "user@example.test", BODY)
     wait_for(lambda: queue_empty(i), what="the queue to empty")
-    log = i.log()
-    assert re.search(qid + r": to=<user@example.test> relay=local "
-                     r"delay=[0-9.]+ status=sent", log), log
-    assert qid + ": removed" in log
+    log_has(i, qid + r": to=<user@example.test> relay=local "
+            r"delay=[0-9.]+ status=sent")
+    log_has(i, qid + ": removed")
     assert not os.listdir(maildir(i, "user", "tmp"))
 
 
@@ -136,8 +142,7 @@ def alias_with_two_local_targets_delivers_to_both():
     assert len(new_files(i, "user")) == 1 and len(new_files(i, "bob")) == 1
     check_file(i, "bob", new_files(i, "bob")[0], "a@b.example",
                "bob@example.test", BODY)
-    assert "%s: to=<bob@example.test> orig_to=<team@example.test>" % qid \
-        in i.log()
+    log_has(i, qid + ": to=<bob@example.test> orig_to=<team@example.test>")
 
 
 @test
@@ -148,7 +153,7 @@ def remote_recipient_stays_queued_local_one_delivered():
     wait_for(lambda: new_files(i, "user"), what="the local delivery")
     wait_for(lambda: qid in queue_files(i, "deferred"),
              what="the message in deferred/")
-    assert "remote delivery not yet available" in i.log()
+    log_has(i, "remote delivery not yet available")
     # a retry must not deliver the local recipient again
     assert qmgr_command(i, "FLUSH") == "OK"
     wait_for(lambda: i.log().count(
@@ -162,9 +167,8 @@ def unknown_user_bounces():
     i = setup(27300)
     qid = inject(i, "a@b.example", ["nobody@example.test"], BODY)
     wait_for(lambda: queue_empty(i), what="the queue to empty")
-    assert re.search(qid + r": to=<nobody@example.test> relay=none "
-                     r"delay=[0-9.]+ status=bounced \(5\.1\.1 user unknown",
-                     i.log()), i.log()
+    log_has(i, qid + r": to=<nobody@example.test> relay=none "
+            r"delay=[0-9.]+ status=bounced \(5\.1\.1 user unknown")
 
 
 def make_maildir(inst, user):
@@ -183,7 +187,7 @@ def missing_maildir_defers_then_flush_delivers():
     qid = inject(i, "a@b.example", ["user@example.test"], BODY)
     wait_for(lambda: qid in queue_files(i, "deferred"),
              what="the message in deferred/")
-    assert "status=deferred (4.2.0 mailbox does not exist)" in i.log()
+    log_has(i, r"status=deferred \(4\.2\.0 mailbox does not exist\)")
     make_maildir(i, "user")
     assert qmgr_command(i, "FLUSH") == "OK"
     files = wait_for(lambda: new_files(i, "user"), what="delivery")
@@ -199,9 +203,8 @@ def delivered_to_loop_is_not_delivered():
     qid = inject(i, "a@b.example", ["user@example.test"], body)
     wait_for(lambda: queue_empty(i), what="the queue to empty")
     assert not new_files(i, "user")
-    assert re.search(qid + r": to=<user@example.test> relay=local .*"
-                     r"status=bounced \(5\.4\.6 mail forwarding loop",
-                     i.log()), i.log()
+    log_has(i, qid + r": to=<user@example.test> relay=local .*"
+            r"status=bounced \(5\.4\.6 mail forwarding loop")
 
 
 @test
@@ -294,8 +297,8 @@ def full_disk_keeps_the_message_queued():
         os.close(fd)
         qid = inject(i, "a@b.example", ["user@example.test"], BODY)
         wait_for(lambda: qid in queue_files(i, "deferred"), what="deferred")
-        assert re.search(qid + r": to=<user@example.test> relay=local .*"
-                         r"status=deferred \(4\.2\.2 mailbox full", i.log())
+        log_has(i, qid + r": to=<user@example.test> relay=local .*"
+                r"status=deferred \(4\.2\.2 mailbox full")
         assert not new_files(i, "user")
         assert not os.listdir(maildir(i, "user", "tmp"))
         os.unlink(filler)
