@@ -1,0 +1,107 @@
+/*
+ * fuzz_inject_proto - libFuzzer target for the injection protocol parser
+ *
+ * The input is fed to inject_proto_next in pieces whose sizes come from
+ * the input itself (the first byte seeds them), so every split of lines
+ * and chunks is tried. Invariants: the parser never consumes more than it
+ * was given, makes progress until it says MORE, hands back body bytes
+ * inside the input, counts exactly the body bytes it handed back, and an
+ * envelope it accepts is one the queue file writer accepts too (written
+ * into a memory file) and one the client's envelope builder can send
+ * again. The answer parser gets the same bytes.
+ *
+ *   make fuzz && build/fuzz/fuzz_inject_proto -max_total_time=60 CORPUS
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mail/inject_proto.h"
+#include "util/alloc.h"
+
+static void check_writer(const struct queue_env *env)
+{
+	struct queue_writer w;
+	const char *error;
+	int fd = memfd_create("fuzz_inject_proto", 0);
+
+	if (fd < 0)
+		abort();
+	if (queue_writer_begin(&w, fd, env, &error) < 0 ||
+	    queue_writer_end(&w, &error) < 0)
+		abort();
+	queue_writer_free(&w);
+	close(fd);
+}
+
+static void check_builder(const struct queue_env *env)
+{
+	const char **rcpts = xcalloc(env->rcpt_count, sizeof(*rcpts));
+	const char **orcpts = xcalloc(env->rcpt_count, sizeof(*orcpts));
+	struct inject_env ie = {
+		.sender = env->sender, .rcpts = rcpts, .orcpts = orcpts,
+		.nrcpts = env->rcpt_count, .client_ip = env->client_addr,
+		.helo = env->helo, .auth_user = env->auth_user,
+		.protocol = env->protocol, .flags = env->flags,
+	};
+	struct str out = STR_INIT(0);
+	const char *error;
+
+	for (size_t i = 0; i < env->rcpt_count; i++) {
+		rcpts[i] = env->rcpts[i].addr;
+		orcpts[i] = env->rcpts[i].orig;
+	}
+	if (inject_proto_envelope(&ie, &out, &error) < 0)
+		abort();
+	str_free(&out);
+	free(rcpts);
+	free(orcpts);
+}
+
+static void on_envelope(struct inject_proto *p)
+{
+	p->env.arrival.tv_sec = 1700000000;
+	check_writer(&p->env);
+	check_builder(&p->env);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct inject_proto p;
+	const char *in = (const char *)data, *body;
+	uint64_t seen = 0;
+	unsigned seed = size > 0 ? data[0] : 1;
+	size_t off = 0, used, len, step;
+	enum inject_event ev = INJECT_EV_MORE;
+	struct str text = STR_INIT(0);
+
+	inject_proto_answer(in, size, &text);
+	str_free(&text);
+	inject_proto_init(&p, seed & 1, seed & 2 ? 100 : 0);
+	while (off < size && ev != INJECT_EV_END && ev != INJECT_EV_ERROR) {
+		seed = seed * 1103515245u + 12345u;
+		step = 1 + (seed >> 16) % 300;
+		if (step > size - off)
+			step = size - off;
+		ev = inject_proto_next(&p, in + off, step, &used, &body, &len);
+		if (used > step)
+			abort();
+		if (ev == INJECT_EV_MORE && used != step)
+			abort();
+		if (ev == INJECT_EV_BODY) {
+			if (body < in + off || body + len > in + off + step ||
+			    len == 0)
+				abort();
+			seen += len;
+		}
+		if (ev == INJECT_EV_ENVELOPE)
+			on_envelope(&p);
+		off += used;
+	}
+	if (seen != p.size && ev != INJECT_EV_ERROR && p.chunk_left == 0)
+		abort();
+	inject_proto_free(&p);
+	return 0;
+}
