@@ -1,12 +1,18 @@
 /*
  * test_inject_proto - the injection protocol: request parser, chunk
  * lengths, limits, local submissions, the client's envelope builder and
- * the answer parser
+ * the answer parser; the client library against a scripted injector
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "mail/inject_proto.h"
+#include "util/sock.h"
 #include "test.h"
 
 /* What a parse produced: the events in order ('E'nvelope, 'B'ody, e'N'd,
@@ -463,6 +469,177 @@ static void test_answers(void)
 	str_free(&t);
 }
 
+/* ---- the client against a scripted injector (a forked child) ---------- */
+
+enum script { SCRIPT_OK, SCRIPT_EARLY_PERM, SCRIPT_DROP };
+
+static char sock_dir[64];
+static char sock_path[128];
+#define BIG_SIZE 300000
+
+/* The expected message byte at offset i. */
+static char big_byte(size_t i)
+{
+	return (char)('a' + (i * 7) % 26);
+}
+
+/* In the child: serve one client; exit 0 if it behaved. */
+static int script_serve(int cfd, enum script sc)
+{
+	static char buf[8192];
+	struct inject_proto p;
+	size_t used, len, at = 0;
+	const char *data;
+	ssize_t n;
+	int ok = 1;
+
+	inject_proto_init(&p, 0, 0);
+	while ((n = read(cfd, buf, sizeof(buf))) > 0) {
+		for (size_t off = 0; off < (size_t)n; off += used) {
+			enum inject_event ev = inject_proto_next(
+				&p, buf + off, (size_t)n - off, &used, &data,
+				&len);
+
+			if (ev == INJECT_EV_ENVELOPE && sc == SCRIPT_EARLY_PERM) {
+				dprintf(cfd, "PERM\tmessage too big\n");
+				return 0;
+			}
+			if (ev == INJECT_EV_BODY && sc == SCRIPT_DROP)
+				return 0;
+			for (size_t i = 0; ev == INJECT_EV_BODY && i < len; i++)
+				ok &= data[i] == big_byte(at++);
+			if (ev == INJECT_EV_END) {
+				dprintf(cfd, "OK\t1JN7W800F2K3K7P\n");
+				return ok && at == BIG_SIZE &&
+				       strcmp(p.env.rcpts[1].addr, "c@d") == 0
+				       ? 0 : 1;
+			}
+			if (ev == INJECT_EV_ERROR)
+				return 1;
+		}
+	}
+	return 1;
+}
+
+static pid_t script_start(enum script sc)
+{
+	const char *error;
+	int lfd, cfd;
+	pid_t pid;
+
+	snprintf(sock_dir, sizeof(sock_dir), "/tmp/test_inject.XXXXXX");
+	if (mkdtemp(sock_dir) == NULL)
+		return -1;
+	snprintf(sock_path, sizeof(sock_path), "%s/inject", sock_dir);
+	lfd = sock_listen_unix(sock_path, 0600, 5, &error);
+	if (lfd < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		fd_nonblock(lfd, 0);
+		cfd = accept(lfd, NULL, NULL);
+		_exit(cfd < 0 ? 2 : script_serve(cfd, sc));
+	}
+	close(lfd);
+	return pid;
+}
+
+static int script_end(pid_t pid)
+{
+	int status = -1;
+
+	waitpid(pid, &status, 0);
+	unlink(sock_path);
+	rmdir(sock_dir);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Begin, write BIG_SIZE bytes in uneven pieces, commit. */
+static int client_send_big(struct str *id, struct str *reason)
+{
+	const char *rcpts[] = { "b@d", "c@d" };
+	struct inject_env env = { .sender = "a@d", .rcpts = rcpts,
+				  .nrcpts = 2 };
+	struct inject_client ic;
+	char piece[1000];
+	size_t at = 0;
+	int r;
+
+	r = inject_begin(&ic, sock_path, &env, 5000, reason);
+	if (r != INJECT_OK)
+		return r;
+	for (size_t k = 1; at < BIG_SIZE; k = k % 997 + 1) {
+		size_t n = BIG_SIZE - at < k ? BIG_SIZE - at : k;
+
+		for (size_t i = 0; i < n; i++)
+			piece[i] = big_byte(at + i);
+		if (inject_write(&ic, piece, n) < 0)
+			break;
+		at += n;
+	}
+	return inject_commit(&ic, id, reason);
+}
+
+static void test_client_refuses_bad_fields(void)
+{
+	const char *rcpts[] = { "b@d" };
+	struct inject_env env = { .sender = "a\r\n@d", .rcpts = rcpts,
+				  .nrcpts = 1 };
+	struct str reason = STR_INIT(0);
+	struct inject_client ic;
+
+	/* a PERM, decided before any connection is tried */
+	TEST_ASSERT(inject_begin(&ic, "/nonexistent/inject", &env, 1000,
+				 &reason) == INJECT_PERM);
+	TEST_STREQ(str_c(&reason), "bad sender address");
+	env.sender = "a@d";
+	TEST_ASSERT(inject_begin(&ic, "/nonexistent/inject", &env, 1000,
+				 &reason) == INJECT_TEMP);
+	TEST_ASSERT(strncmp(str_c(&reason), "queue service unavailable",
+			    25) == 0);
+	str_free(&reason);
+}
+
+static void test_client_round_trip(void)
+{
+	struct str id = STR_INIT(0), reason = STR_INIT(0);
+	pid_t pid = script_start(SCRIPT_OK);
+
+	TEST_ASSERT(pid > 0);
+	TEST_ASSERT(client_send_big(&id, &reason) == INJECT_OK);
+	TEST_STREQ(str_c(&id), "1JN7W800F2K3K7P");
+	TEST_ASSERT(script_end(pid) == 0);
+	str_free(&id);
+	str_free(&reason);
+}
+
+static void test_client_early_answer(void)
+{
+	struct str id = STR_INIT(0), reason = STR_INIT(0);
+	pid_t pid = script_start(SCRIPT_EARLY_PERM);
+
+	TEST_ASSERT(pid > 0);
+	TEST_ASSERT(client_send_big(&id, &reason) == INJECT_PERM);
+	TEST_STREQ(str_c(&reason), "message too big");
+	TEST_ASSERT(script_end(pid) == 0);
+	str_free(&id);
+	str_free(&reason);
+}
+
+static void test_client_connection_lost(void)
+{
+	struct str id = STR_INIT(0), reason = STR_INIT(0);
+	pid_t pid = script_start(SCRIPT_DROP);
+
+	TEST_ASSERT(pid > 0);
+	TEST_ASSERT(client_send_big(&id, &reason) == INJECT_TEMP);
+	TEST_ASSERT(strncmp(str_c(&reason), "queue service unavailable: "
+			    "connection lost", 42) == 0);
+	TEST_ASSERT(script_end(pid) == 0);
+	str_free(&id);
+	str_free(&reason);
+}
+
 TEST_MAIN(test_minimal, test_all_fields, test_byte_at_a_time,
 	  test_many_chunks_one_buffer, test_sender_first, test_control_bytes,
 	  test_nul_byte, test_line_too_long, test_field_length,
@@ -470,4 +647,6 @@ TEST_MAIN(test_minimal, test_all_fields, test_byte_at_a_time,
 	  test_unknown_requests, test_flags, test_chunk_lengths,
 	  test_size_limit, test_local_submission, test_after_the_end,
 	  test_field_ok, test_envelope_round_trip, test_envelope_refused,
-	  test_answers)
+	  test_answers, test_client_refuses_bad_fields,
+	  test_client_round_trip, test_client_early_answer,
+	  test_client_connection_lost)
