@@ -112,7 +112,9 @@ install: all
 	for p in $(filter-out postern sendmail,$(PROGRAMS)); do \
 	  install -m 755 $(BIN)/$$p $(DESTDIR)$(LIBEXECDIR)/$$p || exit 1; done
 	for m in man/*.[0-9]; do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
-	@sh tests/install-accounts.sh "$(DESTDIR)"
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+	  $(SBINDIR)/postern init --accounts; \
+	else echo "accounts not created (DESTDIR set or not root): run 'postern init --accounts' as root"; fi
 
 clean:
 	rm -rf build build-asan bin bin-asan

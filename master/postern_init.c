@@ -78,7 +78,8 @@ static const char aliases_header[] =
 static int init_usage(void)
 {
 	fputs("usage: postern init DIR [--domain D[,D...]] [--hostname H] "
-	      "[--port-base B]\n", stderr);
+	      "[--port-base B]\n"
+	      "       postern init --accounts\n", stderr);
 	return EXIT_USAGE;
 }
 
@@ -592,6 +593,12 @@ int cmd_init(int argc, char **argv, const char *conf_opt)
 	int r;
 
 	(void)conf_opt;
+	if (argc == 2 && strcmp(argv[1], "--accounts") == 0) {
+		/* make install: the accounts alone, from the same table */
+		if (geteuid() != 0)
+			return postern_fail("init --accounts: must be root");
+		return accounts_create();
+	}
 	r = init_args(&o, argc, argv);
 	if (r != 0)
 		return r;
