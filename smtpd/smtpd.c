@@ -1,0 +1,124 @@
+/*
+ * postern-smtpd - the SMTP receiver (RFC 5321) for the services smtp
+ *                 (25, MX), submission (587) and smtps (465)
+ *
+ * PRIVILEGE  postern-smtpd (group postern-authc); reads the TLS key as
+ *            root before dropping; then only etc_dir/users.cdb and
+ *            aliases.cdb, the sockets queue_dir/private/auth and
+ *            queue_dir/private/inject; never the queue or mailboxes
+ * INPUT      fd 4..: listening sockets handed over by the master; one
+ *            forked process per client connection
+ * OUTPUT     messages to postern-inject(8); fd 3: "ready", "busy";
+ *            log lines on standard error, one per session start and end,
+ *            accepted message and refused recipient
+ * POLICY     smtp: mail for local_domains to known users and aliases;
+ *            other domains only after AUTH. submission, smtps: AUTH before
+ *            MAIL. AUTH is offered only under TLS or to loopback clients.
+ * EXIT       0 after SIGHUP (sessions finished) or SIGTERM; 111 when it
+ *            cannot start (the log says why)
+ * LIMITS     message_size_limit; smtpd_timeout per command and per piece
+ *            of data; smtpd_recipient_limit, smtpd_error_limit,
+ *            smtpd_client_connection_limit, smtpd_process_limit; command
+ *            lines 1000 bytes with CRLF; held header section 64 KiB
+ * SEE ALSO   postern-smtpd(8), postern-inject(8), postern-auth(8),
+ *            postern.conf(5)
+ */
+#include "smtpd.h"
+
+#include <string.h>
+
+#include "util/log.h"
+#include "util/tls.h"
+
+static enum smtpd_mode smtpd_mode_of(const struct service_def *def)
+{
+	if (def->flags & SERVICE_TLS_IMPLICIT)
+		return SMTPD_SMTPS;
+	if (strcmp(def->name, "submission") == 0)
+		return SMTPD_SUBMISSION;
+	return SMTPD_MX;
+}
+
+#define SMTPD_TIMEOUT_MAX 86400	/* seconds; keeps the milliseconds in an int */
+
+/* A limit of 0 would refuse everything; it is taken as 1. */
+static unsigned smtpd_limit(unsigned v)
+{
+	return v == 0 ? 1 : v;
+}
+
+static void smtpd_settings(struct smtpd *srv, struct service_child *sc)
+{
+	const struct conf *c = &sc->conf;
+
+	srv->sc = sc;
+	srv->conf = c;
+	srv->mode = smtpd_mode_of(sc->def);
+	srv->timeout_ms = c->smtpd_timeout > SMTPD_TIMEOUT_MAX
+		? SMTPD_TIMEOUT_MAX * 1000
+		: (int)smtpd_limit(c->smtpd_timeout) * 1000;
+	srv->rcpt_limit = smtpd_limit(c->smtpd_recipient_limit);
+	srv->error_limit = smtpd_limit(c->smtpd_error_limit);
+	srv->client_limit = smtpd_limit(c->smtpd_client_connection_limit);
+	srv->process_limit = smtpd_limit(c->smtpd_process_limit);
+	str_init(&srv->auth_socket, 0);
+	str_init(&srv->inject_socket, 0);
+	if (conf_queue_path(c, "private/auth", &srv->auth_socket) < 0 ||
+	    conf_queue_path(c, "private/inject", &srv->inject_socket) < 0)
+		log_fatal("queue_dir %s: path too long", c->queue_dir);
+}
+
+/* The key is readable by root only: load it before dropping. */
+static void smtpd_tls_load(struct smtpd *srv)
+{
+	const char *error;
+
+	srv->tls = tls_server_ctx(srv->conf->tls_cert, srv->conf->tls_key,
+				  &error);
+	if (srv->tls != NULL)
+		return;
+	if (srv->mode == SMTPD_SMTPS)
+		log_fatal("TLS: %s; service %s cannot run without it", error,
+			  srv->sc->def->name);
+	log_warn(NULL, "TLS: %s; STARTTLS and AUTH are offered to no one "
+		 "but loopback clients", error);
+}
+
+static void smtpd_maps_open(struct smtpd *srv)
+{
+	struct str path = STR_INIT(0);
+	const char *error = "path too long";
+
+	if (conf_etc_path(srv->conf, "users.cdb", &path) < 0 ||
+	    cdbmap_open(&srv->users, str_c(&path), &error) < 0)
+		log_fatal("users.cdb: %s", error);
+	if (conf_etc_path(srv->conf, "aliases.cdb", &path) < 0 ||
+	    cdbmap_open(&srv->aliases, str_c(&path), &error) < 0)
+		log_fatal("aliases.cdb: %s", error);
+	str_free(&path);
+}
+
+int main(int argc, char **argv)
+{
+	struct service_child sc;
+	struct smtpd srv;
+
+	memset(&srv, 0, sizeof(srv));
+	service_child_init(&sc, argc, argv, "postern-smtpd");
+	if (sc.nlisten == 0)
+		log_fatal("no listening socket handed over (POSTERN_LISTEN_FDS)");
+	smtpd_settings(&srv, &sc);
+	smtpd_tls_load(&srv);
+	service_child_drop(&sc);
+	smtpd_maps_open(&srv);
+	service_child_ready(&sc);
+	smtpd_server_run(&srv);
+	cdbmap_close(&srv.users);
+	cdbmap_close(&srv.aliases);
+	if (srv.tls != NULL)
+		SSL_CTX_free(srv.tls);
+	str_free(&srv.auth_socket);
+	str_free(&srv.inject_socket);
+	conf_free(&sc.conf);
+	return 0;
+}

@@ -1,0 +1,158 @@
+/*
+ * smtpd.h - postern-smtpd's parts and what they share
+ *
+ *   smtpd.c          main: configuration, TLS context, privilege drop, maps
+ *   smtpd_server.c   the accept loop: limits per client and in total, one
+ *                    forked process per session, SIGHUP/SIGTERM/SIGCHLD
+ *   smtpd_session.c  one session: greeting, command loop, smtp_reply(),
+ *                    HELO/EHLO/RSET/NOOP/QUIT/VRFY/HELP/STARTTLS
+ *   smtpd_input.c    the client's input: lines, raw bytes, pushback
+ *   smtpd_txn.c      MAIL and RCPT
+ *   smtpd_policy.c   which recipients are accepted (local users, relay)
+ *   smtpd_auth.c     AUTH PLAIN and LOGIN through postern-auth
+ *   smtpd_data.c     DATA and BDAT: Received:, smtp_data, the injector
+ */
+#ifndef POSTERN_SMTPD_H
+#define POSTERN_SMTPD_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+
+#include "mail/auth_client.h"
+#include "mail/inject.h"
+#include "mail/service_child.h"
+#include "mail/smtp_cmd.h"
+#include "mail/smtp_data.h"
+#include "util/cdbmap.h"
+#include "util/io.h"
+#include "util/str.h"
+
+#define SMTPD_LINE_MAX 1000		/* command line with CRLF (RFC 5321) */
+#define SMTPD_AUTH_LINE_MAX 12288	/* SASL response line (RFC 4954 4) */
+#define SMTPD_AUTH_TIMEOUT_MS 30000	/* a failed VERIFY is delayed */
+#define SMTPD_IP_MAX 64
+
+enum smtpd_mode {
+	SMTPD_MX,		/* port 25: local domains, relay after AUTH */
+	SMTPD_SUBMISSION,	/* port 587: AUTH before MAIL */
+	SMTPD_SMTPS,		/* port 465: implicit TLS, AUTH before MAIL */
+};
+
+/* What the daemon holds for all its sessions. */
+struct smtpd {
+	struct service_child *sc;
+	const struct conf *conf;
+	enum smtpd_mode mode;
+	SSL_CTX *tls;			/* NULL: no STARTTLS offered */
+	struct cdbmap users;		/* etc_dir/users.cdb */
+	struct cdbmap aliases;		/* etc_dir/aliases.cdb */
+	struct str auth_socket;		/* queue_dir/private/auth */
+	struct str inject_socket;	/* queue_dir/private/inject */
+	int timeout_ms;
+	unsigned rcpt_limit, error_limit, client_limit, process_limit;
+};
+
+/* One SMTP session, in its own process. */
+struct smtpd_session {
+	struct smtpd *srv;
+	struct io io;
+	int fd;
+	char id[32];			/* session id in every log line */
+	char ip[SMTPD_IP_MAX];
+	int loopback;
+	int tls;
+	int esmtp;			/* EHLO (not HELO) was given */
+	int have_helo;
+	char helo[SMTP_HELO_MAX + 1];
+	int authed;
+	struct str auth_user;
+	struct auth_client ac;
+	int ac_init;
+
+	struct str in;			/* bytes read past the end of DATA */
+	struct str line;		/* the current command line */
+	unsigned errors, commands, messages;
+	int quit;
+	const char *end_reason;		/* for the disconnect log line */
+
+	/* the mail transaction */
+	int have_mail;
+	struct str sender;		/* "" for <> */
+	unsigned qflags;		/* QUEUE_FLAG_* */
+	int smtputf8;
+	char **rcpts;
+	size_t nrcpts;
+
+	/* DATA/BDAT in progress */
+	int injecting;
+	struct inject_client ic;
+	struct smtp_data data;
+	int bdat;			/* a BDAT transaction is open */
+};
+
+/* Set by SIGTERM in a session: answer 421 and leave. */
+extern volatile sig_atomic_t smtpd_session_stopping;
+
+/* smtpd_server.c */
+void smtpd_server_run(struct smtpd *srv);
+
+/* smtpd_session.c */
+_Noreturn void smtpd_session_run(struct smtpd *srv, int fd, const char *ip);
+/* Every reply goes out here: "code enhanced text" (enhanced may be NULL
+ * for the greeting, EHLO/HELO and the 334/354 intermediate replies). */
+void smtp_reply(struct smtpd_session *s, int code, const char *enhanced,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A multi-line reply; lines[n] without CRLF. */
+void smtp_reply_lines(struct smtpd_session *s, int code,
+		      const char *const *lines, size_t n);
+/* Forget the transaction (and a message being received). */
+void smtpd_txn_reset(struct smtpd_session *s);
+/* A read failed (IO_TIMEOUT, IO_EOF, IO_ERR) or SIGTERM came: answer 421
+ * where that is due, and end the session. */
+void smtpd_session_lost(struct smtpd_session *s, int r);
+/* Log text for untrusted bytes (escaped, cut); valid until next call
+ * with the same buffer. */
+const char *smtpd_esc(struct str *buf, const char *p, size_t n);
+
+/* smtpd_input.c */
+size_t smtpd_in_pending(const struct smtpd_session *s);
+/* Read one line (with its LF) of at most maxlen bytes; IO_* results.
+ * Pending replies are flushed first when nothing is waiting to be read. */
+int smtpd_read_line(struct smtpd_session *s, struct str *line,
+		    size_t maxlen);
+/* Read up to n bytes; IO_* results. */
+int smtpd_read_some(struct smtpd_session *s, char *buf, size_t n,
+		    size_t *got_r);
+/* Put back bytes read past the end of DATA (in front of the rest). */
+void smtpd_unread(struct smtpd_session *s, const char *p, size_t n);
+void smtpd_in_discard(struct smtpd_session *s);
+
+/* smtpd_txn.c: each returns 1 if the command was an error, else 0 */
+int smtpd_cmd_mail(struct smtpd_session *s, const struct smtp_cmd *cmd);
+int smtpd_cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *cmd);
+
+/* smtpd_policy.c */
+enum smtpd_rcpt_verdict {
+	SMTPD_RCPT_OK,
+	SMTPD_RCPT_UNKNOWN,	/* 550 5.1.1 */
+	SMTPD_RCPT_RELAY,	/* 554 5.7.1 */
+	SMTPD_RCPT_TEMP,	/* 451 4.3.0 lookup failed */
+};
+/* Decide about one recipient; address_r receives it as text. */
+enum smtpd_rcpt_verdict smtpd_policy_rcpt(struct smtpd_session *s,
+					  const struct addr *a,
+					  struct str *address_r);
+
+/* smtpd_auth.c */
+int smtpd_cmd_auth(struct smtpd_session *s, const struct smtp_cmd *cmd);
+int smtpd_auth_offered(const struct smtpd_session *s);
+
+/* smtpd_data.c */
+int smtpd_cmd_data(struct smtpd_session *s, const struct smtp_cmd *cmd);
+int smtpd_cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *cmd);
+/* Give up a message being received (RSET, STARTTLS, end of session). */
+void smtpd_data_abort(struct smtpd_session *s);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * smtpd_data - DATA and BDAT: from the client, through smtp_data, to the
+ * injector
+ *
+ * The connection to postern-inject(8) is opened (and the envelope sent)
+ * before the 354 reply or at the first BDAT chunk, so a queue that cannot
+ * take mail is a 451 before the client sends a byte of the message. Then
+ * smtpd writes the Received: header and streams the decoded message; for
+ * an authenticated client on submission or smtps the header section is
+ * held to add Message-ID: and Date: when missing. The reply to the end of
+ * the message comes from one place, data_reply():
+ *
+ *   250 2.0.0 Ok: queued as ID    the injector has the message on disk
+ *   451 4.3.0 reason              the injector failed or is unreachable
+ *   554 5.3.4 reason              the injector refused the message
+ *   552 5.3.4 message too big     over message_size_limit (read to the end)
+ *   550 5.6.11 bare CR ...        a CR without LF (read to the end)
+ *
+ * A refused message is abandoned with inject_abort(), which leaves nothing
+ * in the queue. BDAT (RFC 3030) chunks are read exactly; BDAT without MAIL
+ * and RCPT is answered 503 after its chunk was read, and DATA after BDAT
+ * is 503 too.
+ */
+#include "smtpd.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define DATA_BLOCK 8192
+
+void smtpd_data_abort(struct smtpd_session *s)
+{
+	if (s->injecting) {
+		inject_abort(&s->ic);
+		smtp_data_free(&s->data);
+		s->injecting = 0;
+	}
+	s->bdat = 0;
+}
+
+/* RFC 3848 */
+static const char *data_proto(const struct smtpd_session *s)
+{
+	if (!s->esmtp)
+		return "SMTP";
+	if (s->tls)
+		return s->authed ? "ESMTPSA" : "ESMTPS";
+	return s->authed ? "ESMTPA" : "ESMTP";
+}
+
+/* Now as an RFC 5322 date-time. */
+static void data_date(struct str *out)
+{
+	char buf[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		log_panic("cannot format the date");
+	str_appends(out, buf);
+}
+
+static int data_sink_write(void *ctx, const void *p, size_t n)
+{
+	struct smtpd_session *s = ctx;
+
+	return inject_write(&s->ic, p, n);
+}
+
+/* Submission: the client's header section is over; add what it lacks. */
+static int data_header_end(void *ctx, const struct smtp_data *d)
+{
+	struct smtpd_session *s = ctx;
+	struct str h = STR_INIT(0);
+	unsigned char rnd[6] = { 0 };
+	int r;
+
+	if (!d->has_message_id) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			log_warn(s->id, "getrandom: %s", strerror(errno));
+		str_appendf(&h, "Message-ID: <%s.%u.%02x%02x%02x%02x%02x%02x@%s>\n",
+			    s->id, s->messages, rnd[0], rnd[1], rnd[2], rnd[3],
+			    rnd[4], rnd[5], s->srv->conf->hostname);
+	}
+	if (!d->has_date) {
+		str_appends(&h, "Date: ");
+		data_date(&h);
+		str_appendc(&h, '\n');
+	}
+	r = h.len > 0 ? inject_write(&s->ic, h.s, h.len) : 0;
+	str_free(&h);
+	return r;
+}
+
+static int data_received(struct smtpd_session *s)
+{
+	struct str h = STR_INIT(0);
+	int r;
+
+	str_appendf(&h, "Received: from %s ([%s%s])\n\tby %s (postern) with %s",
+		    s->helo, strchr(s->ip, ':') != NULL ? "IPv6:" : "", s->ip,
+		    s->srv->conf->hostname, data_proto(s));
+	if (s->nrcpts == 1)
+		str_appendf(&h, "\n\tfor <%s>", s->rcpts[0]);
+	str_appends(&h, "; ");
+	data_date(&h);
+	str_appendc(&h, '\n');
+	r = inject_write(&s->ic, h.s, h.len);
+	str_free(&h);
+	return r;
+}
+
+/* Connect to the injector, send the envelope and Received:. INJECT_OK,
+ * or TEMP/PERM with the reason. */
+static int data_begin(struct smtpd_session *s, enum smtp_data_mode mode,
+		      struct str *reason)
+{
+	struct smtp_data_sink sink = { data_sink_write, data_header_end, s };
+	struct inject_env env;
+	int r;
+
+	memset(&env, 0, sizeof(env));
+	env.sender = str_c(&s->sender);
+	env.rcpts = (const char *const *)s->rcpts;
+	env.nrcpts = s->nrcpts;
+	env.client_ip = s->ip;
+	env.helo = s->helo;
+	env.auth_user = s->authed ? str_c(&s->auth_user) : NULL;
+	env.protocol = data_proto(s);
+	env.flags = s->qflags;
+	r = inject_begin(&s->ic, str_c(&s->srv->inject_socket), &env,
+			 s->srv->timeout_ms, reason);
+	if (r != INJECT_OK)
+		return r;
+	s->injecting = 1;
+	smtp_data_init(&s->data, mode, s->srv->conf->message_size_limit,
+		       s->srv->mode != SMTPD_MX && s->authed, &sink);
+	if (data_received(s) < 0)
+		s->data.sink_error = 1;
+	return INJECT_OK;
+}
+
+/* Injector text in a reply: printable ASCII only, cut. */
+static void data_reason(struct str *out, const struct str *reason)
+{
+	for (size_t i = 0; i < reason->len && out->len < 200; i++) {
+		char c = reason->s[i];
+
+		str_appendc(out, c >= 0x20 && c < 0x7f ? c : '?');
+	}
+	if (out->len == 0)
+		str_appends(out, "queue unavailable, try again later");
+}
+
+/* The one mapping of injector results to replies. */
+static void data_reply(struct smtpd_session *s, int status,
+		       const struct str *id, const struct str *reason)
+{
+	struct str text = STR_INIT(0);
+
+	if (status == INJECT_OK) {
+		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", str_c(id));
+		return;
+	}
+	data_reason(&text, reason);
+	if (status == INJECT_PERM)
+		smtp_reply(s, 554, "5.3.4", "%s", str_c(&text));
+	else
+		smtp_reply(s, 451, "4.3.0", "%s", str_c(&text));
+	log_warn(s->id, "message from %s not queued: %s", s->ip,
+		 str_c(&text));
+	str_free(&text);
+}
+
+static void data_log_queued(struct smtpd_session *s, const struct str *id,
+			    uint64_t size)
+{
+	struct str e1 = STR_INIT(0), e2 = STR_INIT(0), e3 = STR_INIT(0);
+	struct str e4 = STR_INIT(0);
+
+	smtpd_esc(&e4, id->s, id->len);
+	log_info(str_c(&e4), "client=%s helo=%s sasl=%s from=<%s> nrcpt=%zu "
+		 "size=%" PRIu64 " proto=%s session=%s", s->ip,
+		 smtpd_esc(&e1, s->helo, strlen(s->helo)),
+		 smtpd_esc(&e2, s->auth_user.s, s->auth_user.len),
+		 smtpd_esc(&e3, s->sender.s, s->sender.len), s->nrcpts, size,
+		 data_proto(s), s->id);
+	str_free(&e1);
+	str_free(&e2);
+	str_free(&e3);
+	str_free(&e4);
+}
+
+/* The message has been read to its end: commit it or refuse it. */
+static void data_finish(struct smtpd_session *s)
+{
+	struct str id = STR_INIT(0), reason = STR_INIT(0);
+	enum smtp_data_result res;
+	uint64_t size = s->data.size;
+	int status;
+
+	smtp_data_finish(&s->data);
+	res = smtp_data_result(&s->data);
+	if (res == SMTP_DATA_TOO_BIG || res == SMTP_DATA_BARE_CR) {
+		inject_abort(&s->ic);
+		if (res == SMTP_DATA_TOO_BIG)
+			smtp_reply(s, 552, "5.3.4", "message too big");
+		else
+			smtp_reply(s, 550, "5.6.11", "bare CR not allowed");
+		log_info(s->id, "reject: message from %s: %s size=%" PRIu64,
+			 s->ip, res == SMTP_DATA_TOO_BIG ? "too big"
+			 : "bare CR", size);
+	} else {
+		/* a sink error makes the injector's answer the reason */
+		status = inject_commit(&s->ic, &id, &reason);
+		data_reply(s, status, &id, &reason);
+		if (status == INJECT_OK) {
+			s->messages++;
+			data_log_queued(s, &id, size);
+		}
+	}
+	smtp_data_free(&s->data);
+	s->injecting = 0;
+	str_free(&id);
+	str_free(&reason);
+	smtpd_txn_reset(s);
+}
+
+/* Read and decode DATA to its end marker; IO_OK or the read error. */
+static int data_read_dot(struct smtpd_session *s)
+{
+	char buf[DATA_BLOCK];
+	size_t got, used;
+	int r;
+
+	while (!s->data.done) {
+		r = smtpd_read_some(s, buf, sizeof(buf), &got);
+		if (r != IO_OK || smtpd_session_stopping)
+			return r != IO_OK ? r : IO_EOF;
+		used = smtp_data_feed(&s->data, buf, got);
+		smtpd_unread(s, buf + used, got - used);
+	}
+	return IO_OK;
+}
+
+int smtpd_cmd_data(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	struct str reason = STR_INIT(0);
+	int r;
+
+	(void)cmd;
+	if (s->bdat) {
+		smtp_reply(s, 503, "5.5.1", "DATA not allowed after BDAT");
+		return 1;
+	}
+	if (!s->have_mail || s->nrcpts == 0) {
+		smtp_reply(s, s->have_mail ? 554 : 503, "5.5.1",
+			   s->have_mail ? "no valid recipients"
+			   : "need MAIL command");
+		return 1;
+	}
+	r = data_begin(s, SMTP_DATA_DOT, &reason);
+	if (r != INJECT_OK) {
+		data_reply(s, r, NULL, &reason);
+		str_free(&reason);
+		smtpd_txn_reset(s);
+		return 0;
+	}
+	str_free(&reason);
+	smtp_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+	r = data_read_dot(s);
+	if (r != IO_OK) {
+		smtpd_data_abort(s);
+		smtpd_session_lost(s, r);
+		return 0;
+	}
+	data_finish(s);
+	return 0;
+}
+
+/* Read exactly n bytes of a chunk, decoding them if a message is open. */
+static int data_read_chunk(struct smtpd_session *s, uint64_t n)
+{
+	char buf[DATA_BLOCK];
+	size_t got;
+	int r;
+
+	while (n > 0) {
+		r = smtpd_read_some(s, buf, n < sizeof(buf) ? (size_t)n
+				    : sizeof(buf), &got);
+		if (r != IO_OK || smtpd_session_stopping)
+			return r != IO_OK ? r : IO_EOF;
+		if (s->injecting)
+			smtp_data_feed(&s->data, buf, got);
+		n -= got;
+	}
+	return IO_OK;
+}
+
+int smtpd_cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	struct str reason = STR_INIT(0);
+	int ready = s->have_mail && s->nrcpts > 0;
+	int status = INJECT_OK, r;
+
+	if (ready && !s->bdat) {
+		status = data_begin(s, SMTP_DATA_BDAT, &reason);
+		s->bdat = status == INJECT_OK;
+	}
+	r = data_read_chunk(s, cmd->chunk_size);
+	if (r != IO_OK) {
+		str_free(&reason);
+		smtpd_data_abort(s);
+		smtpd_session_lost(s, r);
+		return 0;
+	}
+	if (!ready) {
+		smtp_reply(s, 503, "5.5.1", s->have_mail ? "no valid recipients"
+			   : "need MAIL and RCPT commands");
+		return 1;
+	}
+	if (status != INJECT_OK) {
+		/* the transaction ends; its further chunks will get 503 */
+		data_reply(s, status, NULL, &reason);
+		smtpd_txn_reset(s);
+	} else if (cmd->last) {
+		data_finish(s);
+	} else {
+		smtp_reply(s, 250, "2.0.0", "%" PRIu64 " octets received",
+			   cmd->chunk_size);
+	}
+	str_free(&reason);
+	return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * smtpd_txn - MAIL FROM and RCPT TO: the envelope of one message
+ *
+ * MAIL needs HELO/EHLO first, and on submission and smtps a successful
+ * AUTH (530 5.7.0). A declared SIZE over message_size_limit is refused at
+ * once (552 5.3.4, RFC 1870). RCPT goes through smtpd_policy; every
+ * refused recipient is logged, one line each.
+ */
+#include "smtpd.h"
+
+#include <string.h>
+
+#include "mail/queue_file.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+int smtpd_cmd_mail(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	if (!s->have_helo) {
+		smtp_reply(s, 503, "5.5.1", "send HELO or EHLO first");
+		return 1;
+	}
+	if (s->have_mail) {
+		smtp_reply(s, 503, "5.5.1", "nested MAIL command");
+		return 1;
+	}
+	if (s->srv->mode != SMTPD_MX && !s->authed) {
+		smtp_reply(s, 530, "5.7.0", "Authentication required");
+		return 1;
+	}
+	if (cmd->body == SMTP_BODY_BINARYMIME) {
+		smtp_reply(s, 504, "5.5.4", "BODY=BINARYMIME is not supported");
+		return 1;
+	}
+	if (cmd->has_size && cmd->size > s->srv->conf->message_size_limit) {
+		smtp_reply(s, 552, "5.3.4", "message size exceeds the limit "
+			   "of %llu bytes",
+			   (unsigned long long)s->srv->conf->message_size_limit);
+		return 1;
+	}
+	str_clear(&s->sender);
+	if (addr_format(&cmd->addr, &s->sender) < 0)
+		log_panic("sender address: cannot format");
+	s->have_mail = 1;
+	s->smtputf8 = cmd->smtputf8;
+	s->qflags = (cmd->body == SMTP_BODY_8BITMIME ? QUEUE_FLAG_8BITMIME : 0)
+		| (cmd->smtputf8 ? QUEUE_FLAG_SMTPUTF8 : 0);
+	smtp_reply(s, 250, "2.1.0", "Ok");
+	return 0;
+}
+
+static void txn_log_reject(struct smtpd_session *s, const char *reply,
+			   const struct str *rcpt)
+{
+	struct str e1 = STR_INIT(0), e2 = STR_INIT(0), e3 = STR_INIT(0);
+
+	log_info(s->id, "reject: RCPT from %s: %s; from=<%s> to=<%s> helo=%s",
+		 s->ip, reply, smtpd_esc(&e1, s->sender.s, s->sender.len),
+		 smtpd_esc(&e2, rcpt->s, rcpt->len),
+		 smtpd_esc(&e3, s->helo, strlen(s->helo)));
+	str_free(&e1);
+	str_free(&e2);
+	str_free(&e3);
+}
+
+/* Refuse a recipient: the reply and its log line. */
+static int txn_refuse(struct smtpd_session *s, enum smtpd_rcpt_verdict v,
+		      const struct str *rcpt)
+{
+	switch (v) {
+	case SMTPD_RCPT_UNKNOWN:
+		smtp_reply(s, 550, "5.1.1", "<%s>: user unknown", str_c(rcpt));
+		txn_log_reject(s, "550 5.1.1 user unknown", rcpt);
+		return 1;
+	case SMTPD_RCPT_RELAY:
+		smtp_reply(s, 554, "5.7.1", "<%s>: relay access denied",
+			   str_c(rcpt));
+		txn_log_reject(s, "554 5.7.1 relay access denied", rcpt);
+		return 1;
+	default:
+		smtp_reply(s, 451, "4.3.0", "<%s>: temporary lookup failure, "
+			   "try again later", str_c(rcpt));
+		txn_log_reject(s, "451 4.3.0 lookup failure", rcpt);
+		return 0;
+	}
+}
+
+int smtpd_cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	struct str rcpt = STR_INIT(0);
+	enum smtpd_rcpt_verdict v;
+	int err = 0;
+
+	if (!s->have_mail || s->bdat) {
+		smtp_reply(s, 503, "5.5.1", s->bdat ? "RCPT not allowed "
+			   "during BDAT" : "need MAIL command");
+		return 1;
+	}
+	if (s->nrcpts >= s->srv->rcpt_limit) {
+		smtp_reply(s, 452, "4.5.3", "too many recipients");
+		return 0;
+	}
+	v = smtpd_policy_rcpt(s, &cmd->addr, &rcpt);
+	if (v == SMTPD_RCPT_OK) {
+		s->rcpts = xreallocarray(s->rcpts, s->nrcpts + 1,
+					 sizeof(*s->rcpts));
+		s->rcpts[s->nrcpts++] = str_steal(&rcpt);
+		smtp_reply(s, 250, "2.1.5", "Ok");
+	} else {
+		err = txn_refuse(s, v, &rcpt);
+	}
+	str_free(&rcpt);
+	return err;
+}
