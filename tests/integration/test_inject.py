@@ -1,15 +1,22 @@
 """postern-inject: the injection protocol (inject.h) over the real socket,
 group commit under concurrency, limits, refusals, crashes of a client,
-the O_TMPFILE fallback, retire, and the privilege separation."""
+the O_TMPFILE fallback, retire, and the privilege separation.
+
+The instances run only the master, auth and the injector (POSTERN_LIBEXEC
+points at a directory holding just those), so that no queue manager moves,
+delivers or bounces what a test has just queued."""
+import atexit
 import os
 import pwd
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 
-from harness import (IS_ROOT, Instance, pid_alive, proc_uid, run, skip,
-                     test, wait_for)
+from harness import (BIN, IS_ROOT, Instance, pid_alive, proc_uid, run,
+                     skip, test, wait_for)
 
 MESSAGE = (b"From: a@example.org\nTo: b@example.test\nSubject: test\n\n"
            b"Hello, this is the body.\n")
@@ -71,7 +78,20 @@ def queued_file(inst, qid):
     return None
 
 
+def injector_only_libexec():
+    d = tempfile.mkdtemp(prefix="postern-inject-libexec.")
+    os.chmod(d, 0o755)
+    atexit.register(shutil.rmtree, d, True)
+    for p in ("postern-master", "postern-auth", "postern-inject"):
+        os.symlink(os.path.join(BIN, p), os.path.join(d, p))
+    return d
+
+
+LIBEXEC = injector_only_libexec()
+
+
 def started(port_base, env=None, size_limit=None):
+    env = dict(env or {}, POSTERN_LIBEXEC=LIBEXEC)
     i = Instance(port_base, env=env)
     if size_limit is not None:
         i.ok("config", "set", "message_size_limit=%s" % size_limit)
