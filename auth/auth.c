@@ -1,0 +1,41 @@
+/*
+ * postern-auth - the auth service: the only process that reads password
+ *                hashes
+ *
+ * PRIVILEGE  postern-auth; no network; reads etc_dir/passwd.cdb only
+ * INPUT      fd 4: the listening unix socket queue_dir/private/auth
+ *            (mode 0660, group postern-authc), handed over by the master;
+ *            one request per line: LOOKUP, VERIFY (postern-auth(8))
+ * OUTPUT     one answer per request, in order: OK, NOUSER, FAIL, TEMPFAIL,
+ *            ERROR; fd 3: "ready", "busy" to the master; one log line per
+ *            VERIFY on standard error
+ * EXIT       0 after SIGTERM; 111 when it cannot start (log says why)
+ * LIMITS     request line 1024 bytes; 512 connections; 300 s idle;
+ *            failed logins delayed auth_failure_delay doubling up to
+ *            auth_failure_delay_max, counted for auth_failure_window per
+ *            client address and per user (4096 of each)
+ * SEE ALSO   postern-auth(8), postern-master(8), postern.conf(5)
+ */
+#include "auth.h"
+
+#include "util/log.h"
+
+int main(int argc, char **argv)
+{
+	struct service_child sc;
+	struct auth_db db;
+	struct auth_server srv;
+
+	service_child_init(&sc, argc, argv, "postern-auth");
+	if (sc.nlisten == 0)
+		log_fatal("no listening socket handed over (POSTERN_LISTEN_FDS)");
+	service_child_drop(&sc);
+	auth_db_open(&db, &sc.conf);
+	auth_server_init(&srv, &sc, &db);
+	service_child_ready(&sc);
+	auth_server_run(&srv);
+	auth_server_free(&srv);
+	auth_db_close(&db);
+	conf_free(&sc.conf);
+	return 0;
+}
