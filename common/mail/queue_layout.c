@@ -21,7 +21,7 @@
 #define QUEUE_SUBDIR_MODE 0700
 
 const char *const queue_layout_subdirs[] = {
-	"tmp", "new", "active", "deferred", "hold", "corrupt", "bounce", NULL,
+	"tmp", "new", "active", "deferred", "hold", "corrupt", NULL,
 };
 
 static char layout_error[512];

@@ -9,11 +9,10 @@
  *     deferred/          messages waiting for a retry
  *     hold/              messages put on hold by the administrator
  *     corrupt/           files that failed to read as queue files
- *     bounce/            per-message delivery reports being built
  *     private/           root 0755: the local sockets of the services
  *     pid/               root 0700: the master's pid and status files
  *
- * The seven queue subdirectories are owned by postern-queue:postern-queue,
+ * The six queue subdirectories are owned by postern-queue:postern-queue,
  * mode 0700, when the caller is root; otherwise by the caller. They are
  * all on one filesystem, so messages move between them with rename(2) and
  * keep their inode (and so their id, queue_id.h). See postern-queue(5).
@@ -26,7 +25,8 @@
 
 #define QUEUE_ACCOUNT "postern-queue"
 
-/* "tmp", "new", "active", "deferred", "hold", "corrupt", "bounce", NULL */
+/* "tmp", "new", "active", "deferred", "hold", "corrupt", NULL (the
+ * directories of postern-queue(5)) */
 extern const char *const queue_layout_subdirs[];
 
 /* Create what is missing of the layout above and, as root, give the queue

@@ -293,8 +293,7 @@ def runs_as_postern_queue():
     pid = i.service_pids("inject")[0]
     q = pwd.getpwnam("postern-queue")
     assert proc_uid(pid) == [q.pw_uid] * 4, proc_uid(pid)
-    for sub in ("tmp", "new", "active", "deferred", "hold", "corrupt",
-                "bounce"):
+    for sub in ("tmp", "new", "active", "deferred", "hold", "corrupt"):
         st = os.stat(i.path("spool", sub))
         assert st.st_uid == q.pw_uid and st.st_mode & 0o777 == 0o700, sub
     a = inject(i, "a@example.org", ["b@example.test"], MESSAGE)
