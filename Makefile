@@ -38,7 +38,7 @@ LIB      := $(BUILD)/libpostern.a
 # ---- programs: one line each; sources listed beside the name -------------
 # Adding a daemon: a line here, a line in common/mail/services.c, a man page.
 PROGRAMS = postern postern-master postern-auth postern-inject postern-smtpd \
-	   postern-qmgr postern-local sendmail
+	   postern-qmgr postern-local sendmail postern-pop3-login postern-pop3
 SRC_postern        := $(wildcard master/postern*.c)
 SRC_postern-master := master/master.c master/supervise.c master/logcollect.c
 SRC_postern-auth   := $(wildcard auth/*.c)
@@ -47,6 +47,8 @@ SRC_postern-smtpd  := $(wildcard smtpd/smtpd*.c)
 SRC_postern-qmgr   := $(wildcard queue/qmgr*.c)
 SRC_postern-local  := $(wildcard deliver/local*.c)
 SRC_sendmail       := $(wildcard smtpd/sendmail*.c)
+SRC_postern-pop3-login := $(wildcard pop3d/login*.c)
+SRC_postern-pop3   := $(wildcard pop3d/pop3*.c)
 # a program whose sources are not written yet is not built
 PROGRAMS := $(foreach p,$(PROGRAMS),$(if $(SRC_$(p)),$(p)))
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))

@@ -14,6 +14,9 @@ const struct service_def services[] = {
 	{ "smtp",       "postern-smtpd", "postern-smtpd", "listen_smtp",       NULL, NULL, 1, 0 },
 	{ "submission", "postern-smtpd", "postern-smtpd", "listen_submission", NULL, NULL, 1, 0 },
 	{ "smtps",      "postern-smtpd", "postern-smtpd", "listen_smtps",      NULL, NULL, 1, SERVICE_TLS_IMPLICIT },
+	{ "pop3",       "postern-pop3-login", "postern-login", "listen_pop3",  NULL, NULL, 1, 0 },
+	{ "pop3s",      "postern-pop3-login", "postern-login", "listen_pop3s", NULL, NULL, 1, SERVICE_TLS_IMPLICIT },
+	{ "pop3-mail",  "postern-pop3",  "postern-mail",  NULL,   "pop3", "postern-login", 1, 0 },
 };
 const unsigned services_count = sizeof(services) / sizeof(services[0]);
 
