@@ -9,7 +9,9 @@
  * OUTPUT     one answer per request, in order: OK, NOUSER, FAIL, TEMPFAIL,
  *            ERROR; fd 3: "ready", "busy" to the master; one log line per
  *            VERIFY on standard error
- * EXIT       0 after SIGTERM; 111 when it cannot start (log says why)
+ * EXIT       0 after SIGTERM (stop) or SIGHUP (retire: serves its
+ *            established connections, then exits); 111 when it cannot
+ *            start (log says why)
  * LIMITS     request line 1024 bytes; 512 connections; 300 s idle;
  *            failed logins delayed auth_failure_delay doubling up to
  *            auth_failure_delay_max, counted for auth_failure_window per

@@ -51,6 +51,7 @@ struct auth_server {
 	struct auth_conn *conns;	/* doubly linked */
 	unsigned nconns;
 	int stopping;
+	int retiring;		/* SIGHUP: no new clients, serve the old */
 	unsigned refused;		/* over the limit, not yet logged */
 	int64_t refused_log_ms;
 	struct ev_timer *sweep_timer, *resume_timer, *stop_timer;

@@ -67,7 +67,7 @@ void auth_conn_close(struct auth_conn *c)
 	str_free(&c->held);
 	free(c);
 	srv->nconns--;
-	if (srv->stopping && srv->nconns == 0)
+	if ((srv->stopping || srv->retiring) && srv->nconns == 0)
 		ev_stop(srv->loop);
 }
 

@@ -7,7 +7,10 @@
  * spinning. SIGTERM and SIGINT arrive through a signalfd: the listeners
  * close, held answers are sent at once, every connection closes once its
  * answer is written, and the loop ends when none is left or after
- * AUTH_STOP_MS, whichever comes first.
+ * AUTH_STOP_MS, whichever comes first. SIGHUP retires the process (the
+ * master's reload): the listeners close, established connections are
+ * served as before (so smtpd and pop3d clients see no drop) until they
+ * close or the idle sweep closes them, and the loop ends with the last.
  */
 #include "auth.h"
 
@@ -169,6 +172,15 @@ static void auth_server_stop(struct auth_server *srv)
 		ev_stop(srv->loop);
 }
 
+static void auth_server_retire(struct auth_server *srv)
+{
+	log_info(NULL, "retiring: %u connection(s) open", srv->nconns);
+	srv->retiring = 1;
+	auth_server_close_listeners(srv);
+	if (srv->nconns == 0)
+		ev_stop(srv->loop);
+}
+
 static void auth_server_on_signal(void *arg, int fd, unsigned revents)
 {
 	struct auth_server *srv = arg;
@@ -177,8 +189,14 @@ static void auth_server_on_signal(void *arg, int fd, unsigned revents)
 
 	(void)revents;
 	while ((n = read(fd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
-		if (!srv->stopping)
+		if (srv->stopping)
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			if (!srv->retiring)
+				auth_server_retire(srv);
+		} else {
 			auth_server_stop(srv);
+		}
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		log_fatal("signalfd: %s", strerror(errno));
@@ -190,7 +208,7 @@ static int auth_server_signals(void)
 	int fd;
 
 	if (sigemptyset(&set) < 0 || sigaddset(&set, SIGTERM) < 0 ||
-	    sigaddset(&set, SIGINT) < 0)
+	    sigaddset(&set, SIGINT) < 0 || sigaddset(&set, SIGHUP) < 0)
 		log_fatal("sigset: %s", strerror(errno));
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		log_fatal("sigprocmask: %s", strerror(errno));
