@@ -34,6 +34,7 @@ static const struct subcommand subcommands[] = {
 	{ "stop", cmd_stop },
 	{ "reload", cmd_reload },
 	{ "status", cmd_status },
+	{ "queue", cmd_queue },
 };
 
 int postern_fail(const char *fmt, ...)
