@@ -14,7 +14,9 @@
  * all with LF line ends (sendmail_msg.h).
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sysexits.h>
@@ -145,12 +147,33 @@ static void send_message_id(struct str *out, const char *hostname)
 	str_appendf(out, "@%s>\n", hostname);
 }
 
+/* The full name for an added From:: -F, else $NAME, else the first
+ * field of the account's GECOS; into buf. */
+static const char *send_full_name(const struct sendmail_opts *o,
+				  char *buf, size_t size)
+{
+	const char *env = getenv("NAME");
+	struct passwd *pw;
+
+	if (o->full_name != NULL)
+		return o->full_name;
+	if (env != NULL && *env != '\0')
+		return env;
+	pw = getpwuid(getuid());
+	if (pw == NULL || pw->pw_gecos == NULL)
+		return "";
+	snprintf(buf, size, "%.*s", (int)strcspn(pw->pw_gecos, ","),
+		 pw->pw_gecos);
+	return buf;
+}
+
 /* The header section as queued, and the empty line after it. */
 static void send_build_head(struct send_state *s, struct str *out)
 {
 	struct str date = STR_INIT(0);
 	time_t now = time(NULL);
-	const char *name = s->o->full_name;
+	char gecos[256];
+	const char *name = send_full_name(s->o, gecos, sizeof(gecos));
 
 	sendmail_msg_date(&date, now);
 	str_appendf(out, "Received: by %s (postern sendmail, from userid "
@@ -160,8 +183,7 @@ static void send_build_head(struct send_state *s, struct str *out)
 	if (!(s->hdrs.seen & SENDMAIL_HAS_DATE))
 		str_append(out, str_c(&date), date.len);
 	if (!(s->hdrs.seen & SENDMAIL_HAS_FROM))
-		sendmail_msg_from(out, name != NULL ? name : "",
-				  s->env.from_addr);
+		sendmail_msg_from(out, name, s->env.from_addr);
 	if (!(s->hdrs.seen & SENDMAIL_HAS_MESSAGE_ID))
 		send_message_id(out, s->conf.hostname);
 	if (!s->split.blank)

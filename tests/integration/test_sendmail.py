@@ -110,11 +110,12 @@ def extract_recipients_removes_bcc():
 def sender_option_and_default_sender():
     i = started(28100)
     r = sendmail(i, ["-f", "list-bounces@lists.test", "a@remote.test"],
-                 "Subject: one\n\nx\n")
+                 "Subject: one\n\nx\n", env={"NAME": "Lists Robot"})
     assert r.returncode == 0, r.stderr
     _, q = only(i)
     assert q["sender"] == "list-bounces@lists.test", q
-    assert "From: list-bounces@lists.test" in headers(q["message"])
+    assert "\nFrom: Lists Robot <list-bounces@lists.test>\n" in \
+        headers(q["message"]), q["message"]
     r = sendmail(i, ["-F", "The Robot", "b@remote.test"],
                  "Subject: two\n\ny\n")
     assert r.returncode == 0, r.stderr
