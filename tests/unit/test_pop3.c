@@ -4,6 +4,7 @@
 #include "test.h"
 
 #include "mail/pop3_cmd.h"
+#include "mail/pop3_handover.h"
 #include "mail/pop3_mname.h"
 
 static int parse(const char *line, struct pop3_cmd *cmd, const char **err)
@@ -147,6 +148,55 @@ static void test_crlf_size(void)
 	TEST_ASSERT(pop3_crlf_size("", 0, &cr) == 0);
 }
 
-TEST_MAIN(test_cmd_simple, test_cmd_numbers, test_cmd_text, test_cmd_auth,
+static void test_handover(void)
+{
+	struct str line = STR_INIT(0);
+	struct pop3_handover h;
+	const char *in = "LOGIN\tu@d.test\t127.0.0.1\t1\nSTAT\r\n";
+	size_t used;
+
+	TEST_ASSERT(pop3_handover_format(&line, "u@d.test", "::1", 0) == 0);
+	TEST_STREQ(str_c(&line), "LOGIN\tu@d.test\t::1\t0\n");
+	TEST_ASSERT(pop3_handover_format(&line, "u\t@d", "::1", 0) < 0);
+	TEST_ASSERT(pop3_handover_format(&line, "", "::1", 0) < 0);
+	TEST_ASSERT(pop3_handover_parse(in, strlen(in), &h, &used) == 0);
+	TEST_ASSERT(used == strlen(in) - 6 && h.tls == 1);
+	TEST_STREQ(h.address, "u@d.test");
+	TEST_STREQ(h.ip, "127.0.0.1");
+	TEST_ASSERT(pop3_handover_parse("LOGIN\ta\tb\t2\n", 14, &h,
+					&used) < 0);
+	TEST_ASSERT(pop3_handover_parse("LOGIN\ta\tb\t1", 13, &h,
+					&used) < 0);
+	TEST_ASSERT(pop3_handover_parse("LOGIN\ta\tb\tc\t1\n", 16, &h,
+					&used) < 0);
+	TEST_ASSERT(pop3_handover_parse("LOGIN\t\tb\t1\n", 13, &h,
+					&used) < 0);
+	TEST_ASSERT(pop3_handover_parse("LOGOUT\ta\tb\t1\n", 15, &h,
+					&used) < 0);
+	str_free(&line);
+}
+
+static void test_mailbox_parts(void)
+{
+	struct str u = STR_INIT(0), d = STR_INIT(0);
+
+	TEST_ASSERT(pop3_mailbox_parts("a.b@ex.test", &u, &d) == 0);
+	TEST_STREQ(str_c(&u), "a.b");
+	TEST_STREQ(str_c(&d), "ex.test");
+	TEST_ASSERT(pop3_mailbox_parts("x@y@ex.test", &u, &d) == 0);
+	TEST_STREQ(str_c(&u), "x@y");
+	TEST_ASSERT(pop3_mailbox_parts("..@ex.test", &u, &d) < 0);
+	TEST_ASSERT(pop3_mailbox_parts("a@..", &u, &d) < 0);
+	TEST_ASSERT(pop3_mailbox_parts("a/b@ex.test", &u, &d) < 0);
+	TEST_ASSERT(pop3_mailbox_parts("a@ex/test", &u, &d) < 0);
+	TEST_ASSERT(pop3_mailbox_parts("@ex.test", &u, &d) < 0);
+	TEST_ASSERT(pop3_mailbox_parts("a@", &u, &d) < 0);
+	TEST_ASSERT(pop3_mailbox_parts("nodomain", &u, &d) < 0);
+	TEST_ASSERT(pop3_mailbox_parts(".hidden@ex.test", &u, &d) < 0);
+	str_free(&u);
+	str_free(&d);
+}
+
+TEST_MAIN(test_handover, test_mailbox_parts, test_cmd_simple, test_cmd_numbers, test_cmd_text, test_cmd_auth,
 	  test_mname_parse, test_mname_flags, test_mname_order,
 	  test_crlf_size)
