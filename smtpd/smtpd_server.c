@@ -220,8 +220,8 @@ static void server_accepted(struct smtpd_server *sv, int fd)
 		return;
 	}
 	if (sv->nsessions >= sv->srv->process_limit)
-		server_refuse(sv, fd, ip, "421 4.3.2 too busy, try again "
-			      "later\r\n", "smtpd_process_limit reached");
+		server_refuse(sv, fd, ip, "421 4.3.2 too busy\r\n",
+			      "smtpd_process_limit reached");
 	else if (server_count_ip(sv, ip) >= sv->srv->client_limit)
 		server_refuse(sv, fd, ip, "421 4.7.0 too many connections "
 			      "from your address\r\n",

@@ -90,12 +90,10 @@ void smtpd_session_lost(struct smtpd_session *s, int r)
 {
 	s->quit = 1;
 	if (smtpd_session_stopping) {
-		smtp_reply(s, 421, "4.3.2", "%s shutting down",
-			   s->srv->conf->hostname);
+		smtp_reply(s, 421, "4.3.2", "shutting down");
 		s->end_reason = "shutdown";
 	} else if (r == IO_TIMEOUT) {
-		smtp_reply(s, 421, "4.4.2", "%s timeout, closing connection",
-			   s->srv->conf->hostname);
+		smtp_reply(s, 421, "4.4.2", "timeout");
 		s->end_reason = "timeout";
 	} else if (r == IO_EOF) {
 		s->end_reason = "lost connection";
@@ -295,9 +293,7 @@ static void session_loop(struct smtpd_session *s)
 
 	while (!s->quit) {
 		if (s->errors >= s->srv->error_limit) {
-			smtp_reply(s, 421, "4.7.0", "%s too many errors, "
-				   "closing connection",
-				   s->srv->conf->hostname);
+			smtp_reply(s, 421, "4.7.0", "too many errors");
 			s->end_reason = "too many errors";
 			break;
 		}
