@@ -225,7 +225,11 @@ pn_setup() {
 			esac
 		fi
 	done
-	"$POSTERN" -c "$pn_conf" config check || die "postern config check failed"
+	# PN_SET="key=value ..." : extra settings for experiments (none by default)
+	for kv in ${PN_SET:-}; do
+		"$POSTERN" -c "$pn_conf" config set "$kv" >/dev/null || die "config set $kv failed"
+	done
+	chk=$("$POSTERN" -c "$pn_conf" config check 2>&1) || { say "$chk" >&2; die "postern config check failed"; }
 	pn_port=$((pn_base + 25))
 	pn_maildir="$pn_dir/mail/example.test/bench"
 }

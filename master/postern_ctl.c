@@ -108,6 +108,22 @@ static int start_foreground(const struct conf *c)
 	return postern_fail("exec %s: %s", str_c(&prog), strerror(errno));
 }
 
+/* A master that could not start stops what it had started; return only
+ * once it has, so that nothing of the instance is left behind. */
+static void start_reap(pid_t pid)
+{
+	int64_t end = clock_ms() + STOP_TIMEOUT_MS;
+	int st;
+
+	while (clock_ms() < end) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			return;
+		usleep(20 * 1000);
+	}
+}
+
 /* Read the master's "ok" or "error: ..." with a deadline. */
 static int start_wait(int fd, pid_t pid, const struct conf *c)
 {
@@ -145,6 +161,7 @@ static int start_wait(int fd, pid_t pid, const struct conf *c)
 		printf("postern: started (master pid %ld)\n", (long)pid);
 		return 0;
 	}
+	start_reap(pid);
 	if (strncmp(buf, "error: ", 7) == 0)
 		return postern_fail("not started: %s", buf + 7);
 	return postern_fail("the master exited during start (see %s)",
