@@ -80,8 +80,8 @@ static void smtpd_tls_load(struct smtpd *srv)
 	if (srv->mode == SMTPD_SMTPS)
 		log_fatal("TLS: %s; service %s cannot run without it", error,
 			  srv->sc->def->name);
-	log_warn(NULL, "TLS: %s; STARTTLS and AUTH are offered to no one "
-		 "but loopback clients", error);
+	log_warn(NULL, "TLS: %s; running without STARTTLS, AUTH only for "
+		 "loopback clients", error);
 }
 
 static void smtpd_maps_open(struct smtpd *srv)
