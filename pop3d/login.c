@@ -1,0 +1,94 @@
+/*
+ * postern-pop3-login - the POP3 server before login (RFC 1939, RFC 2449),
+ *                      for the services pop3 (110) and pop3s (995)
+ *
+ * PRIVILEGE  postern-login; reads the TLS key as root before dropping;
+ *            afterwards only the sockets queue_dir/private/auth and
+ *            queue_dir/private/pop3; never a mailbox or a password hash
+ * INPUT      fd 4..: listening sockets handed over by the master; one
+ *            forked process per client connection
+ * OUTPUT     a logged-in client is handed to postern-pop3(8) over
+ *            queue_dir/private/pop3 (the client socket itself, or for TLS
+ *            one end of a socketpair this process relays); fd 3:
+ *            "ready", "busy"; one log line per login, failure and end
+ * POLICY     USER/PASS and AUTH PLAIN only under TLS (STLS or pop3s) or
+ *            from a loopback client; passwords checked by postern-auth(8)
+ *            with service "pop3", which delays failures
+ * EXIT       0 after SIGHUP (sessions finished) or SIGTERM; 111 when it
+ *            cannot start (the log says why)
+ * LIMITS     pop3_login_timeout per command, pop3_max_bad_commands,
+ *            pop3_process_limit; command lines 255 bytes with CRLF (AUTH
+ *            responses 2048)
+ * SEE ALSO   postern-pop3-login(8), postern-pop3(8), postern-auth(8),
+ *            postern.conf(5)
+ */
+#include "login.h"
+
+#include <string.h>
+
+#include "util/log.h"
+#include "util/tls.h"
+
+#define LOGIN_TIMEOUT_MAX 86400	/* seconds; keeps milliseconds in an int */
+
+static unsigned login_limit(unsigned v)
+{
+	return v == 0 ? 1 : v;
+}
+
+static void login_settings(struct login *lg, struct service_child *sc)
+{
+	const struct conf *c = &sc->conf;
+
+	lg->sc = sc;
+	lg->conf = c;
+	lg->implicit_tls = (sc->def->flags & SERVICE_TLS_IMPLICIT) != 0;
+	lg->timeout_ms = (int)(c->pop3_login_timeout > LOGIN_TIMEOUT_MAX
+			       ? LOGIN_TIMEOUT_MAX
+			       : login_limit(c->pop3_login_timeout)) * 1000;
+	lg->bad_max = login_limit(c->pop3_max_bad_commands);
+	lg->process_limit = login_limit(c->pop3_process_limit);
+	str_init(&lg->auth_socket, 0);
+	str_init(&lg->pop3_socket, 0);
+	if (conf_queue_path(c, "private/auth", &lg->auth_socket) < 0 ||
+	    conf_queue_path(c, "private/pop3", &lg->pop3_socket) < 0)
+		log_fatal("queue_dir %s: path too long", c->queue_dir);
+}
+
+/* The key is readable by root only: load it before dropping. */
+static void login_tls_load(struct login *lg)
+{
+	const char *error;
+
+	lg->tls = tls_server_ctx(lg->conf->tls_cert, lg->conf->tls_key,
+				 &error);
+	if (lg->tls != NULL)
+		return;
+	if (lg->implicit_tls)
+		log_fatal("TLS: %s; service %s cannot run without it", error,
+			  lg->sc->def->name);
+	log_warn(NULL, "TLS: %s; STLS is not offered, and logins only "
+		 "from loopback clients", error);
+}
+
+int main(int argc, char **argv)
+{
+	struct service_child sc;
+	struct login lg;
+
+	memset(&lg, 0, sizeof(lg));
+	service_child_init(&sc, argc, argv, "postern-pop3-login");
+	if (sc.nlisten == 0)
+		log_fatal("no listening socket handed over (POSTERN_LISTEN_FDS)");
+	login_settings(&lg, &sc);
+	login_tls_load(&lg);
+	service_child_drop(&sc);
+	service_child_ready(&sc);
+	login_server_run(&lg);
+	if (lg.tls != NULL)
+		SSL_CTX_free(lg.tls);
+	str_free(&lg.auth_socket);
+	str_free(&lg.pop3_socket);
+	conf_free(&sc.conf);
+	return 0;
+}
