@@ -1,0 +1,67 @@
+/*
+ * postern-pop3 - the POP3 server after login (RFC 1939 TRANSACTION and
+ *                UPDATE states) on users' Maildirs
+ *
+ * PRIVILEGE  postern-mail; each session, before its first reply, opens
+ *            mail_root/DOMAIN/USER and restricts itself with Landlock to
+ *            that directory (postern-pop3(8) says what happens without
+ *            Landlock); no network, no queue, no password hashes
+ * INPUT      fd 4: the unix socket queue_dir/private/pop3 (group
+ *            postern-login): hand-overs from postern-pop3-login(8), one
+ *            line and one client descriptor each (pop3_handover.h); one
+ *            forked process per session
+ * OUTPUT     POP3 replies on the client descriptor; deletions and flag
+ *            renames in the Maildir at QUIT only; fd 3: "ready", "busy";
+ *            one log line per session start and end
+ * EXIT       0 after SIGHUP (sessions finished) or SIGTERM; 111 when it
+ *            cannot start (the log says why)
+ * LIMITS     pop3_timeout between commands, pop3_max_bad_commands,
+ *            pop3_max_user_connections per address, pop3_process_limit;
+ *            command lines 255 bytes with CRLF; per message held in
+ *            memory: its name and two numbers
+ * SEE ALSO   postern-pop3(8), postern-pop3-login(8), postern.conf(5)
+ */
+#include "pop3.h"
+
+#include <string.h>
+
+#include "util/log.h"
+
+#define POP3_TIMEOUT_MAX 86400	/* seconds; keeps milliseconds in an int */
+
+static unsigned pop3_limit(unsigned v)
+{
+	return v == 0 ? 1 : v;
+}
+
+static void pop3_settings(struct pop3 *p3, struct service_child *sc)
+{
+	const struct conf *c = &sc->conf;
+
+	p3->sc = sc;
+	p3->conf = c;
+	p3->timeout_ms = (int)(c->pop3_timeout > POP3_TIMEOUT_MAX
+			       ? POP3_TIMEOUT_MAX
+			       : pop3_limit(c->pop3_timeout)) * 1000;
+	p3->bad_max = pop3_limit(c->pop3_max_bad_commands);
+	p3->user_max = pop3_limit(c->pop3_max_user_connections);
+	p3->process_limit = pop3_limit(c->pop3_process_limit);
+}
+
+int main(int argc, char **argv)
+{
+	struct service_child sc;
+	struct pop3 p3;
+
+	memset(&p3, 0, sizeof(p3));
+	service_child_init(&sc, argc, argv, "postern-pop3");
+	if (sc.nlisten != 1)
+		log_fatal("expected one listening socket (private/pop3), "
+			  "got %zu", sc.nlisten);
+	pop3_settings(&p3, &sc);
+	service_child_drop(&sc);
+	service_child_ready(&sc);
+	pop3_server_run(&p3);
+	conf_free(&sc.conf);
+	return 0;
+}

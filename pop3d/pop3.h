@@ -1,0 +1,72 @@
+/*
+ * pop3 - postern-pop3's shared definitions
+ */
+#ifndef POSTERN_POP3_H
+#define POSTERN_POP3_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "mail/pop3_handover.h"
+#include "mail/service_child.h"
+#include "util/io.h"
+#include "util/str.h"
+
+struct pop3 {
+	struct service_child *sc;
+	const struct conf *conf;
+	int timeout_ms;			/* pop3_timeout */
+	unsigned bad_max;		/* pop3_max_bad_commands */
+	unsigned user_max;		/* pop3_max_user_connections */
+	unsigned process_limit;		/* pop3_process_limit */
+};
+
+/* One message: its current name (in the mailbox's name arena), its size
+ * with CRLF line ends, and the session's marks. */
+struct pop3_msg {
+	uint64_t vsize;
+	uint64_t stamp;			/* for sorting only */
+	uint32_t name_off;
+	uint8_t deleted, seen;
+};
+
+struct pop3_mbox {
+	int dir_fd;			/* the Maildir */
+	int cur_fd;			/* its cur/ */
+	struct pop3_msg *msgs;
+	uint32_t n;
+	struct str names;		/* NUL-terminated names, back to back */
+	uint64_t total;			/* vsize of all messages */
+	unsigned moved;			/* new/ -> cur/ at the start */
+};
+
+extern volatile sig_atomic_t pop3_stopping;
+
+void pop3_server_run(struct pop3 *p3);
+_Noreturn void pop3_session_run(struct pop3 *p3, int fd,
+				const struct pop3_handover *h,
+				const char *pending, size_t npending);
+
+/* pop3_mbox.c: open mail_root/DOMAIN/USER (O_NOFOLLOW at each step);
+ * 0, or -1 with *error_r. */
+int pop3_mbox_open(struct pop3_mbox *mb, const char *mail_root,
+		   const char *address, const char **error_r);
+/* Restrict the process to the open Maildir (Landlock): 1 restricted,
+ * 0 the kernel has no Landlock (logged by the caller), -1 failed. */
+int pop3_mbox_landlock(struct pop3_mbox *mb);
+/* Move new/ to cur/ (":2," added), then list cur/. 0 or -1 (errno). */
+int pop3_mbox_load(struct pop3_mbox *mb, const char *id);
+const char *pop3_mbox_name(const struct pop3_mbox *mb, uint32_t i);
+/* Write message i to io as RETR (lines = -1) or TOP (lines = body lines):
+ * CRLF line ends, dot-stuffed, ended by ".\r\n" (the "+OK" line is the
+ * caller's). 0; -1 the file cannot be read (nothing written, errno);
+ * -2 the client is lost. */
+int pop3_mbox_send(struct pop3_mbox *mb, uint32_t i, long lines,
+		   struct io *io, const char *id);
+/* UPDATE: unlink deleted messages, add the S flag to retrieved ones.
+ * Returns the number of failures (each logged). */
+unsigned pop3_mbox_commit(struct pop3_mbox *mb, const char *id,
+			  unsigned *deleted_r);
+void pop3_mbox_close(struct pop3_mbox *mb);
+
+#endif
