@@ -26,7 +26,7 @@ WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonlit
 CPPFLAGS += -D_GNU_SOURCE -Icommon -DSYSCONFDIR='"$(SYSCONFDIR)"'
 ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(SAN) $(CPPFLAGS)
 LDHARDEN ?= -pie -Wl,-z,relro,-z,now
-LIBS     = -lssl -lcrypto -lcdb -ldb -lcrypt
+LIBS     = -lssl -lcrypto -lcdb -ldb -lcrypt -lunbound
 ALL_LDFLAGS = $(LDHARDEN) $(SAN) $(LDFLAGS)
 
 # ---- the common library: util/ (no mail knowledge) and mail/ -------------
@@ -38,7 +38,8 @@ LIB      := $(BUILD)/libpostern.a
 # ---- programs: one line each; sources listed beside the name -------------
 # Adding a daemon: a line here, a line in common/mail/services.c, a man page.
 PROGRAMS = postern postern-master postern-auth postern-inject postern-smtpd \
-	   postern-qmgr postern-local sendmail postern-pop3-login postern-pop3
+	   postern-qmgr postern-local sendmail postern-pop3-login postern-pop3 \
+	   postern-remote
 SRC_postern        := $(wildcard master/postern*.c)
 SRC_postern-master := master/master.c master/supervise.c master/logcollect.c
 SRC_postern-auth   := $(wildcard auth/*.c)
@@ -49,6 +50,7 @@ SRC_postern-local  := $(wildcard deliver/local*.c)
 SRC_sendmail       := $(wildcard smtpd/sendmail*.c)
 SRC_postern-pop3-login := $(wildcard pop3d/login*.c)
 SRC_postern-pop3   := $(wildcard pop3d/pop3*.c)
+SRC_postern-remote := $(wildcard deliver/remote*.c)
 # a program whose sources are not written yet is not built
 PROGRAMS := $(foreach p,$(PROGRAMS),$(if $(SRC_$(p)),$(p)))
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))

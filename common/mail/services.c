@@ -11,6 +11,7 @@ const struct service_def services[] = {
 	{ "inject", "postern-inject", "postern-queue", NULL,     "inject", NULL,            1,    SERVICE_UNIX_PUBLIC },
 	{ "qmgr",   "postern-qmgr",   "postern-queue", NULL,     "qmgr",   "postern-queue", 1,    0 },
 	{ "local",  "postern-local",  "postern-mail",  NULL,     "local",  "postern-queue", 4,    0 },
+	{ "remote", "postern-remote", "postern-remote", NULL,    "remote", "postern-queue", 4,    0 },
 	{ "smtp",       "postern-smtpd", "postern-smtpd", "listen_smtp",       NULL, NULL, 1, 0 },
 	{ "submission", "postern-smtpd", "postern-smtpd", "listen_submission", NULL, NULL, 1, 0 },
 	{ "smtps",      "postern-smtpd", "postern-smtpd", "listen_smtps",      NULL, NULL, 1, SERVICE_TLS_IMPLICIT },
