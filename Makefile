@@ -61,6 +61,8 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all deps run test check-asan fuzz install clean check-deps
+# keep test objects: their .d files track header changes
+.SECONDARY:
 all: check-deps $(PROG_BIN) $(UNIT_BIN)
 
 check-deps:
