@@ -60,25 +60,26 @@ try: print(sum(1 for _ in os.scandir(sys.argv[1])))
 except FileNotFoundError: print(0)' "$1"
 }
 
-# wait_count DIR N TIMEOUT: poll DIR every 0.1 s until it holds N entries or
-# TIMEOUT seconds pass; prints "COUNT END_EPOCH"; exit 0 if N reached.
-wait_count() {
-	"$PY" - "$1" "$2" "$3" <<'EOF'
-import os, sys, time
-d, n, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-end = time.monotonic() + limit
-c = 0
-while True:
-    try:
-        c = sum(1 for _ in os.scandir(d))
-    except FileNotFoundError:
-        c = 0
-    if c >= n:
-        print(c, "%.3f" % time.time()); sys.exit(0)
-    if time.monotonic() >= end:
-        print(c, "%.3f" % time.time()); sys.exit(1)
-    time.sleep(0.1)
-EOF
+# bg_run OUTFILE CMD...: run CMD with its output in OUTFILE and wait for it
+# in a way a trapped signal interrupts (the trap kills $bg_pid).
+bg_pid=""
+bg_run() {
+	bg_out=$1
+	shift
+	"$@" >"$bg_out" 2>&1 &
+	bg_pid=$!
+	wait "$bg_pid"
+	bg_rc=$?
+	bg_pid=""
+	return $bg_rc
+}
+
+bg_kill() {
+	if [ -n "$bg_pid" ]; then
+		kill "$bg_pid" 2>/dev/null
+		wait "$bg_pid" 2>/dev/null
+		bg_pid=""
+	fi
 }
 
 # ---------------------------------------------------------------- Postfix
@@ -198,11 +199,11 @@ postern_ready() {
 	done
 }
 
-# pn_setup DIR PORT_BASE [SESSIONS]: a postern instance for
-# bench@example.test; smtp on 127.0.0.1:PORT_BASE+25. Limits that would
-# throttle SESSIONS connections from 127.0.0.1 are raised.
+# pn_setup DIR PORT_BASE [LIMIT]: a postern instance for
+# bench@example.test; smtp on 127.0.0.1:PORT_BASE+25. The smtpd limits on
+# sessions per client and per service are raised to at least LIMIT.
 pn_setup() {
-	pn_dir=$1 pn_base=$2 pn_sessions=${3:-100}
+	pn_dir=$1 pn_base=$2 pn_limit=${3:-110}
 	pn_conf="$pn_dir/etc/postern.conf"
 	"$POSTERN" init "$pn_dir" --domain example.test --port-base "$pn_base" >"$pn_dir.init.log" 2>&1 ||
 		{ cat "$pn_dir.init.log" >&2; rm -f "$pn_dir.init.log"; die "postern init $pn_dir failed"; }
@@ -213,7 +214,7 @@ pn_setup() {
 	for k in listen_submission listen_smtps listen_pop3 listen_pop3s listen_imap listen_imaps; do
 		"$POSTERN" -c "$pn_conf" config set "$k=" >/dev/null || die "config set $k failed"
 	done
-	need=$((pn_sessions + 10))
+	need=$pn_limit
 	for k in smtpd_client_connection_limit smtpd_process_limit; do
 		if cur=$("$POSTERN" -c "$pn_conf" config get "$k" 2>/dev/null); then
 			cur=${cur##*= }

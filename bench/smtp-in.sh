@@ -38,6 +38,7 @@ case "$MESSAGES" in '' | *[!0-9]* | 0) die "usage: sh bench/smtp-in.sh [MESSAGES
 
 cur_mta="" cur_dir=""
 cleanup() {
+	bg_kill
 	if [ -n "$cur_dir" ]; then
 		case "$cur_mta" in
 		postfix) pf_stop "$cur_dir" ;;
@@ -68,7 +69,9 @@ run_one() {
 	postern)
 		postern_ready || { say "postern sessions=$sess messages=$MESSAGES NOT RUN: postern is not built yet"; failures=$((failures + 1)); cleanup; return; }
 		rmdir "$cur_dir"
-		pn_setup "$cur_dir" "$PN_PORT_BASE" "$sess"
+		# A session is counted until its process is reaped, and the client
+		# reconnects at once after QUIT: room for twice SESSIONS, plus some.
+		pn_setup "$cur_dir" "$PN_PORT_BASE" $((sess * 2 + 100))
 		pn_start "$cur_dir"
 		port=$pn_port maildir=$pn_maildir
 		;;
@@ -77,20 +80,27 @@ run_one() {
 	sleep 1
 	t0=$(now)
 	# shellcheck disable=SC2086
-	timeout "$TIMEOUT" /usr/sbin/smtp-source -c $SMTP_SOURCE_OPTS -s "$sess" -m "$MESSAGES" -l "$SIZE" \
-		-f sender@example.test -t bench@example.test "127.0.0.1:$port" \
-		>"$cur_dir/smtp-source.log" 2>&1
+	bg_run "$cur_dir/smtp-source.log" timeout "$TIMEOUT" /usr/sbin/smtp-source -c $SMTP_SOURCE_OPTS \
+		-s "$sess" -m "$MESSAGES" -l "$SIZE" \
+		-f sender@example.test -t bench@example.test "127.0.0.1:$port"
 	src_rc=$?
 	t1=$(now)
 	left=$(awk -v a="$t0" -v b="$t1" -v t="$TIMEOUT" 'BEGIN { l = t - (b - a); printf "%.1f", l < 1 ? 1 : l }')
-	out=$(wait_count "$maildir/new" "$MESSAGES" "$left")
+	# after a failed smtp-source, wait only until deliveries stop
+	stall=60
+	[ $src_rc -eq 0 ] || stall=10
+	bg_run "$cur_dir/count.out" "$PY" "$BENCH_DIR/waitcount.py" "$maildir/new" "$MESSAGES" "$left" "$stall"
 	wc_rc=$?
+	out=$(cat "$cur_dir/count.out")
 	got=${out% *} t2=${out#* }
 	secs=$(awk -v a="$t0" -v b="$t2" 'BEGIN { printf "%.3f", b - a }')
 	acc=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 	if [ $src_rc -ne 0 ] || [ $wc_rc -ne 0 ]; then
-		say "$mta sessions=$sess messages=$MESSAGES FAILED: $got of $MESSAGES in new/ after $secs s (smtp-source exit $src_rc)"
-		grep -v '^[0-9]*$' "$cur_dir/smtp-source.log" | tail -3 | sed 's/^/  smtp-source: /'
+		why="smtp-source exit $src_rc"
+		[ $wc_rc -eq 1 ] && why="$why, timeout"
+		[ $wc_rc -eq 2 ] && why="$why, deliveries stalled"
+		say "$mta sessions=$sess messages=$MESSAGES FAILED: $got of $MESSAGES in new/ after $secs s ($why)"
+		grep -ao 'smtp-source: .*' "$cur_dir/smtp-source.log" | tail -3 | sed 's/^/  /'
 		failures=$((failures + 1))
 		[ "${KEEP:-0}" = 1 ] && say "  instance kept in $cur_dir"
 		cleanup
