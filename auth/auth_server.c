@@ -17,16 +17,18 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "util/event.h"
 #include "util/log.h"
+#include "util/sigfd.h"
 #include "util/sock.h"
 
 #define AUTH_ACCEPT_BATCH 64
 #define AUTH_RESUME_MS 1000
+
+static const int auth_signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
 
 static void auth_server_listen_events(struct auth_server *srv, unsigned ev)
 {
@@ -184,38 +186,21 @@ static void auth_server_retire(struct auth_server *srv)
 static void auth_server_on_signal(void *arg, int fd, unsigned revents)
 {
 	struct auth_server *srv = arg;
-	struct signalfd_siginfo si;
-	ssize_t n;
+	int sig;
 
 	(void)revents;
-	while ((n = read(fd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+	while ((sig = sigfd_next(fd)) > 0) {
 		if (srv->stopping)
 			continue;
-		if (si.ssi_signo == SIGHUP) {
+		if (sig == SIGHUP) {
 			if (!srv->retiring)
 				auth_server_retire(srv);
 		} else {
 			auth_server_stop(srv);
 		}
 	}
-	if (n < 0 && errno != EAGAIN && errno != EINTR)
+	if (sig < 0)
 		log_fatal("signalfd: %s", strerror(errno));
-}
-
-static int auth_server_signals(void)
-{
-	sigset_t set;
-	int fd;
-
-	if (sigemptyset(&set) < 0 || sigaddset(&set, SIGTERM) < 0 ||
-	    sigaddset(&set, SIGINT) < 0 || sigaddset(&set, SIGHUP) < 0)
-		log_fatal("sigset: %s", strerror(errno));
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		log_fatal("sigprocmask: %s", strerror(errno));
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd < 0)
-		log_fatal("signalfd: %s", strerror(errno));
-	return fd;
 }
 
 void auth_server_init(struct auth_server *srv, struct service_child *sc,
@@ -227,7 +212,9 @@ void auth_server_init(struct auth_server *srv, struct service_child *sc,
 	srv->loop = ev_new();
 	if (srv->loop == NULL)
 		log_fatal("event loop: %s", strerror(errno));
-	srv->sig_fd = auth_server_signals();
+	srv->sig_fd = sigfd_open(auth_signals);
+	if (srv->sig_fd < 0)
+		log_fatal("signalfd: %s", strerror(errno));
 	if (ev_fd_add(srv->loop, srv->sig_fd, EV_READ, auth_server_on_signal,
 		      srv) < 0)
 		log_fatal("event loop: %s", strerror(errno));

@@ -21,17 +21,19 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "util/event.h"
 #include "util/log.h"
+#include "util/sigfd.h"
 #include "util/sock.h"
 
 #define INJECT_ACCEPT_BATCH 64
 #define INJECT_RESUME_MS 1000
 #define INJECT_TOO_MANY "TEMP\ttoo many connections\n"
+
+static const int inject_signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
 
 static void server_listen_events(struct inject_server *srv, unsigned ev)
 {
@@ -184,38 +186,21 @@ static void server_stop(struct inject_server *srv)
 static void server_on_signal(void *arg, int fd, unsigned revents)
 {
 	struct inject_server *srv = arg;
-	struct signalfd_siginfo si;
-	ssize_t n;
+	int sig;
 
 	(void)revents;
-	while ((n = read(fd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+	while ((sig = sigfd_next(fd)) > 0) {
 		if (srv->stopping)
 			continue;
-		if (si.ssi_signo == SIGHUP) {
+		if (sig == SIGHUP) {
 			if (!srv->retiring)
 				server_retire(srv);
 		} else {
 			server_stop(srv);
 		}
 	}
-	if (n < 0 && errno != EAGAIN && errno != EINTR)
+	if (sig < 0)
 		log_fatal("signalfd: %s", strerror(errno));
-}
-
-static int server_signals(void)
-{
-	sigset_t set;
-	int fd;
-
-	if (sigemptyset(&set) < 0 || sigaddset(&set, SIGTERM) < 0 ||
-	    sigaddset(&set, SIGINT) < 0 || sigaddset(&set, SIGHUP) < 0)
-		log_fatal("sigset: %s", strerror(errno));
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		log_fatal("sigprocmask: %s", strerror(errno));
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd < 0)
-		log_fatal("signalfd: %s", strerror(errno));
-	return fd;
 }
 
 static void server_listeners(struct inject_server *srv)
@@ -244,7 +229,9 @@ void inject_server_init(struct inject_server *srv, struct service_child *sc)
 	if (!srv->store.use_tmpfile)
 		log_info(NULL, "O_TMPFILE unavailable in %s/tmp: using named "
 			 "tmp/ files and rename", sc->conf.queue_dir);
-	srv->sig_fd = server_signals();
+	srv->sig_fd = sigfd_open(inject_signals);
+	if (srv->sig_fd < 0)
+		log_fatal("signalfd: %s", strerror(errno));
 	if (ev_fd_add(srv->loop, srv->sig_fd, EV_READ, server_on_signal,
 		      srv) < 0)
 		log_fatal("event loop: %s", strerror(errno));
