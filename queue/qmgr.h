@@ -7,6 +7,7 @@
  *   qmgr_msg.c    a message's recipients: resolution, outcomes, log lines
  *   qmgr_agent.c  the pool of connections to postern-local
  *   qmgr_cmd.c    the command socket (WAKE, FLUSH, HOLD, RELEASE, DELETE)
+ *   qmgr_bounce.c one DSN per message and round (qmgr_bounce.h)
  *
  * The state machine and its crash analysis are in postern-qmgr(8) and at
  * the top of qmgr_scan.c.
@@ -44,6 +45,7 @@ enum qdir { QD_NEW, QD_ACTIVE, QD_DEFERRED, QD_HOLD, QD_CORRUPT, QD_COUNT };
 enum target_result { TR_PENDING, TR_SENT, TR_BOUNCED, TR_DEFERRED };
 
 struct qmgr;
+struct qmgr_bounce;
 
 struct msg {
 	char id[QUEUE_ID_SIZE];
@@ -60,6 +62,7 @@ struct msg {
 	int inflight;			/* a delivery is at an agent */
 	int hold_req, delete_req;	/* from the command socket */
 	int queued;			/* on the ready list */
+	struct qmgr_bounce *bounce;	/* this round's DSN (qmgr_bounce.h) */
 	struct msg *next, *ready_next;
 };
 

@@ -20,10 +20,12 @@
  * remembered in memory (the memo) until the message leaves the queue; a
  * restart forgets them, and then they may get a second copy.
  *
- * Bounces (DSNs) for F and X are not written yet: the log says
- * status=bounced or status=expired with the reason.
+ * Failed, expired and (for the delay warning) deferred outcomes are noted
+ * for the message's DSN, and the final state of a recipient with a
+ * failure is held until that DSN is queued (qmgr_bounce.h).
  */
 #include "qmgr.h"
+#include "qmgr_bounce.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -203,6 +205,8 @@ static void rcpt_record(struct msg *m, char state)
 {
 	struct queue_rcpt *r = &m->env.rcpts[m->rcpt];
 
+	if (qmgr_bounce_hold(m, m->rcpt, state))
+		return;	/* written once its DSN is queued */
 	if (queue_env_pending(&m->env) == 1 && !m->write_failed) {
 		r->state = state;
 		return;
@@ -239,8 +243,12 @@ static void rcpt_end(struct qmgr *q, struct msg *m)
 				      q->conf->queue_lifetime)) {
 		log_outcome(m, rcpt, "none", "expired", m->defer_reason ?
 			    m->defer_reason : "queue_lifetime passed");
+		qmgr_bounce_note(m, m->rcpt, rcpt, DSN_EXPIRED,
+				 m->defer_reason, NULL, NULL);
 		rcpt_record(m, QUEUE_RCPT_EXPIRED);
 	} else if (deferred) {
+		qmgr_bounce_note(m, m->rcpt, rcpt, DSN_DELAYED,
+				 m->defer_reason, NULL, NULL);
 		m->deferred = 1;
 		rcpt_memo(q, m);
 	} else {
@@ -259,6 +267,9 @@ static void target_done(struct msg *m, enum target_result r,
 	const struct resolve_target *t = &m->targets.v[m->target];
 
 	m->results[m->target] = r;
+	if (r == TR_BOUNCED)
+		qmgr_bounce_note(m, m->rcpt, t->addr, DSN_FAILED, reason,
+				 NULL, NULL);
 	if (r == TR_DEFERRED) {
 		free(m->defer_reason);
 		m->defer_reason = xstrdup(reason);
@@ -346,5 +357,6 @@ void qmgr_msg_free(struct msg *m)
 	resolve_result_free(&m->targets);
 	free(m->results);
 	free(m->defer_reason);
+	qmgr_bounce_free(m);
 	free(m);
 }

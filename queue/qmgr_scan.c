@@ -45,6 +45,7 @@
  * No step rewrites message bytes, so no crash can corrupt a queued message.
  */
 #include "qmgr.h"
+#include "qmgr_bounce.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -322,6 +323,8 @@ static void msg_unlink_list(struct qmgr *q, struct msg *m)
 
 void qmgr_finish(struct qmgr *q, struct msg *m)
 {
+	if (!m->delete_req)
+		qmgr_bounce_flush(q, m);	/* before any removal */
 	if (m->delete_req)
 		unlink_active(q, m, " (deleted by the administrator)");
 	else if (queue_env_pending(&m->env) == 0 && !m->write_failed)
