@@ -37,6 +37,8 @@ static int ctl_conf_load(struct conf *c, const char *conf_opt, int strict)
 {
 	struct str errors = STR_INIT(0);
 
+	if (access(conf_path(conf_opt), R_OK) != 0)
+		strict = 1;	/* no file at all: nothing to go on with */
 	if (conf_load(c, conf_path(conf_opt), &errors) > 0) {
 		fputs(str_c(&errors), stderr);
 		str_free(&errors);
@@ -58,10 +60,6 @@ static int ctl_conf(struct conf *c, const char *conf_opt)
 	return ctl_conf_load(c, conf_opt, 1);
 }
 
-static int ctl_conf_lenient(struct conf *c, const char *conf_opt)
-{
-	return ctl_conf_load(c, conf_opt, 0);
-}
 
 /* The master's pid if it runs (its lock is held), else 0. */
 static pid_t ctl_running(const struct conf *c)
@@ -224,18 +222,33 @@ int cmd_start(int argc, char **argv, const char *conf_opt)
 	return r;
 }
 
+/* The common start of stop, reload and status: no arguments, then the
+ * configuration and the master's pid. 0 to go on, else the exit status
+ * (the configuration is then already freed). */
+static int ctl_begin(int argc, const char *usage, const char *conf_opt,
+		     int strict, struct conf *c, pid_t *pid_r)
+{
+	if (argc != 1) {
+		postern_fail("usage: %s", usage);
+		return EXIT_USAGE;
+	}
+	if (ctl_conf_load(c, conf_opt, strict) != 0)
+		return 1;
+	*pid_r = ctl_running(c);
+	return 0;
+}
+
 int cmd_stop(int argc, char **argv, const char *conf_opt)
 {
 	struct conf c;
 	pid_t pid;
 	int64_t end;
+	int r;
 
 	(void)argv;
-	if (argc != 1)
-		return postern_fail("usage: postern stop") ? EXIT_USAGE : 0;
-	if (ctl_conf_lenient(&c, conf_opt) != 0)
-		return 1;
-	pid = ctl_running(&c);
+	r = ctl_begin(argc, "postern stop", conf_opt, 0, &c, &pid);
+	if (r != 0)
+		return r;
 	if (pid == 0) {
 		conf_free(&c);
 		printf("postern: not running\n");
@@ -264,13 +277,12 @@ int cmd_reload(int argc, char **argv, const char *conf_opt)
 {
 	struct conf c;
 	pid_t pid;
+	int r;
 
 	(void)argv;
-	if (argc != 1)
-		return postern_fail("usage: postern reload") ? EXIT_USAGE : 0;
-	if (ctl_conf(&c, conf_opt) != 0)
-		return 1;
-	pid = ctl_running(&c);
+	r = ctl_begin(argc, "postern reload", conf_opt, 1, &c, &pid);
+	if (r != 0)
+		return r;
 	conf_free(&c);
 	if (pid <= 0) {
 		postern_fail("not running");
@@ -287,13 +299,12 @@ int cmd_status(int argc, char **argv, const char *conf_opt)
 	struct str path = STR_INIT(0), text = STR_INIT(0);
 	struct conf c;
 	pid_t pid;
+	int r;
 
 	(void)argv;
-	if (argc != 1)
-		return postern_fail("usage: postern status") ? EXIT_USAGE : 0;
-	if (ctl_conf_lenient(&c, conf_opt) != 0)
-		return 1;
-	pid = ctl_running(&c);
+	r = ctl_begin(argc, "postern status", conf_opt, 0, &c, &pid);
+	if (r != 0)
+		return r;
 	if (pid == 0) {
 		conf_free(&c);
 		printf("postern: not running\n");
