@@ -64,7 +64,7 @@ run_one() {
 	postfix)
 		pf_setup "$cur_dir" "$PF_PORT" $((sess + 50))
 		pf_start "$cur_dir" "$PF_PORT"
-		port=$PF_PORT maildir=$pf_maildir
+		port=$PF_PORT maildir=$pf_maildir root=$(pf_master_pid "$cur_dir")
 		;;
 	postern)
 		postern_ready || { say "postern sessions=$sess messages=$MESSAGES NOT RUN: postern is not built yet"; failures=$((failures + 1)); cleanup; return; }
@@ -73,11 +73,15 @@ run_one() {
 		# reconnects at once after QUIT: room for twice SESSIONS, plus some.
 		pn_setup "$cur_dir" "$PN_PORT_BASE" $((sess * 2 + 100))
 		pn_start "$cur_dir"
-		port=$pn_port maildir=$pn_maildir
+		qd=$("$POSTERN" -c "$pn_conf" config get queue_dir)
+		qd=${qd##*= }
+		port=$pn_port maildir=$pn_maildir root=$(head -1 "$qd/pid/master.pid" 2>/dev/null | tr -d ' ')
 		;;
 	esac
 	sync
 	sleep 1
+	"$PY" "$BENCH_DIR/proccpu.py" "$root" >"$cur_dir/cpu0.txt"
+	cpu0=$(head -1 "$cur_dir/cpu0.txt")
 	t0=$(now)
 	# shellcheck disable=SC2086
 	bg_run "$cur_dir/smtp-source.log" timeout "$TIMEOUT" /usr/sbin/smtp-source -c $SMTP_SOURCE_OPTS \
@@ -111,7 +115,11 @@ run_one() {
 	# a sample delivered file must hold the whole message
 	f=$(ls "$maildir/new" | head -1)
 	sz=$(stat -c %s "$maildir/new/$f")
-	say "  detail: smtp-source finished after $acc s; delivered $got files; sample file ${sz} bytes"
+	"$PY" "$BENCH_DIR/proccpu.py" "$root" >"$cur_dir/cpu.txt"
+	cpu1=$(head -1 "$cur_dir/cpu.txt")
+	cpu=$(awk -v a="${cpu0#cpu_s=}" -v b="${cpu1#cpu_s=}" -v n="$MESSAGES" 'BEGIN { printf "%.2f s, %.2f ms/msg", b - a, (b - a) * 1000 / n }')
+	say "  detail: smtp-source finished after $acc s; delivered $got files; sample file ${sz} bytes; MTA CPU $cpu"
+	say "  cpu by program (s, since start): $(sed -n '2,7p' "$cur_dir/cpu.txt" | tr '\n' ' ')"
 	[ "$sz" -ge "$SIZE" ] || { say "  WARNING: delivered file smaller than $SIZE bytes"; failures=$((failures + 1)); }
 	results="$results $mta:$sess:$rate"
 	[ "${KEEP:-0}" = 1 ] && say "  instance kept in $cur_dir"
