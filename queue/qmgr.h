@@ -8,6 +8,8 @@
  *   qmgr_agent.c  the pool of connections to postern-local
  *   qmgr_cmd.c    the command socket (WAKE, FLUSH, HOLD, RELEASE, DELETE)
  *   qmgr_bounce.c one DSN per message and round (qmgr_bounce.h)
+ *   qmgr_remote.c remote recipients: requests by destination, the pool of
+ *                 connections to postern-remote (qmgr_remote.h)
  *
  * The state machine and its crash analysis are in postern-qmgr(8) and at
  * the top of qmgr_scan.c.
@@ -46,6 +48,8 @@ enum target_result { TR_PENDING, TR_SENT, TR_BOUNCED, TR_DEFERRED };
 
 struct qmgr;
 struct qmgr_bounce;
+struct qmgr_remote;
+struct qmgr_remote_msg;
 
 struct msg {
 	char id[QUEUE_ID_SIZE];
@@ -63,6 +67,7 @@ struct msg {
 	int hold_req, delete_req;	/* from the command socket */
 	int queued;			/* on the ready list */
 	struct qmgr_bounce *bounce;	/* this round's DSN (qmgr_bounce.h) */
+	struct qmgr_remote_msg *remote;	/* its remote requests (qmgr_remote.h) */
 	struct msg *next, *ready_next;
 };
 
@@ -100,6 +105,7 @@ struct qmgr {
 	size_t nmsgs;
 	struct msg *ready, *ready_tail;	/* messages with a delivery to send */
 	struct agent *agents;
+	struct qmgr_remote *remote;	/* qmgr_remote.h */
 	size_t nagents;
 	struct memo *memos;
 	size_t nmemos;
@@ -132,6 +138,9 @@ const char *qdir_name(enum qdir d);
 void qmgr_msg_step(struct qmgr *q, struct msg *m);
 void qmgr_msg_result(struct qmgr *q, struct msg *m, enum delivery_status st,
 		     const char *reason);
+void qmgr_msg_remote_result(struct qmgr *q, struct msg *m,
+			    enum delivery_status st, const char *relay,
+			    const char *reason);
 void qmgr_msg_free(struct msg *m);
 void qmgr_memo_forget(struct qmgr *q, const char *id);
 

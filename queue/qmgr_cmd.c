@@ -4,7 +4,8 @@
  * Lines of at most QMGR_CMD_LINE_MAX bytes, each answered at once:
  *
  *   WAKE             scan new/ now (the injector, after each commit)
- *   FLUSH            try every deferred message now
+ *   FLUSH            try every deferred message now (and every
+ *                    destination backed off, qmgr_remote.h)
  *   HOLD <TAB> ID    move the message to hold/ (after the delivery in
  *                    flight, if any)
  *   RELEASE <TAB> ID move it from hold/ to deferred/, due now
@@ -18,6 +19,7 @@
  * connect.
  */
 #include "qmgr.h"
+#include "qmgr_remote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,8 +142,10 @@ static const char *cmd_run(struct qmgr *q, char *line)
 	}
 	if (strcmp(line, "WAKE") == 0)
 		qmgr_scan_soon(q, 0);
-	else if (strcmp(line, "FLUSH") == 0)
+	else if (strcmp(line, "FLUSH") == 0) {
+		qmgr_remote_flush(q);	/* destinations backed off, too */
 		qmgr_scan_soon(q, 1);
+	}
 	else
 		return "unknown command";
 	return NULL;

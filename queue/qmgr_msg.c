@@ -1,10 +1,13 @@
 /*
  * qmgr_msg - one message's recipients, one after the other
  *
- * For each recipient still queued (state Q): resolve it (resolve.h) into
- * targets, try each target - a local one through an agent, a remote one
- * is kept for the remote sender, a failed one bounces - and then record
- * the recipient's state durably before looking at the next one:
+ * First, once per round, the recipients in non-local domains are handed
+ * to the remote scheduling (qmgr_remote.h), which records their states
+ * itself. Then, for each other recipient still queued (state Q): resolve
+ * it (resolve.h) into targets, try each target - a local one through an
+ * agent, a remote one (a forward) through postern-remote, a failed one
+ * bounces - and then record the recipient's state durably before looking
+ * at the next one:
  *
  *   every target sent or bounced, at least one sent   -> D
  *   every target bounced                              -> F
@@ -26,6 +29,7 @@
  */
 #include "qmgr.h"
 #include "qmgr_bounce.h"
+#include "qmgr_remote.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -36,7 +40,6 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define REMOTE_REASON "remote delivery not yet available"
 #define LOG_ADDR_MAX 256
 
 /* ---- the memo of finished targets --------------------------------------- */
@@ -225,7 +228,7 @@ static void rcpt_record(struct msg *m, char state)
 static void rcpt_memo(struct qmgr *q, struct msg *m)
 {
 	for (size_t i = 0; i < m->targets.n; i++)
-		if (m->targets.v[i].kind == RESOLVE_LOCAL &&
+		if (m->targets.v[i].kind != RESOLVE_FAILED &&
 		    (m->results[i] == TR_SENT || m->results[i] == TR_BOUNCED))
 			memo_add(q, m, m->targets.v[i].addr);
 }
@@ -286,8 +289,6 @@ static int targets_settle(struct qmgr *q, struct msg *m)
 
 		if (t->kind == RESOLVE_FAILED)
 			target_done(m, TR_BOUNCED, "none", t->reason);
-		else if (t->kind == RESOLVE_REMOTE)
-			target_done(m, TR_DEFERRED, "none", REMOTE_REASON);
 		else if (memo_has(q, m, t->addr))
 			m->results[m->target++] = TR_SENT;
 		else
@@ -300,7 +301,8 @@ static int targets_settle(struct qmgr *q, struct msg *m)
 static int rcpt_next(struct msg *m)
 {
 	while (m->rcpt < m->env.rcpt_count &&
-	       m->env.rcpts[m->rcpt].state != QUEUE_RCPT_QUEUED)
+	       (m->env.rcpts[m->rcpt].state != QUEUE_RCPT_QUEUED ||
+		qmgr_remote_owned(m, m->rcpt)))
 		m->rcpt++;
 	return m->rcpt < m->env.rcpt_count;
 }
@@ -314,6 +316,8 @@ void qmgr_msg_step(struct qmgr *q, struct msg *m)
 			qmgr_finish(q, m);
 			return;
 		}
+		if (qmgr_remote_begin(q, m))
+			return;		/* remote requests out first */
 		if (!m->rcpt_started) {
 			if (!rcpt_next(m)) {
 				qmgr_finish(q, m);
@@ -322,7 +326,11 @@ void qmgr_msg_step(struct qmgr *q, struct msg *m)
 			rcpt_begin(q, m);
 		}
 		if (targets_settle(q, m)) {
-			if (!q->stopping)
+			if (q->stopping)
+				return;
+			if (m->targets.v[m->target].kind == RESOLVE_REMOTE)
+				qmgr_remote_target(q, m);
+			else
 				qmgr_ready(q, m);
 			return;
 		}
@@ -349,6 +357,17 @@ void qmgr_msg_result(struct qmgr *q, struct msg *m, enum delivery_status st,
 	qmgr_msg_step(q, m);
 }
 
+/* postern-remote's answer for the current target (a forward). */
+void qmgr_msg_remote_result(struct qmgr *q, struct msg *m,
+			    enum delivery_status st, const char *relay,
+			    const char *reason)
+{
+	m->inflight = 0;
+	target_done(m, st == DELIVERY_OK ? TR_SENT : st == DELIVERY_PERM ?
+		    TR_BOUNCED : TR_DEFERRED, relay, reason);
+	qmgr_msg_step(q, m);
+}
+
 void qmgr_msg_free(struct msg *m)
 {
 	if (m->fd >= 0)
@@ -358,5 +377,6 @@ void qmgr_msg_free(struct msg *m)
 	free(m->results);
 	free(m->defer_reason);
 	qmgr_bounce_free(m);
+	qmgr_remote_msg_free(m);
 	free(m);
 }

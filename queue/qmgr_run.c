@@ -10,6 +10,7 @@
  * process, so kill -9 cannot leave it behind.
  */
 #include "qmgr.h"
+#include "qmgr_remote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,7 +82,7 @@ static void qmgr_stop_timeout(void *arg)
 
 void qmgr_maybe_done(struct qmgr *q)
 {
-	if (q->stopping && !qmgr_agents_busy(q))
+	if (q->stopping && !qmgr_agents_busy(q) && !qmgr_remote_busy(q))
 		ev_stop(q->loop);
 }
 
@@ -171,6 +172,7 @@ static void qmgr_free(struct qmgr *q)
 	while (q->memos != NULL)
 		qmgr_memo_forget(q, q->memos->id);
 	qmgr_agents_close(q);
+	qmgr_remote_close(q);
 	cdbmap_close(&q->users);
 	cdbmap_close(&q->aliases);
 	for (int d = 0; d < QD_COUNT; d++)
@@ -196,6 +198,7 @@ int qmgr_run(struct service_child *sc)
 	qmgr_signals(&q);
 	qmgr_listen(&q);
 	qmgr_agents_init(&q);
+	qmgr_remote_init(&q);
 	service_child_ready(sc);
 	qmgr_recover(&q);
 	qmgr_scan(&q, 0);

@@ -46,6 +46,7 @@
  */
 #include "qmgr.h"
 #include "qmgr_bounce.h"
+#include "qmgr_remote.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -301,6 +302,8 @@ static void to_deferred(struct qmgr *q, struct msg *m)
 
 	t[0].tv_sec = retry_next(m->env.arrival.tv_sec, now,
 				 q->conf->retry_min, q->conf->retry_max);
+	if (t[0].tv_sec < qmgr_remote_not_before(m))
+		t[0].tv_sec = qmgr_remote_not_before(m);	/* backed off */
 	t[1] = t[0];
 	if (futimens(m->fd, t) < 0 ||
 	    qmove(q, m->id, QD_ACTIVE, QD_DEFERRED) < 0) {

