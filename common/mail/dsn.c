@@ -22,9 +22,10 @@ int dsn_wanted(const char *sender)
 size_t dsn_header_section(const char *msg, size_t len, size_t max)
 {
 	size_t line = 0, last_end = 0;
+	int cut = len > max;
 	const char *nl;
 
-	if (len > max)
+	if (cut)
 		len = max;
 	while (line < len) {
 		if (msg[line] == '\n' ||
@@ -37,7 +38,7 @@ size_t dsn_header_section(const char *msg, size_t len, size_t max)
 		line = (size_t)(nl - msg) + 1;
 		last_end = line;
 	}
-	if (line >= len || last_end == 0)
+	if (!cut || line >= len || last_end == 0)
 		return len;
 	return last_end;
 }
