@@ -18,12 +18,16 @@
  *            one log line per recipient outcome:
  *            "ID: to=<..> orig_to=<..> relay=local delay=S status=sent|
  *            deferred|bounced|expired (reason)". fd 3: "ready", "busy".
+ *            Bounces and delay warnings (RFC 3464 DSNs, from <>) to
+ *            queue_dir/private/inject, each queued before the states it
+ *            reports are written (qmgr_bounce.h).
  * EXIT       0 after SIGTERM or SIGHUP (the deliveries in flight are
  *            answered and recorded first; messages not finished stay in
  *            active/ for the next start); 111 when it cannot start
  * LIMITS     1000 messages open at once; 10 min per delivery; command
  *            lines of 128 bytes; retry_min, retry_max, queue_lifetime,
- *            queue_scan_interval, local_delivery_limit
+ *            queue_scan_interval, local_delivery_limit,
+ *            delay_warning_time, bounce_size_limit
  * SEE ALSO   postern-qmgr(8), postern-queue(5), postern-local(8),
  *            postern-inject(8), postern.conf(5)
  */

@@ -94,8 +94,11 @@ int qmgr_bounce_hold(struct msg *m, size_t rcpt, char state)
 
 	if (!dsn_wanted(m->env.sender) || !rcpt_failed(b, rcpt))
 		return 0;
-	if (rcpt_held(b, rcpt))
-		log_panic("%s: recipient %zu held twice", m->id, rcpt);
+	for (size_t i = 0; i < b->nheld; i++)
+		if (b->held[i].rcpt == rcpt) {
+			b->held[i].state = state;	/* the later word */
+			return 1;
+		}
 	b->held = xreallocarray(b->held, b->nheld + 1, sizeof(*b->held));
 	b->held[b->nheld].rcpt = rcpt;
 	b->held[b->nheld].state = state;
