@@ -81,7 +81,7 @@ run_one() {
 	postern)
 		postern_ready || { say "postern smtpd idle_connections=$CONNS NOT RUN: postern is not built yet"; failures=$((failures + 1)); cleanup; return; }
 		rmdir "$cur_dir"
-		pn_setup "$cur_dir" "$PN_PORT_BASE" "$CONNS"
+		pn_setup "$cur_dir" "$PN_PORT_BASE" $((CONNS + 10))
 		pn_start "$cur_dir"
 		qd=$("$POSTERN" -c "$pn_conf" config get queue_dir)
 		qd=${qd##*= }
