@@ -155,6 +155,26 @@ static void svc_close(struct svc *s)
 	s->spec = NULL;
 }
 
+/* How many children a service wants: its table line, or the value of
+ * the key the line names (1..SERVICE_PROCESSES_MAX). */
+static unsigned svc_processes(const struct conf *c,
+			      const struct service_def *d)
+{
+	struct str v = STR_INIT(0);
+	unsigned n = d->processes;
+	const char *error;
+
+	if (d->processes_key != NULL &&
+	    conf_get_text(c, d->processes_key, &v) == 0 &&
+	    cfg_uint(str_c(&v), SERVICE_PROCESSES_MAX, &n, &error) < 0) {
+		log_warn(NULL, "service %s: %s: %s; using %u", d->name,
+			 d->processes_key, error, d->processes);
+		n = d->processes;
+	}
+	str_free(&v);
+	return n > 0 ? n : 1;
+}
+
 /* What the sockets of a service are made from: listen key value and the
  * unix socket's directory. Equal specs mean the sockets can be kept. */
 static char *svc_spec(const struct conf *c, const struct service_def *d)
@@ -244,6 +264,7 @@ static int svcs_open(struct master *m, struct svc *old, size_t old_n,
 			continue;
 		s->master = m;
 		s->def = &services[i];
+		s->processes = svc_processes(&m->conf, s->def);
 		s->spec = svc_spec(&m->conf, s->def);
 		if (!svc_take_old(s, old, old_n)) {
 			svc_close_old(s->def, old, old_n);
@@ -350,7 +371,7 @@ void master_report_ready(struct master *m, const char *error)
 static int all_ready(struct master *m)
 {
 	for (size_t i = 0; i < m->nsvcs; i++)
-		if (m->svcs[i].running < m->svcs[i].def->processes)
+		if (m->svcs[i].running < m->svcs[i].processes)
 			return 0;
 	for (struct child *c = m->children; c != NULL; c = c->next)
 		if (!c->retiring && c->state == CHILD_STARTING)
@@ -536,13 +557,13 @@ static void svc_spawn_missing(struct master *m, struct svc *s)
 {
 	int64_t wait = s->last_start + MASTER_RESTART_MS - clock_ms();
 
-	if (s->running >= s->def->processes || s->throttled)
+	if (s->running >= s->processes || s->throttled)
 		return;
 	if (s->last_start != 0 && wait > 0) {
 		svc_schedule(m, s, wait);
 		return;
 	}
-	while (s->running < s->def->processes)
+	while (s->running < s->processes)
 		if (child_spawn(m, s) < 0) {
 			if (m->starting) {
 				struct str why = STR_INIT(0);

@@ -30,6 +30,7 @@ struct svc {
 	size_t nfds;
 	char *listen_desc;	/* "127.0.0.1:10025,..." for logs and status */
 	char *spec;		/* the configuration the sockets came from */
+	unsigned processes;	/* children wanted (table or its key) */
 	unsigned running;	/* children of the current generation */
 	int64_t last_start;	/* clock_ms() of the last spawn */
 	int throttled;

@@ -29,16 +29,13 @@ static int dispatching;
 
 void qmgr_agents_init(struct qmgr *q)
 {
-	const struct service_def *svc = service_find("local");
+	/* the master starts local_delivery_limit postern-local processes
+	 * (the services table names the key), one per connection here */
 	size_t n = q->conf->local_delivery_limit ?
 		   q->conf->local_delivery_limit : 1;
 
-	if (svc != NULL && n > svc->processes) {
-		log_warn(NULL, "local_delivery_limit %zu is more than the %u "
-			 "postern-local processes; using %u", n,
-			 svc->processes, svc->processes);
-		n = svc->processes;
-	}
+	if (n > SERVICE_PROCESSES_MAX)
+		n = SERVICE_PROCESSES_MAX;
 	q->nagents = n;
 	q->agents = xcalloc(n, sizeof(*q->agents));
 	for (size_t i = 0; i < n; i++) {

@@ -68,17 +68,14 @@ struct qmgr_remote_msg {
 
 void qmgr_remote_init(struct qmgr *q)
 {
-	const struct service_def *svc = service_find("remote");
+	/* the master starts remote_connection_limit postern-remote
+	 * processes (the services table names the key), one per connection */
 	struct qmgr_remote *r = xcalloc(1, sizeof(*r));
 	size_t n = q->conf->remote_connection_limit ?
 		   q->conf->remote_connection_limit : 1;
 
-	if (svc != NULL && n > svc->processes) {
-		log_warn(NULL, "remote_connection_limit %zu is more than the "
-			 "%u postern-remote processes; using %u", n,
-			 svc->processes, svc->processes);
-		n = svc->processes;
-	}
+	if (n > SERVICE_PROCESSES_MAX)
+		n = SERVICE_PROCESSES_MAX;
 	r->nconns = n;
 	r->conns = xcalloc(n, sizeof(*r->conns));
 	for (size_t i = 0; i < n; i++) {

@@ -6,18 +6,18 @@
 #include <string.h>
 
 const struct service_def services[] = {
-	/* name    program         account         listen_key  unix    unix_group       procs flags */
-	{ "auth",   "postern-auth",   "postern-auth",  NULL,     "auth",   "postern-authc", 1,    0 },
-	{ "inject", "postern-inject", "postern-queue", NULL,     "inject", NULL,            1,    SERVICE_UNIX_PUBLIC },
-	{ "qmgr",   "postern-qmgr",   "postern-queue", NULL,     "qmgr",   "postern-queue", 1,    0 },
-	{ "local",  "postern-local",  "postern-mail",  NULL,     "local",  "postern-queue", 4,    0 },
-	{ "remote", "postern-remote", "postern-remote", NULL,    "remote", "postern-queue", 4,    0 },
-	{ "smtp",       "postern-smtpd", "postern-smtpd", "listen_smtp",       NULL, NULL, 1, 0 },
-	{ "submission", "postern-smtpd", "postern-smtpd", "listen_submission", NULL, NULL, 1, 0 },
-	{ "smtps",      "postern-smtpd", "postern-smtpd", "listen_smtps",      NULL, NULL, 1, SERVICE_TLS_IMPLICIT },
-	{ "pop3",       "postern-pop3-login", "postern-login", "listen_pop3",  NULL, NULL, 1, 0 },
-	{ "pop3s",      "postern-pop3-login", "postern-login", "listen_pop3s", NULL, NULL, 1, SERVICE_TLS_IMPLICIT },
-	{ "pop3-mail",  "postern-pop3",  "postern-mail",  NULL,   "pop3", "postern-login", 1, 0 },
+	/* name         program               account          listen_key           unix      unix_group       procs flags                 processes_key */
+	{ "auth",       "postern-auth",       "postern-auth",  NULL,                "auth",   "postern-authc", 1, 0,                    NULL },
+	{ "inject",     "postern-inject",     "postern-queue", NULL,                "inject", NULL,            1, SERVICE_UNIX_PUBLIC,  NULL },
+	{ "qmgr",       "postern-qmgr",       "postern-queue", NULL,                "qmgr",   "postern-queue", 1, 0,                    NULL },
+	{ "local",      "postern-local",      "postern-mail",  NULL,                "local",  "postern-queue", 8, 0,                    "local_delivery_limit" },
+	{ "remote",     "postern-remote",     "postern-remote", NULL,               "remote", "postern-queue", 4, 0,                    "remote_connection_limit" },
+	{ "smtp",       "postern-smtpd",      "postern-smtpd", "listen_smtp",       NULL,     NULL,            1, 0,                    NULL },
+	{ "submission", "postern-smtpd",      "postern-smtpd", "listen_submission", NULL,     NULL,            1, 0,                    NULL },
+	{ "smtps",      "postern-smtpd",      "postern-smtpd", "listen_smtps",      NULL,     NULL,            1, SERVICE_TLS_IMPLICIT, NULL },
+	{ "pop3",       "postern-pop3-login", "postern-login", "listen_pop3",       NULL,     NULL,            1, 0,                    NULL },
+	{ "pop3s",      "postern-pop3-login", "postern-login", "listen_pop3s",      NULL,     NULL,            1, SERVICE_TLS_IMPLICIT, NULL },
+	{ "pop3-mail",  "postern-pop3",       "postern-mail",  NULL,                "pop3",   "postern-login", 1, 0,                    NULL },
 };
 const unsigned services_count = sizeof(services) / sizeof(services[0]);
 

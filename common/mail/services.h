@@ -13,6 +13,7 @@
 
 #define SERVICE_TLS_IMPLICIT 1u	/* TLS handshake before the greeting */
 #define SERVICE_UNIX_PUBLIC  2u	/* unix socket mode 0666: any local user */
+#define SERVICE_PROCESSES_MAX 256	/* most children of one service */
 
 struct service_def {
 	const char *name;	/* in logs, status, and "-s NAME" */
@@ -23,6 +24,8 @@ struct service_def {
 	const char *unix_group;	/* group that may connect (mode 0660) */
 	unsigned processes;	/* children accepting on the same listener */
 	unsigned flags;
+	const char *processes_key;	/* if set, this UINT key overrides
+					 * processes (e.g. a delivery limit) */
 };
 
 extern const struct service_def services[];

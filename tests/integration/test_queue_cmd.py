@@ -37,6 +37,7 @@ def queue_list(inst):
 @test
 def list_shows_a_deferred_message():
     i = Instance(28800)
+    i.ok("config", "set", "relay_host=[127.0.0.1]:9")
     i.start()
     assert queue_list(i) == ["queue is empty"]
     send(i, ["user@remote.test", "two@remote.test"], sender="s@src.test")
@@ -64,6 +65,7 @@ def list_shows_a_deferred_message():
 def list_marks_delivered_recipients():
     i = Instance(28820)
     i.add_user("user@example.test", "pw")
+    i.ok("config", "set", "relay_host=[127.0.0.1]:9")
     i.start()
     send(i, ["user@example.test", "r@remote.test"])
     qid = one_deferred(i)
@@ -75,6 +77,7 @@ def list_marks_delivered_recipients():
 @test
 def hold_release_delete_and_flush():
     i = Instance(28850)
+    i.ok("config", "set", "relay_host=[127.0.0.1]:9")
     i.start()
     send(i, ["user@remote.test"])
     qid = one_deferred(i)
@@ -102,6 +105,7 @@ def hold_release_delete_and_flush():
 @test
 def bad_and_unknown_ids_are_refused():
     i = Instance(28870)
+    i.ok("config", "set", "relay_host=[127.0.0.1]:9")
     i.start()
     for bad in ("../new/x", "abc", "1NG4HXQSFXYAEHW4/..", ""):
         r = i.run_postern("queue", "hold", bad)
@@ -118,6 +122,7 @@ def bad_and_unknown_ids_are_refused():
 @test
 def stopped_instance_list_works_commands_fail():
     i = Instance(28890)
+    i.ok("config", "set", "relay_host=[127.0.0.1]:9")
     i.start()
     send(i, ["user@remote.test"])
     qid = one_deferred(i)

@@ -70,6 +70,7 @@ def only(inst):
 
 def started(port_base):
     i = Instance(port_base)
+    i.ok("config", "set", "relay_host=[127.0.0.1]:9")
     i.start()
     return i
 
@@ -221,6 +222,7 @@ def stopped_instance_exits_75_and_queues_nothing():
     r = sendmail(i, ["f@remote.test"], "Subject: s\n\ns\n")
     assert r.returncode == 75, r
     assert b"sendmail: cannot queue the message: " in r.stderr, r.stderr
+    i.ok("config", "set", "relay_host=[127.0.0.1]:9")
     i.start()
     i.ok("stop")
     r = sendmail(i, ["f@remote.test"], "Subject: s\n\ns\n")
