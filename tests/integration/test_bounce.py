@@ -6,7 +6,7 @@ multipart/report per message, parsed here with Python's email package:
 an unknown user (5.1.1), several failed recipients in one DSN, a
 Delivered-To: loop (5.4.6), queue_lifetime expiry (Action: failed, state X),
 a delay warning sent once, the whole original within bounce_size_limit,
-and no DSN at all for the null sender. Port bases 33000 to 33900."""
+and no DSN at all for the null sender. Port bases 18000 to 18900."""
 import email
 import email.policy
 import os
@@ -157,7 +157,7 @@ def notification(inst, kind="non-delivery"):
 
 @test
 def unknown_local_user_bounces_to_local_sender():
-    i = setup(33000)
+    i = setup(18000)
     sendmail(i, "alice@example.test", ["nobody@example.test"])
     data = wait_dsn(i)[0]
     dsn = Dsn(data)
@@ -184,7 +184,7 @@ def unknown_local_user_bounces_to_local_sender():
 
 @test
 def one_dsn_covers_every_failed_recipient():
-    i = setup(33100)
+    i = setup(18100)
     sendmail(i, "alice@example.test",
              ["nobody@example.test", "bob@example.test",
               "ghost@example.test"])
@@ -202,7 +202,7 @@ def one_dsn_covers_every_failed_recipient():
 
 @test
 def null_sender_gets_no_dsn():
-    i = setup(33200)
+    i = setup(18200)
     qid = inject(i, "", ["nobody@example.test"], ORIGINAL)
     log_has(i, qid + r": to=<nobody@example.test> .*status=bounced")
     log_has(i, qid + r": no DSN for the null sender")
@@ -213,7 +213,7 @@ def null_sender_gets_no_dsn():
 
 @test
 def delivered_to_loop_bounces_with_5_4_6():
-    i = setup(33300)
+    i = setup(18300)
     body = (b"Delivered-To: bob@example.test\nSubject: bounce me\n"
             b"X-Test-Marker: kept-in-the-dsn\n\nlooping\n")
     qid = inject(i, "alice@example.test", ["bob@example.test"], body)
@@ -230,7 +230,7 @@ def delivered_to_loop_bounces_with_5_4_6():
 
 @test
 def queue_lifetime_expiry_bounces():
-    i = setup(33400, conf=("queue_lifetime=5s", "retry_min=1s",
+    i = setup(18400, conf=("queue_lifetime=5s", "retry_min=1s",
                            "retry_max=2s"))
     shutil.rmtree(i.path("mail", DOMAIN, "bob"))
     sendmail(i, "alice@example.test", ["bob@example.test"])
@@ -278,7 +278,7 @@ def rcpt_states(inst, qid):
 def each_round_has_its_own_dsn_and_states_follow_it():
     """carol fails at once: a first DSN, and F in the file while bob stays
     Q; bob expires later: a second DSN for him alone."""
-    i = setup(33500, conf=("queue_lifetime=5s", "retry_min=1s",
+    i = setup(18500, conf=("queue_lifetime=5s", "retry_min=1s",
                            "retry_max=1s"))
     shutil.rmtree(i.path("mail", DOMAIN, "bob"))
     qid = inject(i, "alice@example.test",
@@ -303,7 +303,7 @@ def each_round_has_its_own_dsn_and_states_follow_it():
 
 @test
 def delay_warning_is_sent_once():
-    i = setup(33600, conf=("delay_warning_time=2s", "retry_min=1s",
+    i = setup(18600, conf=("delay_warning_time=2s", "retry_min=1s",
                            "retry_max=1s", "queue_lifetime=1h"))
     shutil.rmtree(i.path("mail", DOMAIN, "bob"))
     sendmail(i, "alice@example.test", ["bob@example.test"])
@@ -330,7 +330,7 @@ def delay_warning_is_sent_once():
 
 @test
 def bounce_size_limit_returns_the_whole_message():
-    i = setup(33700, conf=("bounce_size_limit=100000",))
+    i = setup(18700, conf=("bounce_size_limit=100000",))
     sendmail(i, "alice@example.test", ["nobody@example.test"])
     dsn = Dsn(wait_dsn(i)[0])
     assert dsn.original.get_content_type() == "message/rfc822"
@@ -342,7 +342,7 @@ def bounce_size_limit_returns_the_whole_message():
 
 @test
 def long_and_hostile_headers_are_folded():
-    i = setup(33800)
+    i = setup(18800)
     long_value = b" ".join([b"word%d" % k for k in range(400)])
     body = (b"Subject: bounce me\nX-Long: " + long_value + b"\n"
             b"X-Unbroken: " + b"y" * 2500 + b"\n\nbody\n")

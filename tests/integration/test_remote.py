@@ -200,8 +200,8 @@ def wire(body):
 @test
 def relay_host_delivery_is_exact():
     try:
-        cap = capture("127.0.0.1", 32097)
-        i = setup(32000, ["relay_host=[127.0.0.1]:32097"])
+        cap = capture("127.0.0.1", 17097)
+        i = setup(17000, ["relay_host=[127.0.0.1]:17097"])
         qid = inject(i, "a@example.test", ["x@remote.test"], BODY)
         wait_for(lambda: cap.envelopes, what="the capture server")
         env = cap.envelopes[0]
@@ -210,7 +210,7 @@ def relay_host_delivery_is_exact():
         assert env["data"] == wire(BODY), env["data"][:300]
         assert "SIZE=%d" % (len(BODY) + BODY.count(b"\n")) in env["options"]
         log_has(i, qid + r": to=<x@remote\.test> relay=127\.0\.0\.1\["
-                r"127\.0\.0\.1\]:32097 delay=[0-9.]+ status=sent "
+                r"127\.0\.0\.1\]:17097 delay=[0-9.]+ status=sent "
                 r"\(2\.0\.0 .*250 2\.0\.0 captured\)")
         wait_for(lambda: queue_empty(i), what="the queue to empty")
     finally:
@@ -220,9 +220,9 @@ def relay_host_delivery_is_exact():
 @test
 def mx_preference_order_and_fallback():
     try:
-        first = capture("127.0.0.1", 32197)
-        second = capture("127.0.0.3", 32197)
-        dns(32198, mx=[("pref.example", "mx1.pref.example", 10),
+        first = capture("127.0.0.1", 17197)
+        second = capture("127.0.0.3", 17197)
+        dns(17198, mx=[("pref.example", "mx1.pref.example", 10),
                        ("pref.example", "mx2.pref.example", 20),
                        ("down.example", "mx1.down.example", 10),
                        ("down.example", "mx2.down.example", 20)],
@@ -230,20 +230,20 @@ def mx_preference_order_and_fallback():
                    ("mx2.pref.example", "127.0.0.3"),
                    ("mx1.down.example", "127.0.0.2"),
                    ("mx2.down.example", "127.0.0.3")])
-        i = setup(32100, ["dns_servers=127.0.0.1:32198", "remote_port=32197"])
+        i = setup(17100, ["dns_servers=127.0.0.1:17198", "remote_port=17197"])
         qid = inject(i, "a@example.test", ["x@pref.example"], BODY)
         wait_for(lambda: first.envelopes, what="the preferred MX")
         log_has(i, qid + r": to=<x@pref\.example> relay=mx1\.pref\.example"
-                r"\[127\.0\.0\.1\]:32197 delay=[0-9.]+ status=sent")
+                r"\[127\.0\.0\.1\]:17197 delay=[0-9.]+ status=sent")
         assert not second.envelopes
         # the first MX of down.example (127.0.0.2) refuses connections
         qid = inject(i, "a@example.test", ["y@down.example"], BODY)
         wait_for(lambda: second.envelopes, what="the second MX")
         assert second.envelopes[0]["rcpts"] == ["y@down.example"]
         log_has(i, qid + r": 4\.4\.1 connect to mx1\.down\.example"
-                r"\[127\.0\.0\.2\]:32197: Connection refused")
+                r"\[127\.0\.0\.2\]:17197: Connection refused")
         log_has(i, qid + r": to=<y@down\.example> relay=mx2\.down\.example"
-                r"\[127\.0\.0\.3\]:32197 delay=[0-9.]+ status=sent")
+                r"\[127\.0\.0\.3\]:17197 delay=[0-9.]+ status=sent")
         wait_for(lambda: queue_empty(i), what="the queue to empty")
     finally:
         stop_servers()
@@ -252,9 +252,9 @@ def mx_preference_order_and_fallback():
 @test
 def null_mx_bounces():
     try:
-        dns(32298, mx=[("nomail.example", ".", 0)],
+        dns(17298, mx=[("nomail.example", ".", 0)],
             hosts=[("other.example", "127.0.0.1")])
-        i = setup(32200, ["dns_servers=127.0.0.1:32298", "remote_port=32297"])
+        i = setup(17200, ["dns_servers=127.0.0.1:17298", "remote_port=17297"])
         qid = inject(i, "a@example.test", ["x@nomail.example"], BODY)
         log_has(i, qid + r": to=<x@nomail\.example> relay=none delay=[0-9.]+ "
                 r"status=bounced \(5\.1\.10 domain nomail\.example accepts no "
@@ -267,12 +267,12 @@ def null_mx_bounces():
 @test
 def temporary_failure_then_delivery_on_retry():
     try:
-        cap = capture("127.0.0.1", 32397)
+        cap = capture("127.0.0.1", 17397)
         cap.replies["x@remote.test"] = ["451 4.3.0 try later"]
-        i = setup(32300, ["relay_host=[127.0.0.1]:32397"])
+        i = setup(17300, ["relay_host=[127.0.0.1]:17397"])
         qid = inject(i, "a@example.test", ["x@remote.test"], BODY)
         log_has(i, qid + r": to=<x@remote\.test> relay=127\.0\.0\.1"
-                r"\[127\.0\.0\.1\]:32397 delay=[0-9.]+ status=deferred "
+                r"\[127\.0\.0\.1\]:17397 delay=[0-9.]+ status=deferred "
                 r"\(4\.3\.0 .*451 4\.3\.0 try later\)")
         wait_for(lambda: qid in os.listdir(i.path("spool", "deferred")),
                  what="the message in deferred/")
@@ -286,9 +286,9 @@ def temporary_failure_then_delivery_on_retry():
 @test
 def recipients_share_one_session_and_transaction():
     try:
-        cap = capture("127.0.0.1", 32497)
+        cap = capture("127.0.0.1", 17497)
         cap.replies["bad@remote.test"] = ["550 5.1.1 no such user"]
-        i = setup(32400, ["relay_host=[127.0.0.1]:32497"])
+        i = setup(17400, ["relay_host=[127.0.0.1]:17497"])
         rcpts = ["r%d@remote.test" % k for k in range(5)]
         qid = inject(i, "a@example.test", rcpts + ["bad@remote.test"], BODY)
         wait_for(lambda: cap.envelopes, what="the capture server")
@@ -311,14 +311,14 @@ def recipients_share_one_session_and_transaction():
 @test
 def starttls_is_used_when_offered():
     try:
-        i = setup(32500, ["relay_host=[127.0.0.1]:32597"])
-        cap = capture("127.0.0.1", 32597, tls_pair=(
+        i = setup(17500, ["relay_host=[127.0.0.1]:17597"])
+        cap = capture("127.0.0.1", 17597, tls_pair=(
             i.path("etc", "tls.crt"), i.path("etc", "tls.key")))
         qid = inject(i, "a@example.test", ["x@remote.test"], BODY)
         wait_for(lambda: cap.envelopes, what="the capture server")
         assert cap.envelopes[0]["tls"], cap.envelopes[0]
         assert cap.envelopes[0]["data"] == wire(BODY)
-        log_has(i, qid + r": relay=127\.0\.0\.1\[127\.0\.0\.1\]:32597 TLS "
+        log_has(i, qid + r": relay=127\.0\.0\.1\[127\.0\.0\.1\]:17597 TLS "
                 r"established: TLSv1\.[23] ")
         log_has(i, qid + r": to=<x@remote\.test> .* status=sent")
     finally:
@@ -328,11 +328,11 @@ def starttls_is_used_when_offered():
 @test
 def eight_bit_to_server_without_8bitmime_bounces():
     try:
-        plain = capture("127.0.0.1", 32697, no8bit=True)
-        i = setup(32600, ["relay_host=[127.0.0.1]:32697"])
+        plain = capture("127.0.0.1", 17697, no8bit=True)
+        i = setup(17600, ["relay_host=[127.0.0.1]:17697"])
         qid = inject(i, "a@example.test", ["x@remote.test"], BODY8)
         log_has(i, qid + r": to=<x@remote\.test> relay=127\.0\.0\.1"
-                r"\[127\.0\.0\.1\]:32697 delay=[0-9.]+ status=bounced "
+                r"\[127\.0\.0\.1\]:17697 delay=[0-9.]+ status=bounced "
                 r"\(5\.6\.3 .*8BITMIME")
         assert not plain.envelopes
         # a 7-bit message still goes out there, without BODY=
@@ -346,8 +346,8 @@ def eight_bit_to_server_without_8bitmime_bounces():
 @test
 def eight_bit_declared_to_server_with_8bitmime():
     try:
-        cap = capture("127.0.0.1", 32797)
-        i = setup(32700, ["relay_host=[127.0.0.1]:32797"])
+        cap = capture("127.0.0.1", 17797)
+        i = setup(17700, ["relay_host=[127.0.0.1]:17797"])
         inject(i, "a@example.test", ["x@remote.test"], BODY8)
         wait_for(lambda: cap.envelopes, what="the capture server")
         assert "BODY=8BITMIME" in cap.envelopes[0]["options"]
@@ -359,28 +359,28 @@ def eight_bit_declared_to_server_with_8bitmime():
 @test
 def forward_alias_goes_out_and_down_destination_backs_off():
     try:
-        cap = capture("127.0.0.1", 32897)
-        i = setup(32800, ["relay_host=[127.0.0.1]:32897"])
+        cap = capture("127.0.0.1", 17897)
+        i = setup(17800, ["relay_host=[127.0.0.1]:17897"])
         i.ok("alias", "add", "fwd@example.test", "user@example.test,"
              "far@remote.test")
         qid = inject(i, "a@example.test", ["fwd@example.test"], BODY)
         wait_for(lambda: cap.envelopes, what="the forwarded copy")
         assert cap.envelopes[0]["rcpts"] == ["far@remote.test"]
         log_has(i, qid + r": to=<far@remote\.test> orig_to=<fwd@example\."
-                r"test> relay=127\.0\.0\.1\[127\.0\.0\.1\]:32897 "
+                r"test> relay=127\.0\.0\.1\[127\.0\.0\.1\]:17897 "
                 r"delay=[0-9.]+ status=sent")
         wait_for(lambda: queue_empty(i), what="the queue to empty")
         # the relay goes away: one attempt, then the destination waits
         cap.stop()
         _servers.remove(cap)
         qid = inject(i, "a@example.test", ["x@remote.test"], BODY)
-        log_has(i, r"destination \[127\.0\.0\.1\]:32897 is down; no "
+        log_has(i, r"destination \[127\.0\.0\.1\]:17897 is down; no "
                 r"attempt for 2 s")
         qid2 = inject(i, "a@example.test", ["y@remote.test"], BODY)
         log_has(i, qid2 + r": to=<y@remote\.test> relay=none .*status="
                 r"deferred \(4\.4\.1 .*\(destination backed off\)")
         # it comes back; FLUSH sends both at once
-        cap = capture("127.0.0.1", 32897)
+        cap = capture("127.0.0.1", 17897)
         assert qmgr_command(i, "FLUSH") == "OK"
         wait_for(lambda: len(cap.envelopes) == 2, timeout=15,
                  what="both messages after FLUSH")
