@@ -28,20 +28,12 @@
 #include <unistd.h>
 
 #include "mail/pop3_cmd.h"
+#include "mail/session_server.h"
 #include "util/base64.h"
 #include "util/log.h"
 #include "util/tls.h"
 
 volatile sig_atomic_t login_stopping;
-static int session_fd = -1;
-
-static void session_on_term(int sig)
-{
-	(void)sig;
-	login_stopping = 1;
-	if (session_fd >= 0)
-		shutdown(session_fd, SHUT_RD);
-}
 
 static void session_reply(struct login_session *s, const char *text)
 {
@@ -375,9 +367,8 @@ static void session_init(struct login_session *s, struct login *lg, int fd,
 		 (unsigned long)getpid() & 0xfffff);
 	str_init(&s->user, POP3_ADDRESS_MAX);
 	io_init(&s->io, fd, lg->timeout_ms);
-	session_fd = fd;
-	signal(SIGTERM, session_on_term);
-	signal(SIGINT, session_on_term);
+	session_stop_on(SIGTERM, &login_stopping, fd);
+	session_stop_on(SIGINT, &login_stopping, fd);
 }
 
 _Noreturn void login_session_run(struct login *lg, int fd, const char *ip)

@@ -7,7 +7,8 @@
  * deadline (login processes send it at once), checks pop3_process_limit
  * and pop3_max_user_connections (answering the client "-ERR [SYS/TEMP]"
  * or "-ERR [IN-USE]" itself), and forks the session. A malformed
- * hand-over is logged and dropped; it never stops the daemon.
+ * hand-over is logged and dropped; it never stops the daemon. The
+ * accept loop, session table and signals are common/mail/session_server.c.
  */
 #include "pop3.h"
 
@@ -19,51 +20,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mail/pop3_children.h"
+#include "mail/session_server.h"
 #include "util/log.h"
 #include "util/sock.h"
 
 #define HANDOVER_TIMEOUT_MS 5000
 #define HANDOVER_BUF (POP3_HANDOVER_LINE_MAX + POP3_HANDOVER_PENDING_MAX)
 
+_Static_assert(POP3_ADDRESS_MAX <= CHILD_KEY_MAX,
+	       "a user's address fits the session table's key");
+
 struct pop3_server {
 	struct pop3 *p3;
-	struct pop3_children kids;
-	int sig_fd;
-	int accepting, stopping;
 	char buf[HANDOVER_BUF + 1];
 };
-
-static void server_close_listener(struct pop3_server *sv)
-{
-	struct service_child *sc = sv->p3->sc;
-
-	for (size_t i = 0; i < sc->nlisten; i++)
-		if (close(sc->listen_fds[i]) < 0)
-			log_warn(NULL, "close listener: %s", strerror(errno));
-	sc->nlisten = 0;
-	sv->accepting = 0;
-}
-
-static void server_on_signals(struct pop3_server *sv)
-{
-	unsigned long got = pop3_signals_read(sv->sig_fd);
-
-	if (got & (1ul << SIGCHLD))
-		pop3_children_reap(&sv->kids);
-	if ((got & (1ul << SIGHUP)) && sv->accepting) {
-		log_info(NULL, "retiring: %u session(s) to finish",
-			 sv->kids.used);
-		server_close_listener(sv);
-	}
-	if ((got & ((1ul << SIGTERM) | (1ul << SIGINT))) && !sv->stopping) {
-		log_info(NULL, "stopping: %u session(s) told to end",
-			 sv->kids.used);
-		server_close_listener(sv);
-		sv->stopping = 1;
-		pop3_children_kill(&sv->kids, SIGTERM);
-	}
-}
 
 static long ms_left(const struct timespec *end)
 {
@@ -125,42 +95,35 @@ static void server_refuse(int fd, const struct pop3_handover *h,
 		 why);
 }
 
-static void server_start(struct pop3_server *sv, int fd,
+static void server_start(struct session_server *ss, int fd,
 			 const struct pop3_handover *h, size_t used,
 			 size_t len)
 {
+	struct pop3_server *sv = session_server_arg(ss);
 	pid_t pid;
 
-	if (sv->kids.used >= sv->kids.max) {
+	if (session_server_full(ss)) {
 		server_refuse(fd, h, "-ERR [SYS/TEMP] Too busy, try again "
 			      "later.\r\n", "pop3_process_limit reached");
 		return;
 	}
-	if (pop3_children_count(&sv->kids, h->address) >= sv->p3->user_max) {
+	if (session_server_count(ss, h->address) >= sv->p3->user_max) {
 		server_refuse(fd, h, "-ERR [IN-USE] Too many connections for "
 			      "this user.\r\n",
 			      "pop3_max_user_connections reached");
 		return;
 	}
-	pid = fork();
-	if (pid < 0) {
+	pid = session_server_fork(ss, h->address);
+	if (pid < 0)
 		server_refuse(fd, h, "-ERR [SYS/TEMP] Try again later.\r\n",
 			      strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		pop3_child_setup();
-		close(sv->sig_fd);
-		server_close_listener(sv);
+	else if (pid == 0)
 		pop3_session_run(sv->p3, fd, h, sv->buf + used, len - used);
-	}
-	if (pop3_children_add(&sv->kids, pid, h->address) < 0)
-		log_panic("session table full after the limit check");
-	service_child_busy(sv->p3->sc);
 }
 
-static void server_conn(struct pop3_server *sv, int conn)
+static void server_conn(struct session_server *ss, int conn)
 {
+	struct pop3_server *sv = session_server_arg(ss);
 	struct pop3_handover h;
 	size_t len = 0, used = 0;
 	int fd = -1;
@@ -172,30 +135,11 @@ static void server_conn(struct pop3_server *sv, int conn)
 			 "(%zu bytes, %s descriptor); dropped", len,
 			 fd >= 0 ? "with" : "no");
 	} else {
-		server_start(sv, fd, &h, used, len);
+		server_start(ss, fd, &h, used, len);
 	}
 	if (fd >= 0)
 		close(fd);
 	close(conn);
-}
-
-static void server_accept(struct pop3_server *sv, int lfd)
-{
-	for (int i = 0; i < 32 && sv->accepting; i++) {
-		int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (conn >= 0) {
-			server_conn(sv, conn);
-			continue;
-		}
-		if (errno == EINTR || errno == ECONNABORTED)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			log_warn(NULL, "accept: %s", strerror(errno));
-		if (errno == EMFILE || errno == ENFILE)
-			poll(NULL, 0, 1000);
-		return;
-	}
 }
 
 void pop3_server_run(struct pop3 *p3)
@@ -205,31 +149,6 @@ void pop3_server_run(struct pop3 *p3)
 	if (sv == NULL)
 		log_fatal("out of memory");
 	sv->p3 = p3;
-	pop3_children_init(&sv->kids, p3->process_limit);
-	sv->sig_fd = pop3_signals_open();
-	sv->accepting = 1;
-	if (fd_nonblock(p3->sc->listen_fds[0], 1) < 0)
-		log_fatal("listener: %s", strerror(errno));
-	log_info(NULL, "service %s: accepting", p3->sc->def->name);
-	while (sv->accepting || sv->kids.used > 0) {
-		struct pollfd pfd[2] = {
-			{ .fd = sv->sig_fd, .events = POLLIN },
-			{ .fd = sv->accepting ? p3->sc->listen_fds[0] : -1,
-			  .events = POLLIN },
-		};
-
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno != EINTR)
-				log_fatal("poll: %s", strerror(errno));
-			continue;
-		}
-		if (pfd[0].revents)
-			server_on_signals(sv);
-		if (sv->accepting && pfd[1].revents)
-			server_accept(sv, pfd[1].fd);
-	}
-	log_info(NULL, "service %s: all sessions ended", p3->sc->def->name);
-	close(sv->sig_fd);
-	pop3_children_free(&sv->kids);
+	session_server_run(p3->sc, p3->process_limit, server_conn, sv);
 	free(sv);
 }

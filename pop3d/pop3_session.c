@@ -26,10 +26,10 @@
 
 #include "mail/pop3_cmd.h"
 #include "mail/pop3_mname.h"
+#include "mail/session_server.h"
 #include "util/log.h"
 
 volatile sig_atomic_t pop3_stopping;
-static int session_fd = -1;
 
 struct session {
 	struct pop3 *p3;
@@ -43,14 +43,6 @@ struct session {
 	uint64_t retr_bytes;
 	const char *end;
 };
-
-static void session_on_term(int sig)
-{
-	(void)sig;
-	pop3_stopping = 1;
-	if (session_fd >= 0)
-		shutdown(session_fd, SHUT_RD);
-}
 
 static void reply(struct session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -309,9 +301,8 @@ static void session_init(struct session *s, struct pop3 *p3, int fd,
 	memcpy(s->io.rbuf, pending, npending);
 	s->io.rpos = 0;
 	s->io.rend = npending;
-	session_fd = fd;
-	signal(SIGTERM, session_on_term);
-	signal(SIGINT, session_on_term);
+	session_stop_on(SIGTERM, &pop3_stopping, fd);
+	session_stop_on(SIGINT, &pop3_stopping, fd);
 }
 
 static void session_update(struct session *s)

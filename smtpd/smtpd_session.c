@@ -29,19 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mail/session_server.h"
 #include "util/log.h"
 #include "util/tls.h"
 
 volatile sig_atomic_t smtpd_session_stopping;
-static int session_fd = -1;
-
-static void session_on_term(int sig)
-{
-	(void)sig;
-	smtpd_session_stopping = 1;
-	if (session_fd >= 0)
-		shutdown(session_fd, SHUT_RD);
-}
 
 const char *smtpd_esc(struct str *buf, const char *p, size_t n)
 {
@@ -333,8 +325,7 @@ static void session_init(struct smtpd_session *s, struct smtpd *srv, int fd,
 		log_panic("session id too long");
 	str_free(&id);
 	s->end_reason = "quit";
-	session_fd = fd;
-	signal(SIGTERM, session_on_term);
+	session_stop_on(SIGTERM, &smtpd_session_stopping, fd);
 }
 
 static _Noreturn void session_end(struct smtpd_session *s)
@@ -348,7 +339,7 @@ static _Noreturn void session_end(struct smtpd_session *s)
 	if (s->ac_init)
 		auth_client_free(&s->ac);
 	io_free(&s->io);
-	session_fd = -1;
+	session_stop_release();
 	if (close(s->fd) < 0)
 		log_warn(s->id, "close: %s", strerror(errno));
 	str_free(&s->in);

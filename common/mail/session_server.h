@@ -1,0 +1,92 @@
+/*
+ * session_server - the fork-per-connection acceptor of postern-smtpd,
+ *                  postern-pop3-login and postern-pop3
+ *
+ * The parent accepts and forks; each session runs in its own process with
+ * blocking I/O under deadlines, so a session's bug or a slow client
+ * touches no other session. The parent keeps a table of its sessions (pid
+ * and a key: the client address, or the user after a POP3 login) so that
+ * it can refuse a client over the total or the per-key limit.
+ *
+ * Signals come through a signalfd, so the loop is one poll():
+ *   SIGCHLD  reap sessions, free their slots
+ *   SIGHUP   retire: close the listeners, let the sessions finish, return
+ *   SIGTERM, SIGINT  stop: close the listeners, SIGTERM every session,
+ *            return once all are gone
+ * When accept() runs out of descriptors or memory, the listeners rest for
+ * a second (signals are still served). Sessions ask the kernel for
+ * SIGTERM should the parent die (the master SIGKILLs a parent that does
+ * not stop in time), so none is orphaned; they ignore SIGHUP, so a
+ * retiring parent lets them finish.
+ *
+ * Two layers: session_server_run() with a callback for each accepted
+ * connection (postern-pop3 reads a hand-over first), and
+ * session_server_run_clients(), that callback for a daemon whose
+ * connections are its clients (limits, refusal line, fork, session).
+ */
+#ifndef POSTERN_SESSION_SERVER_H
+#define POSTERN_SESSION_SERVER_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "mail/service_child.h"
+#include "util/child_table.h"
+
+/* A client address as text (sock_peer_addr), with its NUL. */
+#define SESSION_IP_MAX 64
+
+struct session_server;
+
+/* Called for each accepted connection (close-on-exec, blocking); the
+ * callback owns fd. */
+typedef void session_accepted_fn(struct session_server *ss, int fd);
+
+/* Accept on every listener of sc, at most max sessions at once, until
+ * retired or stopped and every session has ended. The listeners are
+ * closed on return. */
+void session_server_run(struct service_child *sc, unsigned max,
+			session_accepted_fn *accepted, void *arg);
+/* The arg given to session_server_run(). */
+void *session_server_arg(const struct session_server *ss);
+/* 1 if max sessions are running. */
+int session_server_full(const struct session_server *ss);
+/* Sessions running with this key. */
+unsigned session_server_count(const struct session_server *ss,
+			      const char *key);
+/* Fork a session (the caller checked session_server_full()): in the
+ * child 0, with the parent's descriptors closed and signals as described
+ * above; in the parent the child's pid, remembered with key (at most
+ * CHILD_KEY_MAX bytes); -1 with errno if fork failed. */
+pid_t session_server_fork(struct session_server *ss, const char *key);
+
+/* A daemon whose connections are its clients. The checks, in order:
+ * total_max sessions (busy_reply), per_client_max from one address
+ * (client_reply; 0: no such limit); a refused client gets that line
+ * (nothing if silent: implicit TLS, where a clear-text line would not be
+ * understood) and is closed, and a warning "refused connection from IP:
+ * WHY" is logged. before_fork (may be NULL) runs in the parent before
+ * each fork; session runs in the child and must not return. */
+struct session_clients {
+	unsigned total_max;
+	unsigned per_client_max;
+	int silent;
+	const char *busy_reply, *busy_why;
+	const char *client_reply, *client_why;
+	const char *fork_reply;		/* fork failed */
+	void (*before_fork)(void *arg);
+	void (*session)(void *arg, int fd, const char *ip);
+	void *arg;
+};
+
+void session_server_run_clients(struct service_child *sc,
+				const struct session_clients *cl);
+
+/* In a session: on signal signo (the parent's SIGTERM), set *flag and
+ * shut fd for reading, so that a blocked read returns at once. One flag
+ * and descriptor per process: a later call replaces them. */
+void session_stop_on(int signo, volatile sig_atomic_t *flag, int fd);
+/* Before closing that descriptor: the handler leaves it alone. */
+void session_stop_release(void);
+
+#endif

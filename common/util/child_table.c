@@ -1,0 +1,92 @@
+/*
+ * child_table - forked children and their keys; see child_table.h
+ */
+#include "util/child_table.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+#include "util/str.h"
+
+void child_table_init(struct child_table *t, unsigned max)
+{
+	t->v = xcalloc(max, sizeof(*t->v));
+	t->max = max;
+	t->used = 0;
+}
+
+void child_table_free(struct child_table *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->max = t->used = 0;
+}
+
+int child_table_add(struct child_table *t, pid_t pid, const char *key)
+{
+	for (unsigned i = 0; i < t->max; i++) {
+		if (t->v[i].pid != 0)
+			continue;
+		if (cstr_copy(t->v[i].key, sizeof(t->v[i].key), key) < 0)
+			return -1;
+		t->v[i].pid = pid;
+		t->used++;
+		return 0;
+	}
+	return -1;
+}
+
+int child_table_full(const struct child_table *t)
+{
+	return t->used >= t->max;
+}
+
+unsigned child_table_count(const struct child_table *t, const char *key)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < t->max; i++)
+		if (t->v[i].pid != 0 && strcmp(t->v[i].key, key) == 0)
+			n++;
+	return n;
+}
+
+static void child_table_forget(struct child_table *t, pid_t pid)
+{
+	for (unsigned i = 0; i < t->max; i++) {
+		if (t->v[i].pid != pid)
+			continue;
+		t->v[i].pid = 0;
+		t->used--;
+		return;
+	}
+}
+
+void child_table_reap(struct child_table *t)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		child_table_forget(t, pid);
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+			log_warn(NULL, "session pid %ld killed by signal %d",
+				 (long)pid, WTERMSIG(status));
+	}
+	if (pid < 0 && errno != ECHILD)
+		log_warn(NULL, "waitpid: %s", strerror(errno));
+}
+
+void child_table_kill(const struct child_table *t, int sig)
+{
+	for (unsigned i = 0; i < t->max; i++)
+		if (t->v[i].pid > 0 && kill(t->v[i].pid, sig) < 0 &&
+		    errno != ESRCH)
+			log_warn(NULL, "kill session pid %ld: %s",
+				 (long)t->v[i].pid, strerror(errno));
+}
