@@ -146,24 +146,9 @@ static int opts_parse(int argc, char **argv, struct sendmail_opts *o,
  * unless $POSTERN_LIBEXEC points elsewhere, so look beside us too. */
 static int find_postern(struct str *prog)
 {
-	char self[PATH_MAX];
-	ssize_t n;
-	char *slash;
-
 	if (prog_path("postern", prog) == 0)
 		return 0;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash == NULL)
-		return -1;
-	*slash = '\0';
-	str_clear(prog);
-	if (str_appendf(prog, "%s/postern", self) < 0)
-		return -1;
-	return access(str_c(prog), X_OK);
+	return prog_path_beside_self("postern", prog);
 }
 
 /* mailq, -bp, -q: exec "postern [-c FILE] queue list|flush". */

@@ -19,26 +19,43 @@ static int prog_try(struct str *out, const char *dir, const char *sub,
 	return access(str_c(out), X_OK) == 0 ? 0 : -1;
 }
 
+/* The directory of the running executable into dir; 0 or -1. */
+static int prog_self_dir(char *dir, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", dir, size - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	dir[n] = '\0';
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
 int prog_path(const char *name, struct str *out)
 {
 	char self[PATH_MAX];
 	const char *env = getenv("POSTERN_LIBEXEC");
-	ssize_t n;
-	char *slash;
 
 	if (strchr(name, '/') != NULL)
 		return -1;
 	if (env != NULL && *env != '\0')
 		return prog_try(out, env, "", name);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (prog_self_dir(self, sizeof(self)) < 0)
 		return -1;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash == NULL)
-		return -1;
-	*slash = '\0';
 	if (prog_try(out, self, "/../libexec/postern", name) == 0)
 		return 0;
+	return prog_try(out, self, "", name);
+}
+
+int prog_path_beside_self(const char *name, struct str *out)
+{
+	char self[PATH_MAX];
+
+	if (strchr(name, '/') != NULL || prog_self_dir(self, sizeof(self)) < 0)
+		return -1;
 	return prog_try(out, self, "", name);
 }

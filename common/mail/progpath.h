@@ -13,5 +13,8 @@ struct str;
 
 /* 0 and the path in out, or -1 if no executable NAME was found. */
 int prog_path(const char *name, struct str *out);
+/* The same for DIR/NAME only, whatever $POSTERN_LIBEXEC says (sendmail
+ * looks for postern beside itself). */
+int prog_path_beside_self(const char *name, struct str *out);
 
 #endif
