@@ -26,15 +26,9 @@
 
 #include <string.h>
 
+#include "mail/conf_limit.h"
+#include "mail/service_tls.h"
 #include "util/log.h"
-#include "util/tls.h"
-
-#define LOGIN_TIMEOUT_MAX 86400	/* seconds; keeps milliseconds in an int */
-
-static unsigned login_limit(unsigned v)
-{
-	return v == 0 ? 1 : v;
-}
 
 static void login_settings(struct login *lg, struct service_child *sc)
 {
@@ -43,32 +37,14 @@ static void login_settings(struct login *lg, struct service_child *sc)
 	lg->sc = sc;
 	lg->conf = c;
 	lg->implicit_tls = (sc->def->flags & SERVICE_TLS_IMPLICIT) != 0;
-	lg->timeout_ms = (int)(c->pop3_login_timeout > LOGIN_TIMEOUT_MAX
-			       ? LOGIN_TIMEOUT_MAX
-			       : login_limit(c->pop3_login_timeout)) * 1000;
-	lg->bad_max = login_limit(c->pop3_max_bad_commands);
-	lg->process_limit = login_limit(c->pop3_process_limit);
+	lg->timeout_ms = conf_limit_timeout_ms(c->pop3_login_timeout);
+	lg->bad_max = conf_limit_count(c->pop3_max_bad_commands);
+	lg->process_limit = conf_limit_count(c->pop3_process_limit);
 	str_init(&lg->auth_socket, 0);
 	str_init(&lg->pop3_socket, 0);
 	if (conf_queue_path(c, "private/auth", &lg->auth_socket) < 0 ||
 	    conf_queue_path(c, "private/pop3", &lg->pop3_socket) < 0)
 		log_fatal("queue_dir %s: path too long", c->queue_dir);
-}
-
-/* The key is readable by root only: load it before dropping. */
-static void login_tls_load(struct login *lg)
-{
-	const char *error;
-
-	lg->tls = tls_server_ctx(lg->conf->tls_cert, lg->conf->tls_key,
-				 &error);
-	if (lg->tls != NULL)
-		return;
-	if (lg->implicit_tls)
-		log_fatal("TLS: %s; service %s cannot run without it", error,
-			  lg->sc->def->name);
-	log_warn(NULL, "TLS: %s; STLS is not offered, and logins only "
-		 "from loopback clients", error);
 }
 
 int main(int argc, char **argv)
@@ -81,7 +57,8 @@ int main(int argc, char **argv)
 	if (sc.nlisten == 0)
 		log_fatal("no listening socket handed over (POSTERN_LISTEN_FDS)");
 	login_settings(&lg, &sc);
-	login_tls_load(&lg);
+	lg.tls = service_tls_load(&sc, "STLS is not offered, and logins only "
+				  "from loopback clients");
 	service_child_drop(&sc);
 	service_child_ready(&sc);
 	login_server_run(&lg);

@@ -25,14 +25,8 @@
 
 #include <string.h>
 
+#include "mail/conf_limit.h"
 #include "util/log.h"
-
-#define POP3_TIMEOUT_MAX 86400	/* seconds; keeps milliseconds in an int */
-
-static unsigned pop3_limit(unsigned v)
-{
-	return v == 0 ? 1 : v;
-}
 
 static void pop3_settings(struct pop3 *p3, struct service_child *sc)
 {
@@ -40,12 +34,10 @@ static void pop3_settings(struct pop3 *p3, struct service_child *sc)
 
 	p3->sc = sc;
 	p3->conf = c;
-	p3->timeout_ms = (int)(c->pop3_timeout > POP3_TIMEOUT_MAX
-			       ? POP3_TIMEOUT_MAX
-			       : pop3_limit(c->pop3_timeout)) * 1000;
-	p3->bad_max = pop3_limit(c->pop3_max_bad_commands);
-	p3->user_max = pop3_limit(c->pop3_max_user_connections);
-	p3->process_limit = pop3_limit(c->pop3_process_limit);
+	p3->timeout_ms = conf_limit_timeout_ms(c->pop3_timeout);
+	p3->bad_max = conf_limit_count(c->pop3_max_bad_commands);
+	p3->user_max = conf_limit_count(c->pop3_max_user_connections);
+	p3->process_limit = conf_limit_count(c->pop3_process_limit);
 }
 
 int main(int argc, char **argv)

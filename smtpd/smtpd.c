@@ -27,8 +27,9 @@
 
 #include <string.h>
 
+#include "mail/conf_limit.h"
+#include "mail/service_tls.h"
 #include "util/log.h"
-#include "util/tls.h"
 
 static enum smtpd_mode smtpd_mode_of(const struct service_def *def)
 {
@@ -39,14 +40,6 @@ static enum smtpd_mode smtpd_mode_of(const struct service_def *def)
 	return SMTPD_MX;
 }
 
-#define SMTPD_TIMEOUT_MAX 86400	/* seconds; keeps the milliseconds in an int */
-
-/* A limit of 0 would refuse everything; it is taken as 1. */
-static unsigned smtpd_limit(unsigned v)
-{
-	return v == 0 ? 1 : v;
-}
-
 static void smtpd_settings(struct smtpd *srv, struct service_child *sc)
 {
 	const struct conf *c = &sc->conf;
@@ -54,34 +47,16 @@ static void smtpd_settings(struct smtpd *srv, struct service_child *sc)
 	srv->sc = sc;
 	srv->conf = c;
 	srv->mode = smtpd_mode_of(sc->def);
-	srv->timeout_ms = c->smtpd_timeout > SMTPD_TIMEOUT_MAX
-		? SMTPD_TIMEOUT_MAX * 1000
-		: (int)smtpd_limit(c->smtpd_timeout) * 1000;
-	srv->rcpt_limit = smtpd_limit(c->smtpd_recipient_limit);
-	srv->error_limit = smtpd_limit(c->smtpd_error_limit);
-	srv->client_limit = smtpd_limit(c->smtpd_client_connection_limit);
-	srv->process_limit = smtpd_limit(c->smtpd_process_limit);
+	srv->timeout_ms = conf_limit_timeout_ms(c->smtpd_timeout);
+	srv->rcpt_limit = conf_limit_count(c->smtpd_recipient_limit);
+	srv->error_limit = conf_limit_count(c->smtpd_error_limit);
+	srv->client_limit = conf_limit_count(c->smtpd_client_connection_limit);
+	srv->process_limit = conf_limit_count(c->smtpd_process_limit);
 	str_init(&srv->auth_socket, 0);
 	str_init(&srv->inject_socket, 0);
 	if (conf_queue_path(c, "private/auth", &srv->auth_socket) < 0 ||
 	    conf_queue_path(c, "private/inject", &srv->inject_socket) < 0)
 		log_fatal("queue_dir %s: path too long", c->queue_dir);
-}
-
-/* The key is readable by root only: load it before dropping. */
-static void smtpd_tls_load(struct smtpd *srv)
-{
-	const char *error;
-
-	srv->tls = tls_server_ctx(srv->conf->tls_cert, srv->conf->tls_key,
-				  &error);
-	if (srv->tls != NULL)
-		return;
-	if (srv->mode == SMTPD_SMTPS)
-		log_fatal("TLS: %s; service %s cannot run without it", error,
-			  srv->sc->def->name);
-	log_warn(NULL, "TLS: %s; running without STARTTLS, AUTH only for "
-		 "loopback clients", error);
 }
 
 static void smtpd_maps_open(struct smtpd *srv)
@@ -108,7 +83,8 @@ int main(int argc, char **argv)
 	if (sc.nlisten == 0)
 		log_fatal("no listening socket handed over (POSTERN_LISTEN_FDS)");
 	smtpd_settings(&srv, &sc);
-	smtpd_tls_load(&srv);
+	srv.tls = service_tls_load(&sc, "running without STARTTLS, AUTH only "
+				   "for loopback clients");
 	service_child_drop(&sc);
 	smtpd_maps_open(&srv);
 	service_child_ready(&sc);
