@@ -244,6 +244,9 @@ static void clients_accepted(struct session_server *ss, int fd)
 		close(fd);
 		return;
 	}
+	/* sessions that ended since the last SIGCHLD was read must not count
+	 * against the limits (a client reconnecting at once after QUIT) */
+	child_table_reap(&ss->sessions);
 	if (session_server_full(ss))
 		clients_refuse(cl, fd, ip, cl->busy_reply, cl->busy_why);
 	else if (cl->per_client_max > 0 &&
