@@ -298,6 +298,7 @@ static int session_dispatch(struct login_session *s, const struct pop3_cmd *c)
 	case POP3_STLS:
 		return session_stls(s);
 	case POP3_QUIT:
+		session_server_ending();
 		session_reply(s, "+OK Logging out.");
 		s->quit = 1;
 		return 0;

@@ -241,6 +241,7 @@ static int session_dispatch(struct smtpd_session *s,
 			   "it will be tried");
 		return 0;
 	case SMTP_QUIT:
+		session_server_ending();
 		smtp_reply(s, 221, "2.0.0", "Bye");
 		s->quit = 1;
 		s->end_reason = "quit";
@@ -330,6 +331,7 @@ static void session_init(struct smtpd_session *s, struct smtpd *srv, int fd,
 
 static _Noreturn void session_end(struct smtpd_session *s)
 {
+	session_server_ending();
 	if (io_flush(&s->io) < 0 && strcmp(s->end_reason, "quit") == 0)
 		s->end_reason = "write failed";
 	smtpd_txn_reset(s);

@@ -4,6 +4,7 @@
 #include "mail/session_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -24,12 +25,43 @@ struct session_server {
 	session_accepted_fn *accepted;
 	void *arg;
 	int sig_fd;
+	int done_r;			/* sessions' "I am done" notices */
 	int accepting;
 	int stopping;			/* SIGTERM: sessions were told */
 	int pause_ms;			/* out of descriptors: rest a while */
 };
 
 static const int session_signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, 0 };
+
+/* In a session: where to announce its end (see session_server_ending). */
+static int session_done_w = -1;
+
+/* Sessions that announced their end no longer count against the limits,
+ * though their processes may live a moment longer. A session writes its
+ * notice before its last reply, so a client that reconnects the instant
+ * it has that reply finds the notice already in the pipe. */
+static void server_drain_done(struct session_server *ss)
+{
+	pid_t pids[64];
+	ssize_t n;
+
+	while ((n = read(ss->done_r, pids, sizeof(pids))) > 0)
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof(pid_t); i++)
+			child_table_forget(&ss->sessions, pids[i]);
+}
+
+void session_server_ending(void)
+{
+	pid_t self = getpid();
+
+	if (session_done_w < 0)
+		return;
+	if (write(session_done_w, &self, sizeof(self)) != sizeof(self)) {
+		/* the parent is gone or swamped: it will reap us instead */
+	}
+	close(session_done_w);
+	session_done_w = -1;
+}
 
 static void server_close_listeners(struct session_server *ss)
 {
@@ -67,8 +99,10 @@ static void server_on_signals(struct session_server *ss)
 	int sig;
 
 	while ((sig = sigfd_next(ss->sig_fd)) > 0) {
-		if (sig == SIGCHLD)
+		if (sig == SIGCHLD) {
+			server_drain_done(ss);
 			child_table_reap(&ss->sessions);
+		}
 		else if (sig == SIGHUP)
 			server_retire(ss);
 		else
@@ -133,7 +167,13 @@ void session_server_run(struct service_child *sc, unsigned max,
 		.sc = sc, .accepted = accepted, .arg = arg, .accepting = 1,
 	};
 
+	int done[2];
+
 	child_table_init(&ss.sessions, max);
+	if (pipe2(done, O_CLOEXEC | O_NONBLOCK) < 0)
+		log_fatal("pipe: %s", strerror(errno));
+	ss.done_r = done[0];
+	session_done_w = done[1];
 	ss.sig_fd = sigfd_open(session_signals);
 	if (ss.sig_fd < 0)
 		log_fatal("signalfd: %s", strerror(errno));
@@ -145,6 +185,9 @@ void session_server_run(struct service_child *sc, unsigned max,
 		server_poll_once(&ss);
 	log_info(NULL, "service %s: all sessions ended", sc->def->name);
 	close(ss.sig_fd);
+	close(ss.done_r);
+	close(session_done_w);
+	session_done_w = -1;
 	child_table_free(&ss.sessions);
 }
 
@@ -172,6 +215,7 @@ static void server_child_setup(struct session_server *ss)
 	if (getppid() == 1)
 		_exit(0);		/* the parent is already gone */
 	close(ss->sig_fd);
+	close(ss->done_r);
 	server_close_listeners(ss);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);	/* a retiring parent lets us finish */
@@ -246,6 +290,7 @@ static void clients_accepted(struct session_server *ss, int fd)
 	}
 	/* sessions that ended since the last SIGCHLD was read must not count
 	 * against the limits (a client reconnecting at once after QUIT) */
+	server_drain_done(ss);
 	child_table_reap(&ss->sessions);
 	if (session_server_full(ss))
 		clients_refuse(cl, fd, ip, cl->busy_reply, cl->busy_why);

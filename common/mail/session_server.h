@@ -88,5 +88,9 @@ void session_server_run_clients(struct service_child *sc,
 void session_stop_on(int signo, volatile sig_atomic_t *flag, int fd);
 /* Before closing that descriptor: the handler leaves it alone. */
 void session_stop_release(void);
+/* In a session, before its last reply (221, +OK, ...): tell the parent
+ * this session no longer counts against the connection limits, so that a
+ * client reconnecting at once is not refused. Idempotent. */
+void session_server_ending(void);
 
 #endif

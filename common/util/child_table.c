@@ -56,7 +56,7 @@ unsigned child_table_count(const struct child_table *t, const char *key)
 	return n;
 }
 
-static void child_table_forget(struct child_table *t, pid_t pid)
+void child_table_forget(struct child_table *t, pid_t pid)
 {
 	for (unsigned i = 0; i < t->max; i++) {
 		if (t->v[i].pid != pid)

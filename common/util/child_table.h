@@ -37,6 +37,8 @@ unsigned child_table_count(const struct child_table *t, const char *key);
  * slots of those in the table; one killed by a signal other than SIGTERM
  * is logged. */
 void child_table_reap(struct child_table *t);
+/* Stop counting pid (it announced its end); unknown pids are ignored. */
+void child_table_forget(struct child_table *t, pid_t pid);
 /* Send sig to every child in the table; failures other than ESRCH are
  * logged. */
 void child_table_kill(const struct child_table *t, int sig);

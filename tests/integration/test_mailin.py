@@ -185,4 +185,23 @@ def full_queue_disk_gives_4xx_and_loses_nothing():
         subprocess.run(["umount", "-l", spool])
 
 
+@test
+def quick_reconnects_are_not_refused_by_the_address_limit():
+    # a session that has ended must not count against
+    # smtpd_client_connection_limit, even if the client is back the instant
+    # it has the 221 (as smtp-source and busy relays are)
+    import socket
+    i = instance(31500)
+    i.ok("config", "set", "smtpd_client_connection_limit=1")
+    i.start()
+    for n in range(300):
+        s = socket.create_connection(("127.0.0.1", 31500 + 25), timeout=30)
+        f = s.makefile("rb")
+        greeting = f.readline()
+        assert greeting.startswith(b"220 "), (n, greeting)
+        s.sendall(b"QUIT\r\n")
+        assert f.readline().startswith(b"221 ")
+        f.close()
+        s.close()
+
 run()
