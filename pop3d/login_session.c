@@ -31,6 +31,7 @@
 #include "mail/session_server.h"
 #include "util/base64.h"
 #include "util/log.h"
+#include "util/sock.h"
 #include "util/tls.h"
 
 volatile sig_atomic_t login_stopping;
@@ -379,6 +380,8 @@ _Noreturn void login_session_run(struct login *lg, int fd, const char *ip)
 	const char *error;
 
 	session_init(&s, lg, fd, ip);
+	if (sock_nodelay(fd) < 0)	/* kept by the socket after hand-over */
+		log_warn(s.id, "TCP_NODELAY: %s", strerror(errno));
 	log_info(s.id, "connect from %s", ip);
 	if (lg->implicit_tls) {
 		if (io_tls_server(&s.io, lg->tls, &error) < 0) {

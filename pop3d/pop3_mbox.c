@@ -190,11 +190,11 @@ static void mbox_add(struct pop3_mbox *mb, const char *name,
 		*cap = *cap ? *cap * 2 : 256;
 		mb->msgs = xreallocarray(mb->msgs, *cap, sizeof(*mb->msgs));
 	}
+	(void)m;
 	msg = &mb->msgs[mb->n++];
 	memset(msg, 0, sizeof(*msg));
 	msg->vsize = vsize;
-	msg->stamp = m->stamp;
-	msg->name_off = (uint32_t)mb->names.len;
+	msg->name_off = mb->names.len;
 	if (str_append(&mb->names, name, strlen(name) + 1) < 0)
 		log_fatal("message names: %s", strerror(errno));
 	mb->total += vsize;
@@ -202,13 +202,25 @@ static void mbox_add(struct pop3_mbox *mb, const char *name,
 
 static const char *sort_names;
 
+/* The seconds a Maildir name starts with (0 if none): the sort key. */
+static uint64_t name_stamp(const char *name)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 19 && name[i] >= '0' && name[i] <= '9'; i++)
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	return v;
+}
+
 static int mbox_msg_cmp(const void *a, const void *b)
 {
 	const struct pop3_msg *x = a, *y = b;
+	const char *xn = sort_names + x->name_off, *yn = sort_names + y->name_off;
+	uint64_t xs = name_stamp(xn), ys = name_stamp(yn);
 
-	if (x->stamp != y->stamp)
-		return x->stamp < y->stamp ? -1 : 1;
-	return strcmp(sort_names + x->name_off, sort_names + y->name_off);
+	if (xs != ys)
+		return xs < ys ? -1 : 1;
+	return strcmp(xn, yn);
 }
 
 int pop3_mbox_load(struct pop3_mbox *mb, const char *id)
@@ -237,12 +249,19 @@ int pop3_mbox_load(struct pop3_mbox *mb, const char *id)
 			vsize = m.vsize;
 		else if (mbox_count_size(mb, de->d_name, &vsize) < 0)
 			continue;
-		if (mb->names.len > UINT32_MAX - POP3_MNAME_MAX - 1 ||
-		    mb->n == UINT32_MAX)
+		if (vsize > POP3_VSIZE_MAX)
+			continue;	/* over 128 GiB: not a real message */
+		if (mb->names.len > POP3_NAMES_MAX - POP3_MNAME_MAX - 1 ||
+		    mb->n == UINT32_MAX) {
+			log_warn(id, "mailbox too large: listing the first %u "
+				 "messages", mb->n);
 			break;
+		}
 		mbox_add(mb, de->d_name, &m, vsize, &cap);
 	}
 	closedir(d);
+	if (mb->n > 0 && mb->n < cap)	/* no slack kept for the session */
+		mb->msgs = xreallocarray(mb->msgs, mb->n, sizeof(*mb->msgs));
 	sort_names = mb->names.s;
 	if (mb->n > 1)
 		qsort(mb->msgs, mb->n, sizeof(*mb->msgs), mbox_msg_cmp);
@@ -278,7 +297,9 @@ static int mbox_refind(struct pop3_mbox *mb, uint32_t i)
 		    m.base_len != o.base_len ||
 		    memcmp(de->d_name, old, m.base_len) != 0)
 			continue;
-		mb->msgs[i].name_off = (uint32_t)mb->names.len;
+		if (mb->names.len > POP3_NAMES_MAX - POP3_MNAME_MAX - 1)
+			break;		/* found stays -1 */
+		mb->msgs[i].name_off = mb->names.len;
 		if (str_append(&mb->names, de->d_name,
 			       strlen(de->d_name) + 1) < 0)
 			log_fatal("message names: %s", strerror(errno));

@@ -28,6 +28,7 @@
 #include "mail/pop3_mname.h"
 #include "mail/session_server.h"
 #include "util/log.h"
+#include "util/sock.h"
 
 volatile sig_atomic_t pop3_stopping;
 
@@ -326,6 +327,8 @@ _Noreturn void pop3_session_run(struct pop3 *p3, int fd,
 	struct str line = STR_INIT(0);
 
 	session_init(&s, p3, fd, h, pending, npending);
+	if (sock_nodelay(fd) < 0)
+		log_warn(NULL, "TCP_NODELAY: %s", strerror(errno));
 	session_open(&s);
 	reply(&s, "+OK Logged in.");
 	while (!s.quit) {

@@ -31,6 +31,7 @@
 
 #include "mail/session_server.h"
 #include "util/log.h"
+#include "util/sock.h"
 #include "util/tls.h"
 
 volatile sig_atomic_t smtpd_session_stopping;
@@ -359,6 +360,8 @@ _Noreturn void smtpd_session_run(struct smtpd *srv, int fd, const char *ip)
 	struct smtpd_session s;
 
 	session_init(&s, srv, fd, ip);
+	if (sock_nodelay(fd) < 0)
+		log_warn(s.id, "TCP_NODELAY: %s", strerror(errno));
 	log_info(s.id, "connect from %s service=%s", ip, srv->sc->def->name);
 	if (srv->mode == SMTPD_SMTPS && session_tls_handshake(&s) < 0)
 		session_end(&s);

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -437,4 +438,17 @@ int fd_cloexec(int fd, int on)
 		return -1;
 	fl = on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC;
 	return fcntl(fd, F_SETFD, fl) < 0 ? -1 : 0;
+}
+
+int sock_nodelay(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int on = 1;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+		return 0;
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }

@@ -37,6 +37,10 @@ int sock_send_fd(int sock, int fd, const void *data, size_t len);
 /* Receive; *fd_r is -1 if none came (close-on-exec; extra descriptors in
  * the same message are closed). Returns bytes of payload, 0 at EOF, -1. */
 ssize_t sock_recv_fd(int sock, int *fd_r, void *data, size_t len);
+/* Send small replies at once (no Nagle delay behind a pipelining
+ * client's delayed ACK). 0, or -1 for a TCP socket that refused; any
+ * other kind of socket is left alone and 0 returned. */
+int sock_nodelay(int fd);
 int fd_nonblock(int fd, int on);
 int fd_cloexec(int fd, int on);
 

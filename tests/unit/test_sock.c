@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -509,10 +510,31 @@ static void test_fd_flags(void)
 	TEST_ASSERT(fd_cloexec(p[0], 1) == -1 && errno == EBADF);
 }
 
+/* TCP_NODELAY is set on TCP sockets; other sockets are left alone. */
+static void test_nodelay(void)
+{
+	int tcp = socket(AF_INET, SOCK_STREAM, 0), sp[2], on = 0;
+	socklen_t len = sizeof(on);
+
+	TEST_ASSERT(tcp >= 0);
+	TEST_ASSERT(getsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0);
+	TEST_ASSERT(on == 0);
+	TEST_ASSERT(sock_nodelay(tcp) == 0);
+	len = sizeof(on);
+	TEST_ASSERT(getsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0);
+	TEST_ASSERT(on != 0);
+	close(tcp);
+	TEST_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
+	TEST_ASSERT(sock_nodelay(sp[0]) == 0);
+	close(sp[0]);
+	close(sp[1]);
+	TEST_ASSERT(sock_nodelay(-1) < 0);
+}
+
 TEST_MAIN(test_listen_v4_peer, test_listen_v6_peer, test_listen_wildcard,
 	  test_listen_in_use, test_listen_unresolved_host,
 	  test_unix_listen_connect, test_unix_mode_applied,
 	  test_unix_path_too_long, test_unix_replaces_stale_socket,
 	  test_unix_refuses_regular_file, test_connect_unix_missing,
 	  test_fd_passing, test_recv_closes_extra_fds, test_send_without_fd,
-	  test_send_to_closed_peer, test_fd_flags)
+	  test_send_to_closed_peer, test_fd_flags, test_nodelay)
