@@ -389,5 +389,60 @@ def forward_alias_goes_out_and_down_destination_backs_off():
         stop_servers()
 
 
+def dsn_in_maildir(inst, user):
+    """The one DSN in user's Maildir, parsed with the email package."""
+    import email
+    from email import policy
+    d = inst.path("mail", DOMAIN, user, "new")
+    files = wait_for(lambda: os.listdir(d), timeout=30, what="a DSN")
+    assert len(files) == 1, files
+    with open(os.path.join(d, files[0]), "rb") as f:
+        msg = email.message_from_bytes(f.read(), policy=policy.default)
+    assert msg.get_content_type() == "multipart/report", msg
+    assert msg.get_param("report-type") == "delivery-status"
+    parts = list(msg.iter_parts())
+    status = parts[1]
+    assert status.get_content_type() == "message/delivery-status"
+    return msg, status.as_string(), parts
+
+
+@test
+def remote_550_gives_a_dsn_in_the_local_senders_maildir():
+    try:
+        cap = capture("127.0.0.1", 16097)
+        cap.replies["gone@remote.test"] = ["550 5.1.1 gone: no such mailbox"]
+        i = setup(16000, ["relay_host=[127.0.0.1]:16097"])
+        qid = inject(i, "user@example.test", ["gone@remote.test"], BODY)
+        msg, status, parts = dsn_in_maildir(i, "user")
+        assert msg["From"].addresses[0].username == "MAILER-DAEMON"
+        assert msg["To"].addresses[0].addr_spec == "user@example.test"
+        assert "Reporting-MTA: dns; mail.example.test" in status, status
+        assert "Final-Recipient: rfc822; gone@remote.test" in status
+        assert "Action: failed" in status
+        assert "Status: 5.1.1" in status
+        assert re.search(r"Remote-MTA: dns; \[?127\.0\.0\.1", status), status
+        assert "Diagnostic-Code: smtp; 550 5.1.1 gone: no such mailbox" in \
+            status, status
+        assert "Subject: out" in parts[2].as_string()
+        wait_for(lambda: queue_empty(i), what="the queue to empty")
+        log_has(i, qid + r": sender non-delivery notification: ")
+    finally:
+        stop_servers()
+
+
+@test
+def remote_expiry_gives_a_dsn():
+    # nothing listens on the relay: deferred until queue_lifetime passes
+    i = setup(16100, ["relay_host=[127.0.0.1]:9", "queue_lifetime=4s",
+                      "retry_min=1s", "retry_max=1s"])
+    qid = inject(i, "user@example.test", ["late@remote.test"], BODY)
+    msg, status, parts = dsn_in_maildir(i, "user")
+    assert "Final-Recipient: rfc822; late@remote.test" in status, status
+    assert "Action: failed" in status
+    assert re.search(r"Status: 4\.\d+\.\d+", status), status
+    log_has(i, qid + r": to=<late@remote\.test> .*status=expired")
+    wait_for(lambda: queue_empty(i), what="the queue to empty")
+
+
 if __name__ == "__main__":
     run()
