@@ -117,6 +117,10 @@ struct qmgr {
 	time_t next_due;		/* earliest deferred/ mtime seen */
 	int want_new, want_flush;	/* what the soon scan does */
 	int overflow;			/* QMGR_ACTIVE_MAX was reached */
+	struct timespec flush_since;	/* a FLUSH in progress (0: none): it
+					 * retries what was deferred before
+					 * it, over as many scans as the
+					 * QMGR_ACTIVE_MAX limit needs */
 	int stopping;
 };
 

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -144,6 +145,7 @@ static const char *cmd_run(struct qmgr *q, char *line)
 		qmgr_scan_soon(q, 0);
 	else if (strcmp(line, "FLUSH") == 0) {
 		qmgr_remote_flush(q);	/* destinations backed off, too */
+		clock_gettime(CLOCK_REALTIME, &q->flush_since);
 		qmgr_scan_soon(q, 1);
 	}
 	else

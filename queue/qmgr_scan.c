@@ -220,15 +220,30 @@ static int load_cb(struct qmgr *q, const char *id, enum qdir d, int flush)
 	return qmgr_load(q, id, d);
 }
 
-/* A deferred message: load it if due (or flushing), else note its time. */
+/* Was the file deferred (renamed into deferred/, which sets its ctime)
+ * before the FLUSH in progress began? Only those are flushed, so a flush
+ * tries each message once even when it takes several scans. */
+static int deferred_before_flush(const struct qmgr *q, const struct stat *st)
+{
+	const struct timespec *f = &q->flush_since;
+
+	if (f->tv_sec == 0 && f->tv_nsec == 0)
+		return 0;
+	return st->st_ctim.tv_sec < f->tv_sec ||
+	       (st->st_ctim.tv_sec == f->tv_sec &&
+		st->st_ctim.tv_nsec < f->tv_nsec);
+}
+
+/* A deferred message: load it if due (or flushed), else note its time. */
 static int deferred_cb(struct qmgr *q, const char *id, enum qdir d,
 		       int flush)
 {
 	struct stat st;
 
+	(void)flush;
 	if (fstatat(q->dirfd[d], id, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;	/* gone meanwhile */
-	if (flush || st.st_mtime <= time(NULL))
+	if (deferred_before_flush(q, &st) || st.st_mtime <= time(NULL))
 		return qmgr_load(q, id, d);
 	if (q->next_due == 0 || st.st_mtime < q->next_due)
 		q->next_due = st.st_mtime;
@@ -246,6 +261,8 @@ void qmgr_scan(struct qmgr *q, int flush)
 	scan_dir(q, QD_NEW, load_cb, 0);
 	if (!q->overflow)
 		scan_dir(q, QD_DEFERRED, deferred_cb, flush);
+	if (!q->overflow)	/* every flushed message was loaded once */
+		q->flush_since = (struct timespec){ 0, 0 };
 	q->scan_at = 0;
 	ev_timer_cancel(q->loop, q->scan_timer);
 	q->scan_timer = NULL;
@@ -338,7 +355,7 @@ void qmgr_finish(struct qmgr *q, struct msg *m)
 		to_deferred(q, m);
 	msg_unlink_list(q, m);
 	qmgr_msg_free(m);
-	if (q->overflow)
+	if (q->overflow)	/* room again: go on with new/, a flush ... */
 		qmgr_scan_soon(q, 0);
 	qmgr_maybe_done(q);
 }

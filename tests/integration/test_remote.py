@@ -444,5 +444,40 @@ def remote_expiry_gives_a_dsn():
     wait_for(lambda: queue_empty(i), what="the queue to empty")
 
 
+@test
+def one_flush_retries_more_than_the_active_limit():
+    # more deferred messages than the queue manager keeps active at once
+    # (QMGR_ACTIVE_MAX, 1000): one FLUSH must still retry every one of them
+    n = 1100
+    try:
+        cap = capture("127.0.0.1", 16297)
+        i = setup(16200, ["relay_host=[127.0.0.1]:9", "retry_max=2h",
+                          "retry_min=1h"])
+        small = b"Subject: flush\n\nbody\n"
+        for k in range(n):
+            inject(i, "", ["f%d@remote.test" % k], small)
+        wait_for(lambda: len(os.listdir(i.path("spool", "deferred"))) == n
+                 and queue_empty_but_deferred(i), timeout=180,
+                 what="every message deferred")
+        old = i.service_pids("qmgr")
+        i.ok("config", "set", "relay_host=[127.0.0.1]:16297")
+        i.ok("reload")
+        wait_for(lambda: [p for p in i.service_pids("qmgr", "ready")
+                          if p not in old], what="the new queue manager")
+        i.remember_pids()
+        assert qmgr_command(i, "FLUSH") == "OK"
+        wait_for(lambda: len(cap.envelopes) >= n, timeout=240,
+                 what="all %d messages at the capture server" % n)
+        wait_for(lambda: queue_empty(i), timeout=60, what="an empty queue")
+        assert len(cap.envelopes) == n, len(cap.envelopes)
+    finally:
+        stop_servers()
+
+
+def queue_empty_but_deferred(inst):
+    return all(not os.listdir(inst.path("spool", d))
+               for d in ("new", "active"))
+
+
 if __name__ == "__main__":
     run()
