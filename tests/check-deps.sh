@@ -3,7 +3,7 @@
 #   build:   report missing build dependencies with the exact apt-get line
 #   install: apt-get install whatever build or test dependency is missing
 BUILD_PKGS="gcc make libssl-dev libcdb-dev libdb-dev libcrypt-dev libunbound-dev"
-TEST_PKGS="python3 openssl swaks clang libclang-rt-14-dev tinycdb procps passwd fetchmail dnsmasq-base python3-aiosmtpd"
+TEST_PKGS="python3 openssl swaks clang libclang-rt-14-dev tinycdb procps passwd fetchmail dnsmasq-base python3-aiosmtpd dovecot-core"
 mode=${1:-build}
 missing() {
 	for p in "$@"; do
@@ -28,6 +28,14 @@ install)
 	fi
 	echo "installing: $m"
 	export DEBIAN_FRONTEND=noninteractive
+	# a package may start a system daemon (dovecot); only the tests'
+	# private instances are wanted, so stop exactly what the install started
+	before=$(pgrep -x dovecot 2>/dev/null | tr '\n' ' ')
 	apt-get update -qq || exit 1
-	apt-get install -y -qq --no-install-recommends $m || exit 1 ;;
+	apt-get install -y -qq --no-install-recommends $m || exit 1
+	for pid in $(pgrep -x dovecot 2>/dev/null); do
+		case " $before " in *" $pid "*) continue ;; esac
+		echo "deps: stopping the system dovecot the install started (pid $pid)"
+		kill "$pid" 2>/dev/null
+	done ;;
 esac

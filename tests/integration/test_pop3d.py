@@ -325,6 +325,81 @@ def dovecot_written_maildir():
     assert os.listdir(os.path.join(md, "new")) == []
 
 
+LDA = "/usr/lib/dovecot/dovecot-lda"
+
+
+def dovecot_lda_conf(tmp, md, uid, gid):
+    conf = os.path.join(tmp, "dovecot.conf")
+    with open(conf, "w") as f:
+        f.write("""base_dir = %(t)s/run
+state_dir = %(t)s/state
+log_path = %(t)s/dovecot.log
+ssl = no
+protocols =
+postmaster_address = postmaster@example.test
+first_valid_uid = 1
+mail_location = maildir:%(md)s
+userdb {
+  driver = static
+  args = uid=%(uid)d gid=%(gid)d home=%(md)s
+}
+passdb {
+  driver = static
+  args = nopassword=y
+}
+""" % {"t": tmp, "md": md, "uid": uid, "gid": gid})
+    return conf
+
+
+@test
+def maildir_written_by_dovecot_lda_is_read():
+    # Dovecot's own delivery agent writes the Maildir (its file names,
+    # its dovecot-uidlist and index files beside cur/ and new/); postern's
+    # POP3 lists, numbers and retrieves those messages exactly
+    if not os.path.exists(LDA):
+        skip("dovecot-lda is not installed (dovecot-core)")
+    i = setup(30700)
+    md = maildir(i, "alice")
+    st = os.stat(md)
+    tmp = tempfile.mkdtemp(prefix="postern-lda.")
+    os.chmod(tmp, 0o755)
+    if os.geteuid() == 0:           # the LDA writes its log and state here
+        os.chown(tmp, st.st_uid, st.st_gid)
+    conf = dovecot_lda_conf(tmp, md, st.st_uid, st.st_gid)
+    bodies = [b"Subject: lda %d\nFrom: s@remote.test\n\nline %d\n.dot\n" %
+              (k, k) for k in range(3)]
+    env = {"USER": "alice", "HOME": md, "PATH": "/usr/bin:/bin"}
+
+    def as_owner():                 # the LDA runs as the Maildir's owner
+        if os.geteuid() == 0:
+            os.setgroups([])
+            os.setgid(st.st_gid)
+            os.setuid(st.st_uid)
+
+    for b in bodies:
+        r = subprocess.run([LDA, "-c", conf, "-f", "sender@remote.test"],
+                           input=b, capture_output=True, timeout=60,
+                           env=env, preexec_fn=as_owner)
+        assert r.returncode == 0, (r.returncode, r.stderr,
+                                   file_bytes(os.path.join(tmp,
+                                                           "dovecot.log")))
+    names = sorted(os.listdir(os.path.join(md, "new")))
+    assert len(names) == 3, names
+    files = [file_bytes(os.path.join(md, "new", n)) for n in names]
+    for b, data in zip(bodies, files):
+        assert data.endswith(b), (b, data)     # Dovecot may add headers
+    p = login(i)
+    uids = [u.split()[1].decode() for u in p.uidl()[1]]
+    assert uids == [n.split(":")[0] for n in names], (uids, names)
+    sizes = [int(l.split()[1]) for l in p.list()[1]]
+    assert sizes == [len(crlf(d)) for d in files], sizes
+    for k, data in enumerate(files):
+        lines = p.retr(k + 1)[1]
+        assert b"\r\n".join(lines) + b"\r\n" == crlf(data), lines
+    p.quit()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 @test
 def fetchmail_retrieves():
     if shutil.which("fetchmail") is None:
