@@ -26,13 +26,13 @@ for d in os.listdir("/proc"):
         continue
     children.setdefault(ppid, []).append(int(d))
 
-todo, seen = [root], set()
-while todo:
-    p = todo.pop()
+pending, seen = [root], set()
+while pending:
+    p = pending.pop()
     if p in seen:
         continue
     seen.add(p)
-    todo.extend(children.get(p, []))
+    pending.extend(children.get(p, []))
 
 procs = rss = pss = 0
 by = {}

@@ -29,15 +29,15 @@ for d in os.listdir("/proc"):
 children = {}
 for pid, (ppid, _, _, _) in info.items():
     children.setdefault(ppid, []).append(pid)
-todo, seen = [root], set()
+pending, seen = [root], set()
 per = {}
 total = 0
-while todo:
-    p = todo.pop()
+while pending:
+    p = pending.pop()
     if p in seen or p not in info:
         continue
     seen.add(p)
-    todo.extend(children.get(p, []))
+    pending.extend(children.get(p, []))
     _, name, own, reaped = info[p]
     per[name] = per.get(name, 0) + own
     # reaped children are mostly the parent's own kind (sessions, workers)

@@ -23,13 +23,13 @@ for d in os.listdir("/proc"):
         continue
     children.setdefault(ppid, []).append(int(d))
 
-todo, seen = [root], []
-while todo:
-    p = todo.pop()
+pending, seen = [root], []
+while pending:
+    p = pending.pop()
     if p in seen:
         continue
     seen.append(p)
-    todo.extend(children.get(p, []))
+    pending.extend(children.get(p, []))
 
 procs = rss = pss = 0
 for p in seen:
