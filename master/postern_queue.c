@@ -255,7 +255,8 @@ static int queue_list(const struct conf *c)
 	for (size_t i = 0; r == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		r = list_dir(c, dirs[i], &l);
 	if (r == 0) {
-		qsort(l.v, l.n, sizeof(*l.v), qentry_cmp);
+		if (l.n > 1)	/* qsort(NULL, 0, ...) is undefined */
+			qsort(l.v, l.n, sizeof(*l.v), qentry_cmp);
 		for (size_t i = 0; i < l.n; i++)
 			print_entry(&l.v[i]);
 		r = list_corrupt(c) < 0;
