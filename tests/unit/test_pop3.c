@@ -3,6 +3,9 @@
  */
 #include "test.h"
 
+/* A string literal parsed whole (its length without the NUL). */
+#define PARSE_LITERAL(lit) pop3_handover_parse(lit, sizeof(lit) - 1, &h, &used)
+
 #include "mail/pop3_cmd.h"
 #include "mail/pop3_handover.h"
 #include "mail/pop3_mname.h"
@@ -163,16 +166,11 @@ static void test_handover(void)
 	TEST_ASSERT(used == strlen(in) - 6 && h.tls == 1);
 	TEST_STREQ(h.address, "u@d.test");
 	TEST_STREQ(h.ip, "127.0.0.1");
-	TEST_ASSERT(pop3_handover_parse("LOGIN\ta\tb\t2\n", 14, &h,
-					&used) < 0);
-	TEST_ASSERT(pop3_handover_parse("LOGIN\ta\tb\t1", 13, &h,
-					&used) < 0);
-	TEST_ASSERT(pop3_handover_parse("LOGIN\ta\tb\tc\t1\n", 16, &h,
-					&used) < 0);
-	TEST_ASSERT(pop3_handover_parse("LOGIN\t\tb\t1\n", 13, &h,
-					&used) < 0);
-	TEST_ASSERT(pop3_handover_parse("LOGOUT\ta\tb\t1\n", 15, &h,
-					&used) < 0);
+	TEST_ASSERT(PARSE_LITERAL("LOGIN\ta\tb\t2\n") < 0);
+	TEST_ASSERT(PARSE_LITERAL("LOGIN\ta\tb\t1") < 0);
+	TEST_ASSERT(PARSE_LITERAL("LOGIN\ta\tb\tc\t1\n") < 0);
+	TEST_ASSERT(PARSE_LITERAL("LOGIN\t\tb\t1\n") < 0);
+	TEST_ASSERT(PARSE_LITERAL("LOGOUT\ta\tb\t1\n") < 0);
 	str_free(&line);
 }
 
