@@ -36,21 +36,22 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(UTIL_SRC) $(MAIL_SRC))
 LIB      := $(BUILD)/libpostern.a
 
 # ---- programs: one line each; sources listed beside the name -------------
+# Each program's main is in a file named after the program.
 # Adding a daemon: a line here, a line in common/mail/services.c, a man page.
 PROGRAMS = postern postern-master postern-auth postern-inject postern-smtpd \
 	   postern-qmgr postern-local sendmail postern-pop3-login postern-pop3 \
 	   postern-remote
-SRC_postern        := $(wildcard master/postern*.c)
-SRC_postern-master := master/master.c master/supervise.c master/logcollect.c
+SRC_postern        := master/postern.c $(wildcard master/postern_*.c)
+SRC_postern-master := master/postern-master.c master/supervise.c master/logcollect.c
 SRC_postern-auth   := $(wildcard auth/*.c)
-SRC_postern-inject := $(wildcard queue/inject*.c)
-SRC_postern-smtpd  := $(wildcard smtpd/smtpd*.c)
-SRC_postern-qmgr   := $(wildcard queue/qmgr*.c)
-SRC_postern-local  := $(wildcard deliver/local*.c)
+SRC_postern-inject := queue/postern-inject.c $(wildcard queue/inject_*.c)
+SRC_postern-smtpd  := smtpd/postern-smtpd.c $(wildcard smtpd/smtpd_*.c)
+SRC_postern-qmgr   := queue/postern-qmgr.c $(wildcard queue/qmgr_*.c)
+SRC_postern-local  := deliver/postern-local.c $(wildcard deliver/local_*.c)
 SRC_sendmail       := $(wildcard smtpd/sendmail*.c)
-SRC_postern-pop3-login := $(wildcard pop3d/login*.c)
-SRC_postern-pop3   := $(wildcard pop3d/pop3*.c)
-SRC_postern-remote := $(wildcard deliver/remote*.c)
+SRC_postern-pop3-login := pop3d/postern-pop3-login.c $(wildcard pop3d/login_*.c)
+SRC_postern-pop3   := pop3d/postern-pop3.c $(wildcard pop3d/pop3_*.c)
+SRC_postern-remote := deliver/postern-remote.c $(wildcard deliver/remote_*.c)
 # a program whose sources are not written yet is not built
 PROGRAMS := $(foreach p,$(PROGRAMS),$(if $(SRC_$(p)),$(p)))
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
