@@ -23,57 +23,10 @@
 #include <unistd.h>
 
 #include "mail/maildir.h"
+#include "mail/agent_loop.h"
 #include "util/event.h"
 #include "util/log.h"
 #include "util/sock.h"
-
-static volatile sig_atomic_t local_quit;
-
-static void local_on_signal(int sig)
-{
-	(void)sig;
-	local_quit = 1;
-}
-
-/* Block SIGTERM/SIGHUP; *waitmask_r lets them in during ppoll. */
-static void local_signals(sigset_t *waitmask_r)
-{
-	struct sigaction sa;
-	sigset_t block;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = local_on_signal;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
-	    sigaction(SIGHUP, &sa, NULL) < 0)
-		log_fatal("sigaction: %s", strerror(errno));
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &block, waitmask_r) < 0)
-		log_fatal("sigprocmask: %s", strerror(errno));
-	sigdelset(waitmask_r, SIGTERM);
-	sigdelset(waitmask_r, SIGHUP);
-}
-
-/* Wait until fd is readable: 1, 0 on timeout, -1 on a signal or error.
- * timeout_ms < 0 waits for ever. */
-static int wait_readable(int fd, int timeout_ms, const sigset_t *mask)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-	struct timespec ts, *tsp = NULL;
-	int r;
-
-	if (timeout_ms >= 0) {
-		ts.tv_sec = timeout_ms / 1000;
-		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
-		tsp = &ts;
-	}
-	r = ppoll(&p, 1, tsp, mask);
-	if (r < 0 && errno != EINTR)
-		log_warn(NULL, "ppoll: %s", strerror(errno));
-	return r < 0 || local_quit ? -1 : r;
-}
 
 struct request {
 	char buf[DELIVERY_LINE_MAX];
@@ -101,7 +54,7 @@ static int read_request(int conn, struct request *rq, const sigset_t *mask)
 		}
 		if (rq->len > 0 && timeout < 0)
 			timeout = 0;	/* the deadline has passed */
-		w = wait_readable(conn, timeout, mask);
+		w = agent_wait_readable(conn, timeout, mask);
 		if (w <= 0) {
 			if (rq->len > 0)
 				log_warn(NULL, "request incomplete; closing");
@@ -187,7 +140,7 @@ static void serve_conn(struct local_agent *la, int conn, const sigset_t *mask)
 	int r;
 
 	rq.fd = -1;
-	while (!local_quit) {
+	while (!agent_quitting()) {
 		r = read_request(conn, &rq, mask);
 		if (r > 0 && serve_request(la, conn, &rq) < 0)
 			r = -1;
@@ -197,35 +150,6 @@ static void serve_conn(struct local_agent *la, int conn, const sigset_t *mask)
 		if (r <= 0)
 			break;
 	}
-}
-
-/* Accept the next connection: the socket, or -1 (signal, or nothing). */
-static int accept_one(struct service_child *sc, const sigset_t *mask)
-{
-	struct pollfd p[SERVICE_LISTEN_MAX];
-	int conn;
-
-	for (size_t i = 0; i < sc->nlisten; i++) {
-		p[i].fd = sc->listen_fds[i];
-		p[i].events = POLLIN;
-		p[i].revents = 0;
-	}
-	if (ppoll(p, sc->nlisten, NULL, mask) < 0) {
-		if (errno != EINTR)
-			log_fatal("ppoll: %s", strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < sc->nlisten; i++) {
-		if (!(p[i].revents & POLLIN))
-			continue;
-		conn = accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn >= 0)
-			return conn;
-		if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR && errno != ECONNABORTED)
-			log_warn(NULL, "accept: %s", strerror(errno));
-	}
-	return -1;
 }
 
 static void local_agent_init(struct local_agent *la, struct service_child *sc)
@@ -245,11 +169,11 @@ int local_run(struct service_child *sc)
 
 	if (sc->nlisten == 0)
 		log_fatal("no listening socket (start me with postern-master)");
-	local_signals(&mask);
+	agent_signals(&mask);
 	local_agent_init(&la, sc);
 	service_child_ready(sc);
-	while (!local_quit) {
-		conn = accept_one(sc, &mask);
+	while (!agent_quitting()) {
+		conn = agent_accept_one(sc, &mask);
 		if (conn < 0)
 			continue;
 		service_child_busy(sc);

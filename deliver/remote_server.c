@@ -29,61 +29,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mail/agent_loop.h"
 #include "util/event.h"
 #include "util/log.h"
 #include "util/sock.h"
 #include "util/tls.h"
-
-static volatile sig_atomic_t remote_quit;
-
-static void remote_on_signal(int sig)
-{
-	(void)sig;
-	remote_quit = 1;
-}
-
-/* Block SIGTERM/SIGHUP; *waitmask_r lets them in during ppoll. */
-static void remote_signals(sigset_t *waitmask_r)
-{
-	struct sigaction sa;
-	sigset_t block;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = remote_on_signal;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
-	    sigaction(SIGHUP, &sa, NULL) < 0)
-		log_fatal("sigaction: %s", strerror(errno));
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) < 0)
-		log_fatal("sigaction: %s", strerror(errno));
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &block, waitmask_r) < 0)
-		log_fatal("sigprocmask: %s", strerror(errno));
-	sigdelset(waitmask_r, SIGTERM);
-	sigdelset(waitmask_r, SIGHUP);
-}
-
-/* Wait until fd is readable: 1, 0 on timeout, -1 on a signal or error.
- * timeout_ms < 0 waits for ever. */
-static int wait_readable(int fd, int64_t timeout_ms, const sigset_t *mask)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-	struct timespec ts, *tsp = NULL;
-	int r;
-
-	if (timeout_ms >= 0) {
-		ts.tv_sec = (time_t)(timeout_ms / 1000);
-		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
-		tsp = &ts;
-	}
-	r = ppoll(&p, 1, tsp, mask);
-	if (r < 0 && errno != EINTR)
-		log_warn(NULL, "ppoll: %s", strerror(errno));
-	return r < 0 || remote_quit ? -1 : r;
-}
 
 struct request {
 	struct str buf;
@@ -97,13 +47,13 @@ static int wait_first(struct remote_agent *ra, int conn, const sigset_t *mask)
 {
 	while (ra->sess.fd >= 0) {
 		int64_t left = ra->sess.idle_until - clock_ms();
-		int w = left > 0 ? wait_readable(conn, left, mask) : 0;
+		int w = left > 0 ? agent_wait_readable(conn, left, mask) : 0;
 
 		if (w != 0)
 			return w;
 		remote_smtp_quit(ra);
 	}
-	return wait_readable(conn, -1, mask);
+	return agent_wait_readable(conn, -1, mask);
 }
 
 /* Read one request. 1 complete, 0 EOF or signal before it began, -1
@@ -124,7 +74,7 @@ static int read_request(struct remote_agent *ra, int conn, struct request *rq,
 		ssize_t n;
 
 		w = rq->buf.len == 0 ? wait_first(ra, conn, mask) :
-		    wait_readable(conn, deadline > clock_ms() ?
+		    agent_wait_readable(conn, deadline > clock_ms() ?
 				  deadline - clock_ms() : 0, mask);
 		if (w <= 0) {
 			if (rq->buf.len > 0)
@@ -209,7 +159,7 @@ static int serve_request(struct remote_agent *ra, int conn,
 	}
 	str_free(&reply);
 	if (ra->sess.fd >= 0) {
-		if (ra->conf->remote_reuse_time == 0 || remote_quit)
+		if (ra->conf->remote_reuse_time == 0 || agent_quitting())
 			remote_smtp_quit(ra);
 		else
 			ra->sess.idle_until = clock_ms() +
@@ -226,7 +176,7 @@ static void serve_conn(struct remote_agent *ra, int conn, const sigset_t *mask)
 	str_init(&rq.buf, DELIVERY_SEND_MAX);
 	delivery_send_init(&rq.req);
 	rq.fd = -1;
-	while (!remote_quit) {
+	while (!agent_quitting()) {
 		r = read_request(ra, conn, &rq, mask);
 		if (r > 0 && serve_request(ra, conn, &rq) < 0)
 			r = -1;
@@ -239,35 +189,6 @@ static void serve_conn(struct remote_agent *ra, int conn, const sigset_t *mask)
 	}
 	str_free(&rq.buf);
 	remote_smtp_quit(ra);
-}
-
-/* Accept the next connection: the socket, or -1 (signal, or nothing). */
-static int accept_one(struct service_child *sc, const sigset_t *mask)
-{
-	struct pollfd p[SERVICE_LISTEN_MAX];
-	int conn;
-
-	for (size_t i = 0; i < sc->nlisten; i++) {
-		p[i].fd = sc->listen_fds[i];
-		p[i].events = POLLIN;
-		p[i].revents = 0;
-	}
-	if (ppoll(p, sc->nlisten, NULL, mask) < 0) {
-		if (errno != EINTR)
-			log_fatal("ppoll: %s", strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < sc->nlisten; i++) {
-		if (!(p[i].revents & POLLIN))
-			continue;
-		conn = accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn >= 0)
-			return conn;
-		if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR && errno != ECONNABORTED)
-			log_warn(NULL, "accept: %s", strerror(errno));
-	}
-	return -1;
 }
 
 static void remote_agent_init(struct remote_agent *ra,
@@ -307,11 +228,11 @@ int remote_run(struct service_child *sc)
 
 	if (sc->nlisten == 0)
 		log_fatal("no listening socket (start me with postern-master)");
-	remote_signals(&mask);
+	agent_signals(&mask);
 	remote_agent_init(&ra, sc);
 	service_child_ready(sc);
-	while (!remote_quit) {
-		conn = accept_one(sc, &mask);
+	while (!agent_quitting()) {
+		conn = agent_accept_one(sc, &mask);
 		if (conn < 0)
 			continue;
 		service_child_busy(sc);
