@@ -202,25 +202,12 @@ static void mbox_add(struct pop3_mbox *mb, const char *name,
 
 static const char *sort_names;
 
-/* The seconds a Maildir name starts with (0 if none): the sort key. */
-static uint64_t name_stamp(const char *name)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 19 && name[i] >= '0' && name[i] <= '9'; i++)
-		v = v * 10 + (uint64_t)(name[i] - '0');
-	return v;
-}
-
 static int mbox_msg_cmp(const void *a, const void *b)
 {
 	const struct pop3_msg *x = a, *y = b;
-	const char *xn = sort_names + x->name_off, *yn = sort_names + y->name_off;
-	uint64_t xs = name_stamp(xn), ys = name_stamp(yn);
 
-	if (xs != ys)
-		return xs < ys ? -1 : 1;
-	return strcmp(xn, yn);
+	return pop3_mname_cmp(sort_names + x->name_off,
+			      sort_names + y->name_off);
 }
 
 int pop3_mbox_load(struct pop3_mbox *mb, const char *id)

@@ -55,9 +55,7 @@ int pop3_mname_parse(const char *name, struct pop3_mname *m)
 		return -1;
 	if (colon != NULL && strncmp(colon, ":2,", 3) == 0)
 		m->flags = colon + 3;
-	for (size_t i = 0; i < m->base_len && name[i] >= '0' &&
-	     name[i] <= '9' && i < 19; i++)
-		m->stamp = m->stamp * 10 + (uint64_t)(name[i] - '0');
+	m->stamp = pop3_mname_stamp(name);
 	mname_sizes(name, m->base_len, m);
 	return 0;
 }
@@ -94,13 +92,36 @@ int pop3_mname_add_flag(const char *name, char flag, struct str *out)
 	return out->len <= POP3_MNAME_MAX ? 1 : -1;
 }
 
+/* Leading decimal digits of p (at most max of them) into *v; their count. */
+static size_t mname_digits(const char *p, size_t max, uint64_t *v)
+{
+	size_t i;
+
+	*v = 0;
+	for (i = 0; i < max && p[i] >= '0' && p[i] <= '9'; i++)
+		*v = *v * 10 + (uint64_t)(p[i] - '0');
+	return i;
+}
+
+uint64_t pop3_mname_stamp(const char *name)
+{
+	uint64_t secs, usecs = 0;
+	size_t n = mname_digits(name, 12, &secs);
+
+	/* Dovecot's and postern's "<secs>.M<usecs>P<pid>...": the micro-
+	 * seconds are not zero-padded, so they must be compared as numbers */
+	if (n > 0 && name[n] == '.' && name[n + 1] == 'M' &&
+	    mname_digits(name + n + 2, 6, &usecs) == 0)
+		usecs = 0;
+	return secs * 1000000 + usecs;
+}
+
 int pop3_mname_cmp(const char *a, const char *b)
 {
-	struct pop3_mname ma, mb;
-	int pa = pop3_mname_parse(a, &ma), pb = pop3_mname_parse(b, &mb);
+	uint64_t sa = pop3_mname_stamp(a), sb = pop3_mname_stamp(b);
 
-	if (pa == 0 && pb == 0 && ma.stamp != mb.stamp)
-		return ma.stamp < mb.stamp ? -1 : 1;
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
 	return strcmp(a, b);
 }
 

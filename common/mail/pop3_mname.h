@@ -13,7 +13,9 @@
  * FLAGS   the ASCII letters after ":2,", kept sorted by the writer
  *         (Dovecot and Courier sort them); pop3_mname_add_flag() keeps
  *         them so.
- * ORDER   by the leading decimal seconds, then by the whole name, so that
+ * ORDER   by the leading decimal seconds and, in names of the form
+ *         "<secs>.M<usecs>P...", the microseconds (compared as numbers:
+ *         they are not zero-padded), then by the whole name, so that
  *         message numbers follow delivery order.
  * Names beginning with '.' are not messages (".", "..", dot files).
  */
@@ -33,7 +35,7 @@ struct pop3_mname {
 	const char *flags;	/* after ":2,", or NULL without ":2," */
 	int has_size, has_vsize;
 	uint64_t size, vsize;
-	uint64_t stamp;		/* leading seconds (0 if none) */
+	uint64_t stamp;		/* pop3_mname_stamp() of the name */
 };
 
 /* 0, or -1 if name is not a message (empty, dot file, too long, holding
@@ -46,6 +48,8 @@ int pop3_mname_parse(const char *name, struct pop3_mname *m);
 int pop3_mname_add_flag(const char *name, char flag, struct str *out);
 /* Order of two names: <0, 0, >0 (seconds, then bytes). */
 int pop3_mname_cmp(const char *a, const char *b);
+/* The sort key of a name: seconds * 10^6 + microseconds (see ORDER). */
+uint64_t pop3_mname_stamp(const char *name);
 /* The size a reader sees with CRLF line ends for p[0..n), given whether
  * the byte before p was CR: n plus the LFs not preceded by CR. */
 uint64_t pop3_crlf_size(const char *p, size_t n, int *prev_cr);

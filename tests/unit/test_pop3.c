@@ -98,7 +98,7 @@ static void test_mname_parse(void)
 
 	TEST_ASSERT(pop3_mname_parse(n1, &m) == 0);
 	TEST_ASSERT(m.base_len == 26 && m.has_size && m.size == 123 &&
-		    !m.has_vsize && m.stamp == 1700000000u);
+		    !m.has_vsize && m.stamp == UINT64_C(1700000000000001));
 	TEST_STREQ(m.flags, "S");
 	TEST_ASSERT(pop3_mname_parse(n2, &m) == 0 && m.flags == NULL &&
 		    m.base_len == strlen(n2) && m.size == 10 &&
@@ -139,6 +139,15 @@ static void test_mname_order(void)
 	TEST_ASSERT(pop3_mname_cmp("999.a", "1000.a") < 0);
 	TEST_ASSERT(pop3_mname_cmp("1000.b", "1000.a") > 0);
 	TEST_ASSERT(pop3_mname_cmp("1000.a", "1000.a") == 0);
+	/* microseconds are not zero-padded: 99999 comes before 123456,
+	 * although "M99999P" sorts after "M123456" as a string */
+	TEST_ASSERT(pop3_mname_cmp("1000.M99999P7Q1.h,S=1",
+				   "1000.M123456P7Q2.h,S=1") < 0);
+	TEST_ASSERT(pop3_mname_cmp("1000.M123456P7Q2.h", "1000.M99999P7Q1.h")
+		    > 0);
+	TEST_ASSERT(pop3_mname_stamp("1000.M5P1.h") == UINT64_C(1000000005));
+	TEST_ASSERT(pop3_mname_stamp("1000.Mx.h") == UINT64_C(1000000000));
+	TEST_ASSERT(pop3_mname_stamp("abc") == 0);
 }
 
 static void test_crlf_size(void)
