@@ -126,4 +126,5 @@ install: all
 clean:
 	rm -rf build build-asan bin bin-asan
 
--include $(LIB_OBJ:.o=.d) $(foreach p,$(PROGRAMS),$(patsubst %.c,$(BUILD)/%.d,$(SRC_$(p))))
+-include $(LIB_OBJ:.o=.d) $(foreach p,$(PROGRAMS),$(patsubst %.c,$(BUILD)/%.d,$(SRC_$(p)))) \
+	 $(patsubst %.c,$(BUILD)/%.d,$(UNIT_SRC))

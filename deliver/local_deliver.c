@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "mail/maildir.h"
+#include "mail/queue_id.h"
 #include "util/log.h"
 
 /* Longest recipient quoted in a reply (replies are capped). */
@@ -103,6 +104,27 @@ static int is_missing(int err)
 	return err == ENOENT || err == ENOTDIR || err == ELOOP;
 }
 
+/* The Maildir base name of this message for this recipient, the same at
+ * every attempt (maildir.h, IDEMPOTENT): Dovecot's "<secs>.M<usecs>P..Q.."
+ * form from the queue file's arrival time and inode (which make the
+ * queue id unique) and a hash of the recipient. -1 for an id that does
+ * not parse: then a fresh name is used. */
+static int unique_make(const struct local_agent *la,
+		       const struct delivery_req *req, struct str *out)
+{
+	struct timespec t;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	ino_t ino;
+
+	if (queue_id_parse(req->id, &ino, &t) < 0)
+		return -1;
+	for (const char *p = req->rcpt; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return str_appendf(out, "%lld.M%ldP%lluQ%08x.%s", (long long)t.tv_sec,
+			   t.tv_nsec / 1000, (unsigned long long)ino, h,
+			   str_c(&la->host));
+}
+
 static void prefix_make(const struct delivery_req *req, struct str *out)
 {
 	str_appendf(out, "Return-Path: <%s>\nDelivered-To: %s\n", req->sender,
@@ -115,10 +137,12 @@ static enum local_fail write_file(struct local_agent *la, int mfd, int fd,
 				  const char **step)
 {
 	struct str prefix = STR_INIT(0), name = STR_INIT(0);
+	struct str unique = STR_INIT(0);
 	struct maildir_delivery d;
 	enum local_fail r = LF_NONE;
 
 	prefix_make(req, &prefix);
+	d.unique = unique_make(la, req, &unique) == 0 ? str_c(&unique) : NULL;
 	d.maildir_fd = mfd;
 	d.host = str_c(&la->host);
 	d.counter = &la->counter;
@@ -138,6 +162,7 @@ static enum local_fail write_file(struct local_agent *la, int mfd, int fd,
 			 (unsigned long long)(prefix.len + req->size));
 	}
 	str_free(&prefix);
+	str_free(&unique);
 	str_free(&name);
 	return r;
 }

@@ -292,6 +292,85 @@ static int publish(int fd, int tmpdir, int newdir, const char *tmpname,
 	return 0;
 }
 
+/* The LFs of the prefix and the message, without writing anything. */
+static int count_all_lf(const struct maildir_delivery *d, uint64_t *lf_r,
+			const char **step_r)
+{
+	char buf[COPY_CHUNK];
+	uint64_t done = 0;
+
+	*lf_r = count_lf(d->prefix, d->prefix_len);
+	while (done < d->size) {
+		size_t n = d->size - done < sizeof(buf) ?
+			   (size_t)(d->size - done) : sizeof(buf);
+		ssize_t got = pread(d->src_fd, buf, n,
+				    (off_t)(d->offset + done));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			if (got == 0)
+				errno = ENODATA;
+			*step_r = "read message";
+			return -1;
+		}
+		*lf_r += count_lf(buf, (size_t)got);
+		done += (size_t)got;
+	}
+	return 0;
+}
+
+/* Is the file name (in new/, or in cur/ with no flags or just S) there? */
+static int already_there(int maildir_fd, int newdir, const char *name)
+{
+	struct str cur = STR_INIT(0);
+	int found = faccessat(newdir, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+
+	for (int k = 0; !found && k < 2; k++) {
+		str_clear(&cur);
+		str_appendf(&cur, "cur/%s:2,%s", name, k ? "S" : "");
+		found = faccessat(maildir_fd, str_c(&cur), F_OK,
+				  AT_SYMLINK_NOFOLLOW) == 0;
+	}
+	str_free(&cur);
+	return found;
+}
+
+/* The idempotent form: the name is fixed by d->unique and the sizes. */
+static int deliver_unique(const struct maildir_delivery *d, int tmpdir,
+			  int newdir, struct str *name_r, const char **step_r)
+{
+	uint64_t lf, lf2, fsize = d->prefix_len + d->size;
+	int fd, r = -1, saved;
+
+	if (count_all_lf(d, &lf, step_r) < 0)
+		return -1;
+	str_clear(name_r);
+	str_appends(name_r, d->unique);
+	maildir_name_sizes(name_r, fsize, fsize + lf);
+	if (already_there(d->maildir_fd, newdir, str_c(name_r)))
+		return 0;
+	*step_r = "open tmp/ file";
+	/* a tmp/ file of this name is a delivery a crash interrupted */
+	unlinkat(tmpdir, d->unique, 0);
+	fd = openat(tmpdir, d->unique, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (copy_message(d, fd, &lf2, step_r) == 0) {
+		r = publish(fd, tmpdir, newdir, d->unique, name_r, step_r);
+		if (r < 0 && errno == EEXIST &&
+		    strcmp(*step_r, "rename into new/") == 0)
+			r = 0;	/* delivered meanwhile by another agent */
+	}
+	saved = errno;
+	close(fd);
+	if (r < 0 || faccessat(tmpdir, d->unique, F_OK, 0) == 0)
+		unlinkat(tmpdir, d->unique, 0);
+	errno = saved;
+	return r;
+}
+
 static int deliver_in(const struct maildir_delivery *d, int tmpdir,
 		      int newdir, struct str *name_r, const char **step_r)
 {
@@ -336,7 +415,9 @@ int maildir_deliver(const struct maildir_delivery *d, struct str *name_r,
 	newdir = openat(d->maildir_fd, "new", O_RDONLY | O_DIRECTORY |
 			O_NOFOLLOW | O_CLOEXEC);
 	if (newdir >= 0) {
-		r = deliver_in(d, tmpdir, newdir, name_r, step_r);
+		r = d->unique != NULL ?
+		    deliver_unique(d, tmpdir, newdir, name_r, step_r) :
+		    deliver_in(d, tmpdir, newdir, name_r, step_r);
 		saved = errno;
 		close(newdir);
 		errno = saved;

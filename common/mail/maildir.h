@@ -31,6 +31,15 @@
  *         and then the queue manager, which has not heard "OK", delivers
  *         again.
  *
+ * IDEMPOTENT  With d->unique (postern-local derives it from the queue id
+ *         and the recipient), the final name is known before writing: the
+ *         sizes are counted first. If new/NAME, cur/NAME:2, or
+ *         cur/NAME:2,S already exists, this delivery happened before (the
+ *         queue manager was stopped after step 4 and before it recorded
+ *         the outcome) and is not made again: maildir_deliver() returns 0.
+ *         So a crash at any instant gives one copy, not two, unless the
+ *         reader renamed the file with other flags in between.
+ *
  * LOOPS   maildir_has_delivered_to() looks for a "Delivered-To:" field in
  *         a header section (up to the first empty line) whose value, with
  *         folded lines joined, blanks trimmed and one pair of <> removed,
@@ -77,6 +86,9 @@ struct maildir_delivery {
 	int src_fd;		/* the message */
 	uint64_t offset;
 	uint64_t size;
+	/* If not NULL: the base name, the same each time this message is
+	 * delivered to this recipient (see IDEMPOTENT); else a fresh one. */
+	const char *unique;
 };
 
 /* Steps 1 to 4 above. 0 with the new/ file name in name_r, or -1 with

@@ -141,7 +141,7 @@ static void test_deliver(void)
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	struct maildir_delivery d = { mfd, "h\\057x", &counter, prefix,
 				      sizeof(prefix) - 1, src, 3,
-				      sizeof(msg) - 1 };
+				      sizeof(msg) - 1, NULL };
 	const char *step;
 
 	TEST_ASSERT(mfd >= 0 && src >= 0);
@@ -169,6 +169,50 @@ static void test_deliver(void)
 	str_free(&expect);
 }
 
+/* With a unique name a second delivery (after a crash lost the queue
+ * manager's record of the first) finds the file and writes nothing; a
+ * message the reader moved to cur/ with the S flag counts too. */
+static void test_deliver_unique_once(void)
+{
+	char dir[64], path[128];
+	struct str name = STR_INIT(0), name2 = STR_INIT(0);
+	struct str f = STR_INIT(0), got = STR_INIT(0);
+	unsigned long counter = 0;
+	int mfd = make_maildir(dir, sizeof(dir), 1);
+	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, src, 0, 4,
+				      "1000.M5P77Q0000abcd.h" };
+	const char *step;
+
+	TEST_ASSERT(mfd >= 0 && src >= 0);
+	TEST_ASSERT(write(src, "ab\nc", 4) == 4);
+	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
+	TEST_STREQ(str_c(&name), "1000.M5P77Q0000abcd.h,S=6,W=8");
+	TEST_ASSERT(maildir_deliver(&d, &name2, &step) == 0);
+	TEST_STREQ(str_c(&name2), str_c(&name));
+	TEST_ASSERT(only_file(dir, "new", &f, &got) == 1);
+	TEST_ASSERT(got.len == 6 && memcmp(got.s, "P\nab\nc", 6) == 0);
+	TEST_ASSERT(only_file(dir, "tmp", &f, &got) == 0);
+	/* read and marked seen: still one copy */
+	snprintf(path, sizeof(path), "%s/new/%s", dir, str_c(&name));
+	str_clear(&f);
+	str_appendf(&f, "%s/cur/%s:2,S", dir, str_c(&name));
+	TEST_ASSERT(rename(path, str_c(&f)) == 0);
+	TEST_ASSERT(maildir_deliver(&d, &name2, &step) == 0);
+	TEST_ASSERT(only_file(dir, "new", &f, &got) == 0);
+	/* another unique name is another message */
+	d.unique = "1000.M5P77Q0000abce.h";
+	TEST_ASSERT(maildir_deliver(&d, &name2, &step) == 0);
+	TEST_ASSERT(only_file(dir, "new", &f, &got) == 1);
+	close(src);
+	close(mfd);
+	remove_tree(dir);
+	str_free(&name);
+	str_free(&name2);
+	str_free(&f);
+	str_free(&got);
+}
+
 static void test_deliver_no_new(void)
 {
 	char dir[64];
@@ -176,7 +220,7 @@ static void test_deliver_no_new(void)
 	unsigned long counter = 0;
 	int mfd = make_maildir(dir, sizeof(dir), 0);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 4 };
+	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 4, NULL };
 	const char *step;
 
 	TEST_ASSERT(write(src, "abcd", 4) == 4);
@@ -198,7 +242,7 @@ static void test_deliver_short_source(void)
 	unsigned long counter = 0;
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 100 };
+	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 100, NULL };
 	const char *step;
 
 	TEST_ASSERT(write(src, "abcd", 4) == 4);
@@ -231,6 +275,6 @@ static void test_read_header(void)
 	str_free(&h);
 }
 
-TEST_MAIN(test_host_escape, test_names, test_header_end, test_delivered_to,
+TEST_MAIN(test_deliver_unique_once, test_host_escape, test_names, test_header_end, test_delivered_to,
 	  test_deliver, test_deliver_no_new, test_deliver_short_source,
 	  test_read_header)
