@@ -120,7 +120,7 @@ static int unique_make(const struct local_agent *la,
 		return -1;
 	for (const char *p = req->rcpt; *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
-	return str_appendf(out, "%lld.M%ldP%lluQ%08x.%s", (long long)t.tv_sec,
+	return str_appendf(out, "%lld.M%ldP%lluQ%u.%s", (long long)t.tv_sec,
 			   t.tv_nsec / 1000, (unsigned long long)ino, h,
 			   str_c(&la->host));
 }
