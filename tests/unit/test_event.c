@@ -217,7 +217,9 @@ static void test_timer_heap(void)
 
 	TEST_ASSERT(loop != NULL);
 	for (int i = 0; i < 100; i++) {
-		due[i] = (i * 37) % 23;
+		/* 20 ms apart: the clock may move while the timers are added,
+		 * and a later timer with a 1 ms shorter delay is due no sooner */
+		due[i] = ((i * 37) % 23) * 20;
 		t[i].o = &o;
 		t[i].id = i;
 		h[i] = ev_timer_add(loop, due[i], note_timer, &t[i]);
