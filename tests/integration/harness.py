@@ -224,3 +224,32 @@ class AuthClient:
     def close(self):
         self.f.close()
         self.s.close()
+
+
+def inject(inst, sender, rcpts, body):
+    """Queue body through the injector's protocol (postern-inject(8)), as
+    smtpd does; the queue id. The injector must answer OK."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(inst.path("spool", "private", "inject"))
+    data = ("SENDER\t%s\n" % sender).encode()
+    data += "".join("RCPT\t%s\n" % r for r in rcpts).encode() + b"DATA\n"
+    for k in range(0, len(body), 1000):
+        part = body[k:k + 1000]
+        data += b"%d\n" % len(part) + part
+    s.sendall(data + b"0\n")
+    ans = s.makefile("rb").readline().decode().rstrip("\n")
+    s.close()
+    assert ans.startswith("OK\t"), ans
+    return ans.split("\t", 1)[1]
+
+
+def qmgr_command(inst, line):
+    """One command to the queue manager (postern-qmgr(8)); its answer."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(inst.path("spool", "private", "qmgr"))
+    s.sendall(line.encode() + b"\n")
+    ans = s.makefile("rb").readline().decode().rstrip("\n")
+    s.close()
+    return ans

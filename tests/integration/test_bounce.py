@@ -12,12 +12,11 @@ import email.policy
 import os
 import re
 import shutil
-import socket
 import stat
 import subprocess
 import time
 
-from harness import BIN, Instance, run, test, wait_for
+from harness import BIN, Instance, inject, run, test, wait_for
 
 DOMAIN = "example.test"
 HOST = "mail." + DOMAIN
@@ -46,18 +45,6 @@ def sendmail(inst, sender, rcpts, data=ORIGINAL):
                        env=inst.env)
     assert r.returncode == 0, r.stderr
 
-
-def inject(inst, sender, rcpts, body):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(30)
-    s.connect(inst.path("spool", "private", "inject"))
-    req = "SENDER\t%s\n" % sender
-    req += "".join("RCPT\t%s\n" % r for r in rcpts) + "DATA\n"
-    s.sendall(req.encode() + b"%d\n" % len(body) + body + b"0\n")
-    ans = s.makefile("rb").readline().decode().rstrip("\n")
-    s.close()
-    assert ans.startswith("OK\t"), ans
-    return ans.split("\t", 1)[1]
 
 
 def maildir_new(inst, user):

@@ -12,11 +12,11 @@ import re
 import shutil
 import signal
 import smtplib
-import socket
 import subprocess
 import time
 
-from harness import BIN, IS_ROOT, Instance, run, skip, test, wait_for
+from harness import (BIN, IS_ROOT, Instance, inject, qmgr_command, run,
+                     skip, test, wait_for)
 
 DOMAIN = "example.test"
 BODY = (b"From: a@b.example\nTo: user@example.test\nSubject: delivery test\n"
@@ -24,31 +24,6 @@ BODY = (b"From: a@b.example\nTo: user@example.test\nSubject: delivery test\n"
         b"..leading dots stay\n\nlast line\n")
 
 
-def inject(inst, sender, rcpts, body):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(30)
-    s.connect(inst.path("spool", "private", "inject"))
-    req = "SENDER\t%s\n" % sender
-    req += "".join("RCPT\t%s\n" % r for r in rcpts) + "DATA\n"
-    data = req.encode()
-    for k in range(0, len(body), 1000):
-        part = body[k:k + 1000]
-        data += b"%d\n" % len(part) + part
-    s.sendall(data + b"0\n")
-    ans = s.makefile("rb").readline().decode().rstrip("\n")
-    s.close()
-    assert ans.startswith("OK\t"), ans
-    return ans.split("\t", 1)[1]
-
-
-def qmgr_command(inst, line):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(30)
-    s.connect(inst.path("spool", "private", "qmgr"))
-    s.sendall(line.encode() + b"\n")
-    ans = s.makefile("rb").readline().decode().rstrip("\n")
-    s.close()
-    return ans
 
 
 def maildir(inst, user, sub="new"):

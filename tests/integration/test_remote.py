@@ -10,7 +10,6 @@ transaction, and a second message on the same session (RSET); STARTTLS
 when offered; 8-bit body to a server without 8BITMIME bounced (5.6.3);
 550 per recipient; null MX (5.1.10); a forward alias (local -> remote);
 FLUSH retrying at once."""
-import asyncio
 import os
 import re
 import socket
@@ -18,11 +17,10 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 
 from aiosmtpd.controller import Controller
 
-from harness import Instance, run, skip, test, wait_for
+from harness import Instance, inject, qmgr_command, run, test, wait_for
 
 DOMAIN = "example.test"
 DNSMASQ = "/usr/sbin/dnsmasq"
@@ -142,31 +140,6 @@ def stop_servers():
             pass
 
 
-def inject(inst, sender, rcpts, body):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(30)
-    s.connect(inst.path("spool", "private", "inject"))
-    req = "SENDER\t%s\n" % sender
-    req += "".join("RCPT\t%s\n" % r for r in rcpts) + "DATA\n"
-    data = req.encode()
-    for k in range(0, len(body), 1000):
-        part = body[k:k + 1000]
-        data += b"%d\n" % len(part) + part
-    s.sendall(data + b"0\n")
-    ans = s.makefile("rb").readline().decode().rstrip("\n")
-    s.close()
-    assert ans.startswith("OK\t"), ans
-    return ans.split("\t", 1)[1]
-
-
-def qmgr_command(inst, line):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(30)
-    s.connect(inst.path("spool", "private", "qmgr"))
-    s.sendall(line.encode() + b"\n")
-    ans = s.makefile("rb").readline().decode().rstrip("\n")
-    s.close()
-    return ans
 
 
 def log_has(inst, pattern, timeout=20):
