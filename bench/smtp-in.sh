@@ -51,6 +51,18 @@ cleanup() {
 trap 'cleanup; exit 130' INT TERM
 trap cleanup EXIT
 
+# fs_settle: every run starts from the same filesystem state. The previous
+# run's instance was just removed (tens of thousands of inodes); ext4
+# without a journal skips inodes deleted in the last minute while their
+# inode-table block is cached, so whichever MTA ran second would pay for
+# the first one's files on every create. Write everything out and drop
+# the clean caches (as root), then let the machine be quiet for a second.
+fs_settle() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || warn "cannot drop caches; runs may not be comparable"
+	sleep 1
+}
+
 failures=0
 results=""
 
@@ -78,8 +90,7 @@ run_one() {
 		port=$pn_port maildir=$pn_maildir root=$(head -1 "$qd/pid/master.pid" 2>/dev/null | tr -d ' ')
 		;;
 	esac
-	sync
-	sleep 1
+	fs_settle
 	"$PY" "$BENCH_DIR/proccpu.py" "$root" >"$cur_dir/cpu0.txt"
 	cpu0=$(head -1 "$cur_dir/cpu0.txt")
 	t0=$(now)
