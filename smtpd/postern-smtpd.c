@@ -6,8 +6,9 @@
  *            root before dropping; then only etc_dir/users.cdb and
  *            aliases.cdb, the sockets queue_dir/private/auth and
  *            queue_dir/private/inject; never the queue or mailboxes
- * INPUT      fd 4..: listening sockets handed over by the master; one
- *            forked process per client connection
+ * INPUT      fd 4..: listening sockets handed over by the master; each
+ *            client connection is served by a forked process, which
+ *            serves up to smtpd_max_use connections one after another
  * OUTPUT     messages to postern-inject(8); fd 3: "ready", "busy";
  *            log lines on standard error, one per session start and end,
  *            accepted message and refused recipient
@@ -52,6 +53,7 @@ static void smtpd_settings(struct smtpd *srv, struct service_child *sc)
 	srv->error_limit = conf_limit_count(c->smtpd_error_limit);
 	srv->client_limit = conf_limit_count(c->smtpd_client_connection_limit);
 	srv->process_limit = conf_limit_count(c->smtpd_process_limit);
+	srv->max_use = conf_limit_count(c->smtpd_max_use);
 	str_init(&srv->auth_socket, 0);
 	str_init(&srv->inject_socket, 0);
 	if (conf_queue_path(c, "private/auth", &srv->auth_socket) < 0 ||

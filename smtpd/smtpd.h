@@ -52,9 +52,12 @@ struct smtpd {
 	struct str inject_socket;	/* queue_dir/private/inject */
 	int timeout_ms;
 	unsigned rcpt_limit, error_limit, client_limit, process_limit;
+	unsigned max_use;		/* sessions per process */
+	unsigned sessions_served;	/* by this process, for session ids */
 };
 
-/* One SMTP session, in its own process. */
+/* One SMTP session; a process serves up to max_use of them, one after
+ * another. */
 struct smtpd_session {
 	struct smtpd *srv;
 	struct io io;
@@ -99,7 +102,8 @@ extern volatile sig_atomic_t smtpd_session_stopping;
 void smtpd_server_run(struct smtpd *srv);
 
 /* smtpd_session.c */
-_Noreturn void smtpd_session_run(struct smtpd *srv, int fd, const char *ip);
+/* Serve one session on fd (closed on return) and free all it held. */
+void smtpd_session_run(struct smtpd *srv, int fd, const char *ip);
 /* Every reply goes out here: "code enhanced text" (enhanced may be NULL
  * for the greeting, EHLO/HELO and the 334/354 intermediate replies). */
 void smtp_reply(struct smtpd_session *s, int code, const char *enhanced,

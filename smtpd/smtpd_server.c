@@ -1,13 +1,15 @@
 /*
  * smtpd_server - postern-smtpd's accept loop
  *
- * The fork-per-connection acceptor is common/mail/session_server.c; this
- * file gives it smtpd's limits and replies. A client over
+ * The acceptor is common/mail/session_server.c; this file gives it
+ * smtpd's limits and replies. A process serves up to smtpd_max_use
+ * sessions, one after another (common/mail/session_pool.h), so that fork
+ * and exit are not paid for every connection. A client over
  * smtpd_process_limit gets "421 4.3.2", one over
  * smtpd_client_connection_limit "421 4.7.0" (nothing on smtps, where it
- * would not be TLS), and is closed. Before each fork the parent reopens
- * users.cdb and aliases.cdb if they changed, so every session starts
- * with the current maps. Signals: see session_server.h.
+ * would not be TLS), and is closed. Before each session users.cdb and
+ * aliases.cdb are reopened if they changed, so every session starts with
+ * the current maps. Signals: see session_server.h.
  */
 #include "smtpd.h"
 
@@ -44,7 +46,8 @@ void smtpd_server_run(struct smtpd *srv)
 				"address\r\n",
 		.client_why = "smtpd_client_connection_limit reached",
 		.fork_reply = "421 4.3.2 try again later\r\n",
-		.before_fork = server_maps_refresh,
+		.max_use = srv->max_use,
+		.before_session = server_maps_refresh,
 		.session = server_session,
 		.arg = srv,
 	};

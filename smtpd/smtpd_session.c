@@ -321,8 +321,11 @@ static void session_init(struct smtpd_session *s, struct smtpd *srv, int fd,
 	if (cstr_copy(s->ip, sizeof(s->ip), ip) < 0)
 		log_panic("client address '%s' too long", ip);
 	s->loopback = strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
-	str_appendf(&id, "%08llX%06X", (unsigned long long)time(NULL),
-		    (unsigned)getpid() & 0xffffffu);
+	/* unique per session: the time, the pid, and the sessions this
+	 * process served before (a process may serve several) */
+	str_appendf(&id, "%08llX%06X%04X", (unsigned long long)time(NULL),
+		    (unsigned)getpid() & 0xffffffu,
+		    ++srv->sessions_served & 0xffffu);
 	if (cstr_copy(s->id, sizeof(s->id), str_c(&id)) < 0)
 		log_panic("session id too long");
 	str_free(&id);
@@ -330,7 +333,8 @@ static void session_init(struct smtpd_session *s, struct smtpd *srv, int fd,
 	session_stop_on(SIGTERM, &smtpd_session_stopping, fd);
 }
 
-static _Noreturn void session_end(struct smtpd_session *s)
+/* Everything the session held is freed: the process may serve another. */
+static void session_end(struct smtpd_session *s)
 {
 	session_server_ending();
 	if (io_flush(&s->io) < 0 && strcmp(s->end_reason, "quit") == 0)
@@ -345,17 +349,19 @@ static _Noreturn void session_end(struct smtpd_session *s)
 	session_stop_release();
 	if (close(s->fd) < 0)
 		log_warn(s->id, "close: %s", strerror(errno));
+	/* the next session in this process must find no trace of this
+	 * one's credentials (AUTH PLAIN's argument is a command line) */
+	if (s->line.s != NULL)
+		explicit_bzero(s->line.s, s->line.cap);
+	if (s->in.s != NULL)
+		explicit_bzero(s->in.s, s->in.cap);
 	str_free(&s->in);
 	str_free(&s->line);
 	str_free(&s->sender);
 	str_free(&s->auth_user);
-	/* _exit: a forked session must not run the atexit handlers it
-	 * inherited (OpenSSL's clean-up of the parent's TLS context costs
-	 * more CPU than the whole SMTP dialogue) */
-	_exit(0);
 }
 
-_Noreturn void smtpd_session_run(struct smtpd *srv, int fd, const char *ip)
+void smtpd_session_run(struct smtpd *srv, int fd, const char *ip)
 {
 	struct smtpd_session s;
 
@@ -363,11 +369,14 @@ _Noreturn void smtpd_session_run(struct smtpd *srv, int fd, const char *ip)
 	if (sock_nodelay(fd) < 0)
 		log_warn(s.id, "TCP_NODELAY: %s", strerror(errno));
 	log_info(s.id, "connect from %s service=%s", ip, srv->sc->def->name);
-	if (srv->mode == SMTPD_SMTPS && session_tls_handshake(&s) < 0)
+	if (srv->mode == SMTPD_SMTPS && session_tls_handshake(&s) < 0) {
 		session_end(&s);
+		return;
+	}
 	if (smtpd_session_stopping) {
 		smtpd_session_lost(&s, IO_EOF);
 		session_end(&s);
+		return;
 	}
 	smtp_reply(&s, 220, NULL, "%s ESMTP postern", srv->conf->hostname);
 	session_loop(&s);

@@ -1,5 +1,6 @@
 /*
- * session_server - fork-per-connection acceptor; see session_server.h
+ * session_server - the acceptor of postern's session daemons; see
+ *                  session_server.h (processes reused: session_pool.h)
  */
 #include "mail/session_server.h"
 
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mail/session_pool.h"
 #include "util/log.h"
 #include "util/sigfd.h"
 #include "util/sock.h"
@@ -21,7 +23,8 @@
 
 struct session_server {
 	struct service_child *sc;
-	struct child_table sessions;
+	struct child_table sessions;	/* the sessions running */
+	struct session_pool pool;	/* max_use > 1: the processes */
 	session_accepted_fn *accepted;
 	void *arg;
 	int sig_fd;
@@ -33,34 +36,59 @@ struct session_server {
 
 static const int session_signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, 0 };
 
-/* In a session: where to announce its end (see session_server_ending). */
-static int session_done_w = -1;
+/* In a session process: how it announces its end (session_server_ending):
+ * the pipe, whether this session still has to, whether it is the
+ * process's last (a pool worker keeps the pipe for the next session), and
+ * whether the process said it is leaving. */
+struct session_notice {
+	int done_w;
+	int due, pooled, last, left;
+};
+
+static struct session_notice notice = { .done_w = -1 };
+
+/* The session's SIGTERM flag and descriptor (session_stop_on). */
+static volatile sig_atomic_t *stop_flag;
+static volatile sig_atomic_t stop_fd = -1;
 
 /* Sessions that announced their end no longer count against the limits,
  * though their processes may live a moment longer. A session writes its
  * notice before its last reply, so a client that reconnects the instant
- * it has that reply finds the notice already in the pipe. */
+ * it has that reply finds the notice already in the pipe. A notice is the
+ * pid; minus the pid from a pool worker that is leaving. */
 static void server_drain_done(struct session_server *ss)
 {
 	pid_t pids[64];
 	ssize_t n;
 
 	while ((n = read(ss->done_r, pids, sizeof(pids))) > 0)
-		for (ssize_t i = 0; i < n / (ssize_t)sizeof(pid_t); i++)
-			child_table_forget(&ss->sessions, pids[i]);
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof(pid_t); i++) {
+			child_table_forget(&ss->sessions, pids[i] < 0 ?
+					   -pids[i] : pids[i]);
+			session_pool_notice(&ss->pool, pids[i],
+					    ss->accepting);
+		}
 }
 
 void session_server_ending(void)
 {
-	pid_t self = getpid();
+	pid_t n = getpid();
 
-	if (session_done_w < 0)
+	if (!notice.due || notice.done_w < 0)
 		return;
-	if (write(session_done_w, &self, sizeof(self)) != sizeof(self)) {
+	notice.due = 0;
+	if (notice.pooled &&
+	    (notice.last || (stop_flag != NULL && *stop_flag)))
+		n = -n;
+	if (write(notice.done_w, &n, sizeof(n)) != sizeof(n)) {
 		/* the parent is gone or swamped: it will reap us instead */
+		n = -1;
 	}
-	close(session_done_w);
-	session_done_w = -1;
+	notice.left = n < 0;
+	if (!notice.pooled) {
+		close(notice.done_w);
+		notice.done_w = -1;
+	}
 }
 
 static void server_close_listeners(struct session_server *ss)
@@ -81,6 +109,7 @@ static void server_retire(struct session_server *ss)
 	log_info(NULL, "retiring: %u session(s) to finish",
 		 ss->sessions.used);
 	server_close_listeners(ss);
+	session_pool_release_idle(&ss->pool);
 }
 
 static void server_stop(struct session_server *ss)
@@ -90,8 +119,16 @@ static void server_stop(struct session_server *ss)
 	log_info(NULL, "stopping: %u session(s) told to end",
 		 ss->sessions.used);
 	server_close_listeners(ss);
+	session_pool_release_idle(&ss->pool);
 	ss->stopping = 1;
 	child_table_kill(&ss->sessions, SIGTERM);
+}
+
+static void server_reaped(void *arg, pid_t pid)
+{
+	struct session_server *ss = arg;
+
+	session_pool_gone(&ss->pool, pid);
 }
 
 static void server_on_signals(struct session_server *ss)
@@ -101,7 +138,8 @@ static void server_on_signals(struct session_server *ss)
 	while ((sig = sigfd_next(ss->sig_fd)) > 0) {
 		if (sig == SIGCHLD) {
 			server_drain_done(ss);
-			child_table_reap(&ss->sessions);
+			child_table_reap_each(&ss->sessions, server_reaped,
+					      ss);
 		}
 		else if (sig == SIGHUP)
 			server_retire(ss);
@@ -138,11 +176,14 @@ static void server_accept(struct session_server *ss, int lfd)
 static void server_poll_once(struct session_server *ss)
 {
 	struct service_child *sc = ss->sc;
-	struct pollfd pfd[SERVICE_LISTEN_MAX + 1];
+	struct pollfd pfd[SERVICE_LISTEN_MAX + 2];
 	size_t n = 0;
-	int timeout = ss->pause_ms > 0 ? ss->pause_ms : -1;
+	int timeout = session_pool_expire(&ss->pool);
 
+	if (ss->pause_ms > 0 && (timeout < 0 || ss->pause_ms < timeout))
+		timeout = ss->pause_ms;
 	pfd[n++] = (struct pollfd){ .fd = ss->sig_fd, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = ss->done_r, .events = POLLIN };
 	for (size_t i = 0; ss->accepting && ss->pause_ms == 0 &&
 	     i < sc->nlisten; i++)
 		pfd[n++] = (struct pollfd){ .fd = sc->listen_fds[i],
@@ -155,13 +196,18 @@ static void server_poll_once(struct session_server *ss)
 	}
 	if (pfd[0].revents)
 		server_on_signals(ss);
-	for (size_t i = 1; i < n && ss->accepting; i++)
+	if (pfd[1].revents)
+		server_drain_done(ss);
+	for (size_t i = 2; i < n && ss->accepting; i++)
 		if (pfd[i].revents)
 			server_accept(ss, pfd[i].fd);
 }
 
-void session_server_run(struct service_child *sc, unsigned max,
-			session_accepted_fn *accepted, void *arg)
+/* max_use > 1: processes serve up to max_use sessions (session_pool.h);
+ * a pool has room for max busy workers and as many idle or leaving. */
+static void server_run(struct service_child *sc, unsigned max,
+		       unsigned max_use, session_accepted_fn *accepted,
+		       void *arg)
 {
 	struct session_server ss = {
 		.sc = sc, .accepted = accepted, .arg = arg, .accepting = 1,
@@ -170,10 +216,11 @@ void session_server_run(struct service_child *sc, unsigned max,
 	int done[2];
 
 	child_table_init(&ss.sessions, max);
+	session_pool_init(&ss.pool, max_use > 1 ? 2 * max : 0, max_use);
 	if (pipe2(done, O_CLOEXEC | O_NONBLOCK) < 0)
 		log_fatal("pipe: %s", strerror(errno));
 	ss.done_r = done[0];
-	session_done_w = done[1];
+	notice.done_w = done[1];
 	ss.sig_fd = sigfd_open(session_signals);
 	if (ss.sig_fd < 0)
 		log_fatal("signalfd: %s", strerror(errno));
@@ -181,14 +228,21 @@ void session_server_run(struct service_child *sc, unsigned max,
 		if (fd_nonblock(sc->listen_fds[i], 1) < 0)
 			log_fatal("listener: %s", strerror(errno));
 	log_info(NULL, "service %s: accepting", sc->def->name);
-	while (ss.accepting || ss.sessions.used > 0)
+	while (ss.accepting || ss.sessions.used > 0 || ss.pool.live > 0)
 		server_poll_once(&ss);
 	log_info(NULL, "service %s: all sessions ended", sc->def->name);
 	close(ss.sig_fd);
 	close(ss.done_r);
-	close(session_done_w);
-	session_done_w = -1;
+	close(notice.done_w);
+	notice.done_w = -1;
+	session_pool_free(&ss.pool);
 	child_table_free(&ss.sessions);
+}
+
+void session_server_run(struct service_child *sc, unsigned max,
+			session_accepted_fn *accepted, void *arg)
+{
+	server_run(sc, max, 1, accepted, arg);
 }
 
 void *session_server_arg(const struct session_server *ss)
@@ -217,6 +271,8 @@ static void server_child_setup(struct session_server *ss)
 	close(ss->sig_fd);
 	close(ss->done_r);
 	server_close_listeners(ss);
+	session_pool_close_in_child(&ss->pool);
+	notice.due = 1;
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);	/* a retiring parent lets us finish */
 	if (sigfd_unblock_all() < 0)
@@ -256,14 +312,15 @@ static void clients_refuse(const struct session_clients *cl, int fd,
 		log_warn(NULL, "close: %s", strerror(errno));
 }
 
+/* One process per connection. */
 static void clients_fork(struct session_server *ss,
 			 const struct session_clients *cl, int fd,
 			 const char *ip)
 {
 	pid_t pid;
 
-	if (cl->before_fork != NULL)
-		cl->before_fork(cl->arg);
+	if (cl->before_session != NULL)
+		cl->before_session(cl->arg);
 	pid = session_server_fork(ss, ip);
 	if (pid < 0) {
 		clients_refuse(cl, fd, ip, cl->fork_reply, strerror(errno));
@@ -271,10 +328,57 @@ static void clients_fork(struct session_server *ss,
 	}
 	if (pid == 0) {
 		cl->session(cl->arg, fd, ip);
-		log_panic("session returned");
+		/* _exit: a forked session must not run the atexit handlers
+		 * it inherited (OpenSSL's clean-up of the parent's TLS
+		 * context costs more CPU than a whole SMTP dialogue) */
+		_exit(0);
 	}
 	if (close(fd) < 0)
 		log_warn(NULL, "close: %s", strerror(errno));
+}
+
+/* In a new pool worker. */
+static void pool_child_setup(void *arg)
+{
+	struct session_server *ss = arg;
+
+	server_child_setup(ss);
+	notice.due = 0;
+	notice.pooled = 1;
+}
+
+/* In a pool worker: one session; 1 if the worker leaves after it. */
+static int pool_serve(void *arg, int fd, const char *ip, int last)
+{
+	struct session_server *ss = arg;
+	const struct session_clients *cl = ss->arg;
+
+	notice.due = 1;
+	notice.last = last;
+	notice.left = 0;
+	if (cl->before_session != NULL)
+		cl->before_session(cl->arg);
+	cl->session(cl->arg, fd, ip);
+	session_server_ending();	/* if the session did not */
+	return notice.left || (stop_flag != NULL && *stop_flag);
+}
+
+/* A reused process: an idle one, or a new one. */
+static void clients_hand(struct session_server *ss,
+			 const struct session_clients *cl, int fd,
+			 const char *ip)
+{
+	pid_t pid = session_pool_hand(&ss->pool, fd, ip, pool_child_setup,
+				      pool_serve, ss);
+
+	if (pid < 0) {
+		clients_refuse(cl, fd, ip, cl->fork_reply, strerror(errno));
+		return;
+	}
+	if (child_table_add(&ss->sessions, pid, ip) < 0)
+		log_panic("session table: no slot for '%s' after the limit "
+			  "check", ip);
+	service_child_busy(ss->sc);
 }
 
 static void clients_accepted(struct session_server *ss, int fd)
@@ -291,12 +395,14 @@ static void clients_accepted(struct session_server *ss, int fd)
 	/* sessions that ended since the last SIGCHLD was read must not count
 	 * against the limits (a client reconnecting at once after QUIT) */
 	server_drain_done(ss);
-	child_table_reap(&ss->sessions);
+	child_table_reap_each(&ss->sessions, server_reaped, ss);
 	if (session_server_full(ss))
 		clients_refuse(cl, fd, ip, cl->busy_reply, cl->busy_why);
 	else if (cl->per_client_max > 0 &&
 		 session_server_count(ss, ip) >= cl->per_client_max)
 		clients_refuse(cl, fd, ip, cl->client_reply, cl->client_why);
+	else if (ss->pool.slots > 0)
+		clients_hand(ss, cl, fd, ip);
 	else
 		clients_fork(ss, cl, fd, ip);
 }
@@ -304,13 +410,11 @@ static void clients_accepted(struct session_server *ss, int fd)
 void session_server_run_clients(struct service_child *sc,
 				const struct session_clients *cl)
 {
-	session_server_run(sc, cl->total_max, clients_accepted, (void *)cl);
+	server_run(sc, cl->total_max, cl->max_use, clients_accepted,
+		   (void *)cl);
 }
 
 /* ---- inside a session ------------------------------------------------- */
-
-static volatile sig_atomic_t *stop_flag;
-static volatile sig_atomic_t stop_fd = -1;
 
 static void session_on_stop(int sig)
 {

@@ -1,10 +1,12 @@
 /*
- * session_server - the fork-per-connection acceptor of postern-smtpd,
- *                  postern-pop3-login and postern-pop3
+ * session_server - the acceptor of postern-smtpd, postern-pop3-login and
+ *                  postern-pop3
  *
  * The parent accepts and forks; each session runs in its own process with
  * blocking I/O under deadlines, so a session's bug or a slow client
- * touches no other session. The parent keeps a table of its sessions (pid
+ * touches no other session at the same time. A daemon may let a process
+ * serve several sessions one after another (max_use, session_pool.h:
+ * postern-smtpd); otherwise each connection gets a new process. The parent keeps a table of its sessions (pid
  * and a key: the client address, or the user after a POP3 login) so that
  * it can refuse a client over the total or the per-key limit.
  *
@@ -65,8 +67,14 @@ pid_t session_server_fork(struct session_server *ss, const char *key);
  * (client_reply; 0: no such limit); a refused client gets that line
  * (nothing if silent: implicit TLS, where a clear-text line would not be
  * understood) and is closed, and a warning "refused connection from IP:
- * WHY" is logged. before_fork (may be NULL) runs in the parent before
- * each fork; session runs in the child and must not return. */
+ * WHY" is logged. session runs in a session process, owns fd (closes it)
+ * and returns when the session is over; it must leave nothing of the
+ * session behind (memory, descriptors, credentials), since with max_use
+ * > 1 the process serves up to max_use sessions, one after another
+ * (max_use 0 or 1: one process per connection, which then exits).
+ * before_session (may be NULL) runs before each session: in the parent
+ * before the fork with one process per connection, in the process
+ * before each of its sessions otherwise. */
 struct session_clients {
 	unsigned total_max;
 	unsigned per_client_max;
@@ -74,7 +82,8 @@ struct session_clients {
 	const char *busy_reply, *busy_why;
 	const char *client_reply, *client_why;
 	const char *fork_reply;		/* fork failed */
-	void (*before_fork)(void *arg);
+	unsigned max_use;		/* sessions per process */
+	void (*before_session)(void *arg);
 	void (*session)(void *arg, int fd, const char *ip);
 	void *arg;
 };
@@ -90,7 +99,8 @@ void session_stop_on(int signo, volatile sig_atomic_t *flag, int fd);
 void session_stop_release(void);
 /* In a session, before its last reply (221, +OK, ...): tell the parent
  * this session no longer counts against the connection limits, so that a
- * client reconnecting at once is not refused. Idempotent. */
+ * client reconnecting at once is not refused (and a reused process that
+ * it may have the next connection). Idempotent within a session. */
 void session_server_ending(void);
 
 #endif

@@ -69,11 +69,19 @@ void child_table_forget(struct child_table *t, pid_t pid)
 
 void child_table_reap(struct child_table *t)
 {
+	child_table_reap_each(t, NULL, NULL);
+}
+
+void child_table_reap_each(struct child_table *t,
+			   void (*gone)(void *arg, pid_t pid), void *arg)
+{
 	int status;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		child_table_forget(t, pid);
+		if (gone != NULL)
+			gone(arg, pid);
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
 			log_warn(NULL, "session pid %ld killed by signal %d",
 				 (long)pid, WTERMSIG(status));

@@ -37,6 +37,10 @@ unsigned child_table_count(const struct child_table *t, const char *key);
  * slots of those in the table; one killed by a signal other than SIGTERM
  * is logged. */
 void child_table_reap(struct child_table *t);
+/* The same, and gone(arg, pid) for each child reaped (in the table or
+ * not: a server may have children it does not count). */
+void child_table_reap_each(struct child_table *t,
+			   void (*gone)(void *arg, pid_t pid), void *arg);
 /* Stop counting pid (it announced its end); unknown pids are ignored. */
 void child_table_forget(struct child_table *t, pid_t pid);
 /* Send sig to every child in the table; failures other than ESRCH are

@@ -486,5 +486,110 @@ def long_lines_errors_bdat_and_client_limit():
     assert code == 421 and text == "4.7.0 too many errors", (code, text)
 
 
+
+SESSION_LINE = re.compile(r"postern-smtpd\[(\d+)\]: ([0-9A-F]{18}): "
+                          r"connect from")
+
+
+def session_pids(i):
+    """[(pid, session id)] of every smtpd session in the log, in order."""
+    return [(int(m.group(1)), m.group(2))
+            for m in SESSION_LINE.finditer(i.log())]
+
+
+def quit_session(i):
+    r = Raw(smtp_port(i))
+    assert r.cmd("QUIT")[0] == 221
+    assert r.rest() == ""
+    r.close()
+
+
+@test
+def a_process_serves_sessions_one_after_another_up_to_max_use():
+    i = instance(27000, smtpd_max_use="3")
+    for n in range(7):
+        s = smtplib.SMTP("127.0.0.1", smtp_port(i), timeout=30)
+        s.sendmail("a@remote.example", [USER],
+                   "Subject: reuse\r\n\r\nREUSE-%d-END\r\n" % n)
+        s.quit()
+    for n in range(7):
+        stored(i, b"REUSE-%d-END" % n)
+    wait_for(lambda: len(session_pids(i)) == 7, what="7 sessions logged")
+    seen = session_pids(i)
+    ids = [sid for _, sid in seen]
+    assert len(set(ids)) == 7, ids            # every session its own id
+    pids = [p for p, _ in seen]
+    # sequential sessions reuse one process, which leaves after 3
+    assert pids[0] == pids[1] == pids[2], pids
+    assert pids[3] not in pids[:3], pids
+    assert max(pids.count(p) for p in pids) == 3, pids
+    wait_for(lambda: not os.path.exists("/proc/%d" % pids[0]),
+             what="the used-up process to exit")
+    i.stop()
+
+
+@test
+def max_use_1_forks_a_process_per_connection():
+    i = instance(27100, smtpd_max_use="1")
+    for n in range(3):
+        quit_session(i)
+    wait_for(lambda: len(session_pids(i)) == 3, what="3 sessions logged")
+    pids = [p for p, _ in session_pids(i)]
+    assert len(set(pids)) == 3, pids
+    i.stop()
+
+
+@test
+def a_reused_process_forgets_the_previous_sessions_auth():
+    i = instance(27200)
+    s = smtplib.SMTP("127.0.0.1", smtp_port(i), timeout=30)
+    s.starttls(context=tls_context())
+    s.ehlo("client.example")
+    s.login(USER, PASSWORD)
+    s.mail("sender@" + DOMAIN)
+    assert s.rcpt("someone@elsewhere.example")[0] == 250
+    s.quit()
+    r = Raw(smtp_port(i))
+    code, text = r.cmd("EHLO client.example")
+    assert code == 250 and "STARTTLS" in text, text    # no TLS carried over
+    assert r.cmd("MAIL FROM:<sender@%s>" % DOMAIN)[0] == 250
+    code, text = r.cmd("RCPT TO:<someone@elsewhere.example>")
+    assert code == 554, (code, text)          # not authenticated any more
+    assert r.cmd("QUIT")[0] == 221
+    r.close()
+    wait_for(lambda: len(session_pids(i)) == 2, what="2 sessions logged")
+    pids = [p for p, _ in session_pids(i)]
+    assert pids[0] == pids[1], pids           # the same process served both
+    i.stop()
+
+
+@test
+def idle_and_busy_processes_end_on_reload_and_stop():
+    i = instance(27300)
+    busy = Raw(smtp_port(i))
+    assert busy.cmd("EHLO client.example")[0] == 250
+    quit_session(i)
+    wait_for(lambda: len(session_pids(i)) == 2, what="2 sessions logged")
+    idle = session_pids(i)[1][0]
+    assert idle != session_pids(i)[0][0]
+    time.sleep(0.2)
+    assert os.path.exists("/proc/%d" % idle)  # waiting for the next client
+    i.ok("reload")
+    # the idle process is told to leave at once; the busy session goes on
+    wait_for(lambda: not os.path.exists("/proc/%d" % idle),
+             what="the idle process to leave on reload")
+    assert busy.cmd("NOOP")[0] == 250
+    assert busy.cmd("QUIT")[0] == 221
+    busy.close()
+    quit_session(i)                           # the new smtpd serves
+    wait_for(lambda: len(session_pids(i)) == 3, what="3 sessions logged")
+    last = session_pids(i)[2][0]
+    r = i.stop()
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_for(lambda: not os.path.exists("/proc/%d" % last),
+             what="the idle process to end on stop")
+    assert "killed by signal" not in i.log(), i.log()
+
+
 if __name__ == "__main__":
     run()
