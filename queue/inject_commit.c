@@ -147,7 +147,6 @@ static void commit_on_done(void *arg, int fd, unsigned revents)
 	struct inject_committer *c = &srv->commit;
 	struct inject_msg *m, *next;
 	uint64_t count;
-	int ok = 0;
 
 	(void)revents;
 	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN &&
@@ -159,11 +158,11 @@ static void commit_on_done(void *arg, int fd, unsigned revents)
 		m->next = NULL;
 		c->inflight--;
 		c->messages++;
-		ok |= m->error == 0;
+		if (m->error == 0)
+			inject_wake_add(srv, m->id);
 		inject_conn_committed(m->conn);
 	}
-	if (ok)
-		inject_wake_send(srv);
+	inject_wake_send(srv);
 	inject_server_check_done(srv);
 }
 

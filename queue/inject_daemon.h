@@ -41,6 +41,7 @@
 #define INJECT_READS_PER_EVENT 8	/* fairness between clients */
 #define INJECT_STALE_TMP_S (24 * 3600)	/* named tmp/ files removed after */
 #define INJECT_WAKE_LOG_MS (60 * 1000)	/* wake failures logged this often */
+#define INJECT_WAKE_BUF_MAX (64 * 1024)	/* wake-ups waiting to be sent */
 #define INJECT_SMTPD_ACCOUNT "postern-smtpd"
 /* Set to 1 in the environment to use named tmp/ files even where
  * O_TMPFILE works (for the tests of the fallback; postern-inject(8)). */
@@ -112,9 +113,14 @@ struct inject_wake {
 	struct str path;
 	int fd;
 	int64_t warned_ms;
+	struct str out;		/* whole "WAKE <TAB> ID" lines not yet sent */
+	int scan_owed;		/* some were lost: send a bare WAKE */
 };
 
 void inject_wake_init(struct inject_wake *w, const struct conf *c);
+/* Note new/ID for the next inject_wake_send(). */
+void inject_wake_add(struct inject_server *srv, const char *id);
+/* Send what was noted (what the socket does not take goes later). */
 void inject_wake_send(struct inject_server *srv);
 void inject_wake_free(struct inject_server *srv);
 

@@ -32,6 +32,8 @@
 
 /* Messages held open in active/ at once (two descriptors each at most). */
 #define QMGR_ACTIVE_MAX 1000
+/* With a backlog in new/, the longest wait for a place to be refilled. */
+#define QMGR_REFILL_MS 100
 /* A delivery agent must answer within this time. */
 #define QMGR_DELIVERY_TIMEOUT_MS (10 * 60 * 1000)
 /* After SIGTERM, in-flight deliveries get this long to be answered. */
@@ -112,6 +114,7 @@ struct qmgr {
 	struct cmdconn *conns;
 	struct ev_timer *scan_timer;	/* next periodic or due-time scan */
 	struct ev_timer *soon_timer;	/* a scan asked for by a command */
+	int64_t soon_due;		/* when it fires (clock_ms) */
 	struct ev_timer *stop_timer;
 	time_t scan_at;			/* when scan_timer fires (wall clock) */
 	time_t next_due;		/* earliest deferred/ mtime seen */
@@ -127,6 +130,8 @@ struct qmgr {
 /* qmgr_run.c */
 int qmgr_run(struct service_child *sc);
 void qmgr_scan_soon(struct qmgr *q, int flush);
+/* The same, at the latest ms from now. */
+void qmgr_scan_within(struct qmgr *q, int ms, int flush);
 void qmgr_maybe_done(struct qmgr *q);
 void qmgr_scan_at(struct qmgr *q, time_t when);
 

@@ -3,7 +3,10 @@
  *
  * Lines of at most QMGR_CMD_LINE_MAX bytes, each answered at once:
  *
- *   WAKE             scan new/ now (the injector, after each commit)
+ *   WAKE             scan new/ now
+ *   WAKE <TAB> ID    new/ID is there: pick it up (the injector, for each
+ *                    message it committed; left to the next scan while
+ *                    QMGR_ACTIVE_MAX messages are active)
  *   FLUSH            try every deferred message now (and every
  *                    destination backed off, qmgr_remote.h)
  *   HOLD <TAB> ID    move the message to hold/ (after the delivery in
@@ -110,6 +113,13 @@ static const char *cmd_id(struct qmgr *q, const char *verb, const char *id)
 
 	if (!queue_id_valid(id))
 		return "bad queue id";
+	if (strcmp(verb, "WAKE") == 0) {
+		/* no directory scan: new/ may be large, and this is the one
+		 * message that is new */
+		if (!q->overflow && qmgr_load(q, id, QD_NEW) == 0)
+			qmgr_dispatch(q);
+		return NULL;
+	}
 	m = qmgr_find(q, id);
 	if (strcmp(verb, "HOLD") == 0) {
 		if (m != NULL)

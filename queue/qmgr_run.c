@@ -144,12 +144,22 @@ static void qmgr_soon_cb(void *arg)
 
 void qmgr_scan_soon(struct qmgr *q, int flush)
 {
+	qmgr_scan_within(q, 0, flush);
+}
+
+void qmgr_scan_within(struct qmgr *q, int ms, int flush)
+{
+	int64_t due = clock_ms() + ms;
+
 	if (q->stopping)
 		return;
 	q->want_new = 1;
 	q->want_flush |= flush;
-	if (q->soon_timer == NULL)
-		q->soon_timer = ev_timer_add(q->loop, 0, qmgr_soon_cb, q);
+	if (q->soon_timer != NULL && q->soon_due <= due)
+		return;
+	ev_timer_cancel(q->loop, q->soon_timer);
+	q->soon_due = due;
+	q->soon_timer = ev_timer_add(q->loop, ms, qmgr_soon_cb, q);
 }
 
 static void qmgr_listen(struct qmgr *q)

@@ -355,7 +355,11 @@ void qmgr_finish(struct qmgr *q, struct msg *m)
 		to_deferred(q, m);
 	msg_unlink_list(q, m);
 	qmgr_msg_free(m);
-	if (q->overflow)	/* room again: go on with new/, a flush ... */
-		qmgr_scan_soon(q, 0);
+	/* room again: go on with new/, a flush ... at once when a quarter
+	 * of the places is free, else within QMGR_REFILL_MS: a backlog in
+	 * new/ must not cost a directory scan for every message */
+	if (q->overflow)
+		qmgr_scan_within(q, q->nmsgs <= QMGR_ACTIVE_MAX -
+				 QMGR_ACTIVE_MAX / 4 ? 0 : QMGR_REFILL_MS, 0);
 	qmgr_maybe_done(q);
 }
