@@ -32,6 +32,8 @@
 
 /* Messages held open in active/ at once (two descriptors each at most). */
 #define QMGR_ACTIVE_MAX 1000
+/* Buckets of the table of messages in memory by id. */
+#define QMGR_ID_BUCKETS 2048
 /* With a backlog in new/, the longest wait for a place to be refilled. */
 #define QMGR_REFILL_MS 100
 /* A delivery agent must answer within this time. */
@@ -70,7 +72,9 @@ struct msg {
 	int queued;			/* on the ready list */
 	struct qmgr_bounce *bounce;	/* this round's DSN (qmgr_bounce.h) */
 	struct qmgr_remote_msg *remote;	/* its remote requests (qmgr_remote.h) */
-	struct msg *next, *ready_next;
+	struct msg *next, *prev;	/* every message in memory */
+	struct msg *id_next;		/* in its by_id bucket */
+	struct msg *ready_next;
 };
 
 struct agent {
@@ -105,6 +109,7 @@ struct qmgr {
 	struct cdbmap users, aliases;
 	struct msg *msgs;		/* every message in memory */
 	size_t nmsgs;
+	struct msg *by_id[QMGR_ID_BUCKETS];	/* the same, by id */
 	struct msg *ready, *ready_tail;	/* messages with a delivery to send */
 	struct agent *agents;
 	struct qmgr_remote *remote;	/* qmgr_remote.h */

@@ -70,9 +70,19 @@ const char *qdir_name(enum qdir d)
 	return qdir_names[d];
 }
 
+/* FNV-1a: ids share their leading (time) characters. */
+static struct msg **id_bucket(struct qmgr *q, const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return &q->by_id[h % QMGR_ID_BUCKETS];
+}
+
 struct msg *qmgr_find(struct qmgr *q, const char *id)
 {
-	for (struct msg *m = q->msgs; m != NULL; m = m->next)
+	for (struct msg *m = *id_bucket(q, id); m != NULL; m = m->id_next)
 		if (strcmp(m->id, id) == 0)
 			return m;
 	return NULL;
@@ -145,7 +155,7 @@ static struct msg *msg_open(struct qmgr *q, const char *id)
 
 int qmgr_load(struct qmgr *q, const char *id, enum qdir from)
 {
-	struct msg *m;
+	struct msg *m, **bucket;
 
 	if (qmgr_find(q, id) != NULL)
 		return 0;
@@ -163,8 +173,14 @@ int qmgr_load(struct qmgr *q, const char *id, enum qdir from)
 	if (m == NULL)
 		return 0;
 	m->next = q->msgs;
+	m->prev = NULL;
+	if (q->msgs != NULL)
+		q->msgs->prev = m;
 	q->msgs = m;
 	q->nmsgs++;
+	bucket = id_bucket(q, m->id);
+	m->id_next = *bucket;
+	*bucket = m;
 	log_pickup(m);
 	qmgr_msg_step(q, m);
 	return 0;
@@ -333,11 +349,19 @@ static void to_deferred(struct qmgr *q, struct msg *m)
 
 static void msg_unlink_list(struct qmgr *q, struct msg *m)
 {
-	for (struct msg **p = &q->msgs; *p != NULL; p = &(*p)->next)
+	if (m->prev != NULL)
+		m->prev->next = m->next;
+	else
+		q->msgs = m->next;
+	if (m->next != NULL)
+		m->next->prev = m->prev;
+	m->next = m->prev = NULL;
+	q->nmsgs--;
+	for (struct msg **p = id_bucket(q, m->id); *p != NULL;
+	     p = &(*p)->id_next)
 		if (*p == m) {
-			*p = m->next;
-			q->nmsgs--;
-			return;
+			*p = m->id_next;
+			break;
 		}
 }
 
