@@ -16,6 +16,7 @@ struct local_agent {
 	const struct conf *conf;
 	struct str host;		/* escaped host name for file names */
 	unsigned long counter;		/* deliveries, for Maildir names */
+	int root_fd;			/* mail_root, once opened; -1 */
 };
 
 /* Serve the listening sockets until SIGTERM or SIGHUP; exit status. */

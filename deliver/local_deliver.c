@@ -77,25 +77,25 @@ static int message_ok(int fd, const struct delivery_req *req)
 }
 
 /* Open mail_root/DOMAIN/USER without following a link in the last two
- * components. -1 with errno. */
-static int maildir_open(const struct conf *c, const struct delivery_req *req)
+ * components. mail_root stays open for the process's life (a new
+ * configuration starts new processes). -1 with errno. */
+static int maildir_open(struct local_agent *la, const struct delivery_req *req)
 {
 	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	int root, dom, box = -1, saved;
+	int dom, box = -1, saved;
 
-	root = open(c->mail_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
+	if (la->root_fd < 0)
+		la->root_fd = open(la->conf->mail_root, O_RDONLY | O_DIRECTORY |
+				   O_CLOEXEC);
+	if (la->root_fd < 0)
 		return -1;
-	dom = openat(root, req->domain, flags);
+	dom = openat(la->root_fd, req->domain, flags);
 	if (dom >= 0) {
 		box = openat(dom, req->user, flags);
 		saved = errno;
 		close(dom);
 		errno = saved;
 	}
-	saved = errno;
-	close(root);
-	errno = saved;
 	return box;
 }
 
@@ -133,7 +133,8 @@ static void prefix_make(const struct delivery_req *req, struct str *out)
 
 /* Write the file; the failure kind and step on error. */
 static enum local_fail write_file(struct local_agent *la, int mfd, int fd,
-				  const struct delivery_req *req, int *err,
+				  const struct delivery_req *req,
+				  const struct str *hdr, int *err,
 				  const char **step)
 {
 	struct str prefix = STR_INIT(0), name = STR_INIT(0);
@@ -151,6 +152,8 @@ static enum local_fail write_file(struct local_agent *la, int mfd, int fd,
 	d.src_fd = fd;
 	d.offset = req->offset;
 	d.size = req->size;
+	/* a small message was read whole with its header: not again */
+	d.data = hdr->len == req->size ? hdr->s : NULL;
 	if (maildir_deliver(&d, &name, step) < 0) {
 		*err = errno;
 		r = is_missing(*err) && (strcmp(*step, "open tmp/") == 0 ||
@@ -178,7 +181,7 @@ static enum local_fail deliver(struct local_agent *la,
 	if (!message_ok(fd, req))
 		return LF_SHORT;
 	*step = "open Maildir";
-	mfd = maildir_open(la->conf, req);
+	mfd = maildir_open(la, req);
 	if (mfd < 0) {
 		*err = errno;
 		return is_missing(*err) ? LF_NOMAILBOX : LF_SYSTEM;
@@ -191,7 +194,7 @@ static enum local_fail deliver(struct local_agent *la,
 					    req->rcpt)) {
 		r = LF_LOOP;
 	} else {
-		r = write_file(la, mfd, fd, req, err, step);
+		r = write_file(la, mfd, fd, req, &hdr, err, step);
 	}
 	close(mfd);
 	str_free(&hdr);

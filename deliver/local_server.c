@@ -157,6 +157,7 @@ static void local_agent_init(struct local_agent *la, struct service_child *sc)
 	memset(la, 0, sizeof(*la));
 	la->sc = sc;
 	la->conf = &sc->conf;
+	la->root_fd = -1;
 	str_init(&la->host, 0);
 	maildir_host_escape(sc->conf.hostname, &la->host);
 }

@@ -6,7 +6,8 @@
  * compromised child must not forge log lines or terminal escapes), caps
  * each at LOG_LINE_MAX, and writes it to its own standard error (the
  * terminal with -f, else the log_file opened on fd 2) with a timestamp, or
- * to syslog when no log_file is set. The last lines are remembered to
+ * to syslog when no log_file is set. The lines of one read are written
+ * with one write(2), under one timestamp. The last lines are remembered to
  * explain why a service failed to start.
  */
 #include "supervise.h"
@@ -35,6 +36,7 @@ void master_log_init(struct master *m)
 	m->log_w = p[1];
 	fd_nonblock(m->log_r, 1);
 	str_init(&m->logbuf, LOGBUF_MAX);
+	str_init(&m->logout, 0);
 	if (ev_fd_add(m->loop, m->log_r, EV_READ, master_log_readable, m) < 0)
 		log_fatal("log pipe: %m");
 }
@@ -96,36 +98,43 @@ const char *master_log_recent(struct master *m, pid_t pid)
 	return NULL;
 }
 
-static void str_insert_front(struct str *sb, const char *prefix)
+/* Write the batch of stamped lines. */
+static void log_out_flush(struct master *m)
 {
-	struct str t = STR_INIT(0);
+	const char *p = m->logout.s;
+	size_t n = m->logout.len;
 
-	str_appends(&t, prefix);
-	str_append(&t, sb->s, sb->len);
-	str_free(sb);
-	*sb = t;
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;	/* the log itself is broken: nowhere to say so */
+		p += w;
+		n -= (size_t)w;
+	}
+	str_clear(&m->logout);
 }
 
 static void log_line_out(struct master *m, const char *p, size_t n)
 {
 	struct str line = STR_INIT(LOG_LINE_MAX + 64);
-	char stamp[32];
 
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
 	log_escape(&line, p, n, LOG_LINE_MAX);
 	recent_add(m, str_c(&line));
-	if (!m->log_syslog) {
-		log_timestamp(stamp, sizeof(stamp));
-		str_insert_front(&line, stamp);
-	}
 	if (m->log_syslog) {
 		syslog(LOG_INFO, "%s", str_c(&line));
 	} else {
-		str_appendc(&line, '\n');
-		if (write(STDERR_FILENO, line.s, line.len) < 0) {
-			/* the log itself is broken: nowhere to say so */
-		}
+		if (m->logstamp[0] == '\0')
+			log_timestamp(m->logstamp, sizeof(m->logstamp));
+		str_appends(&m->logout, m->logstamp);
+		str_append(&m->logout, line.s, line.len);
+		str_appendc(&m->logout, '\n');
+		if (m->logout.len >= LOGBUF_MAX)
+			log_out_flush(m);
 	}
 	str_free(&line);
 }
@@ -152,6 +161,7 @@ void master_log_readable(void *arg, int fd, unsigned revents)
 	ssize_t n;
 
 	(void)revents;
+	m->logstamp[0] = '\0';		/* a new batch, a new time */
 	for (int rounds = 0; rounds < 16; rounds++) {
 		n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
@@ -166,12 +176,14 @@ void master_log_readable(void *arg, int fd, unsigned revents)
 			log_split(m, m->logbuf.len == LOGBUF_MAX);
 		}
 	}
+	log_out_flush(m);
 }
 
 void master_log_drain(struct master *m)
 {
 	master_log_readable(m, m->log_r, EV_READ);
 	log_split(m, 1);
+	log_out_flush(m);
 }
 
 void master_log_free(struct master *m)
@@ -181,6 +193,7 @@ void master_log_free(struct master *m)
 		m->recent[i] = NULL;
 	}
 	str_free(&m->logbuf);
+	str_free(&m->logout);
 	if (m->log_r > 0) {
 		if (m->loop != NULL)
 			ev_fd_del(m->loop, m->log_r);

@@ -68,6 +68,8 @@ struct master {
 	int log_r, log_w;	/* children's stderr pipe */
 	int log_syslog;		/* else fd 2 (terminal or log file) */
 	struct str logbuf;
+	struct str logout;		/* stamped lines, written together */
+	char logstamp[32];		/* the timestamp of this batch */
 	char *recent[MASTER_RECENT_LINES];
 	unsigned recent_next;
 	struct ev_timer *stop_timer;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,6 +196,28 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Both buffers in one system call where it takes them whole. */
+static int writev_all(int fd, struct iovec iov[2])
+{
+	ssize_t w;
+
+	do
+		w = writev(fd, iov, 2);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -1;
+	if ((size_t)w < iov[0].iov_len) {
+		if (write_all(fd, (char *)iov[0].iov_base + w,
+			      iov[0].iov_len - (size_t)w) < 0)
+			return -1;
+		w = 0;
+	} else {
+		w -= (ssize_t)iov[0].iov_len;
+	}
+	return write_all(fd, (char *)iov[1].iov_base + w,
+			 iov[1].iov_len - (size_t)w);
+}
+
 static uint64_t count_lf(const char *p, size_t n)
 {
 	uint64_t c = 0;
@@ -215,6 +238,19 @@ static int copy_message(const struct maildir_delivery *d, int out,
 	uint64_t done = 0;
 
 	*lf_r = count_lf(d->prefix, d->prefix_len);
+	if (d->data != NULL) {
+		struct iovec iov[2] = {
+			{ (void *)d->prefix, d->prefix_len },
+			{ (void *)d->data, (size_t)d->size },
+		};
+
+		*lf_r += count_lf(d->data, (size_t)d->size);
+		if (writev_all(out, iov) < 0) {
+			*step_r = "write";
+			return -1;
+		}
+		return 0;
+	}
 	if (write_all(out, d->prefix, d->prefix_len) < 0) {
 		*step_r = "write";
 		return -1;
@@ -300,6 +336,10 @@ static int count_all_lf(const struct maildir_delivery *d, uint64_t *lf_r,
 	uint64_t done = 0;
 
 	*lf_r = count_lf(d->prefix, d->prefix_len);
+	if (d->data != NULL) {
+		*lf_r += count_lf(d->data, (size_t)d->size);
+		return 0;
+	}
 	while (done < d->size) {
 		size_t n = d->size - done < sizeof(buf) ?
 			   (size_t)(d->size - done) : sizeof(buf);

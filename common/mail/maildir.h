@@ -17,8 +17,9 @@
  *           1. create tmp/NAME (O_EXCL, 0600), write the prefix (the
  *              Return-Path: and Delivered-To: lines), then copy exactly
  *              SIZE bytes of the message from the descriptor at OFFSET
- *              (pread: the descriptor's offset is never moved), counting
- *              LFs for W=;
+ *              (pread: the descriptor's offset is never moved; or from
+ *              memory if the caller has them there), counting LFs for
+ *              W=;
  *           2. fsync the file and close it;
  *           3. rename tmp/NAME to new/NAME,S=..,W=.. ;
  *           4. fsync new/.
@@ -89,6 +90,7 @@ struct maildir_delivery {
 	/* If not NULL: the base name, the same each time this message is
 	 * delivered to this recipient (see IDEMPOTENT); else a fresh one. */
 	const char *unique;
+	const char *data;	/* if not NULL: the size bytes, in memory */
 };
 
 /* Steps 1 to 4 above. 0 with the new/ file name in name_r, or -1 with

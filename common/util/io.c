@@ -268,7 +268,11 @@ static int io_fill_plain(struct io *io, size_t space, int64_t deadline)
 	int st;
 
 	for (;;) {
-		if (io->fdkind != IO_FD_SOCKET) {
+		/* a socket is read at once, unless we have just written to it:
+		 * then the peer's answer is not there yet, and a read would
+		 * only say so (one system call saved per command) */
+		if (io->fdkind != IO_FD_SOCKET || io->asked) {
+			io->asked = 0;
 			st = io_wait_result(io->fd, POLLIN, deadline);
 			if (st != IO_OK)
 				return st;
@@ -490,6 +494,7 @@ int io_flush(struct io *io)
 		return IO_OK;
 	r = io_write_all(io, io->wbuf.s, io->wbuf.len);
 	str_clear(&io->wbuf);
+	io->asked = io->fdkind == IO_FD_SOCKET;
 	return r;
 }
 
@@ -551,6 +556,7 @@ void io_init(struct io *io, int fd, int timeout_ms)
 	io->fd = fd;
 	io->ssl = NULL;
 	io->timeout_ms = timeout_ms;
+	io->asked = 0;
 	io->fdkind = IO_FD_OTHER;
 	if (fstat(fd, &st) == 0) {
 		if (S_ISSOCK(st.st_mode))

@@ -52,6 +52,8 @@ struct io {
 	int timeout_ms;		/* per read and per flush; <0 waits forever */
 	int fdkind;		/* private: socket, regular file or other */
 	int eof;		/* private: the peer has finished sending */
+	int asked;		/* private: output went out since the last
+				 * read, so the answer is not there yet */
 	char rbuf[IO_RBUF_SIZE];
 	size_t rpos, rend;	/* unread input is rbuf[rpos..rend) */
 	struct str wbuf;	/* pending output */

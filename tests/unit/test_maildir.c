@@ -141,7 +141,7 @@ static void test_deliver(void)
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	struct maildir_delivery d = { mfd, "h\\057x", &counter, prefix,
 				      sizeof(prefix) - 1, src, 3,
-				      sizeof(msg) - 1, NULL };
+				      sizeof(msg) - 1, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(mfd >= 0 && src >= 0);
@@ -181,7 +181,7 @@ static void test_deliver_unique_once(void)
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, src, 0, 4,
-				      "1000.M5P77Q0000abcd.h" };
+				      "1000.M5P77Q0000abcd.h", NULL };
 	const char *step;
 
 	TEST_ASSERT(mfd >= 0 && src >= 0);
@@ -213,6 +213,34 @@ static void test_deliver_unique_once(void)
 	str_free(&got);
 }
 
+/* The message from memory (postern-local, a small message read whole):
+ * the same bytes and the same name as from the descriptor. */
+static void test_deliver_from_memory(void)
+{
+	char dir[64];
+	struct str name = STR_INIT(0), f = STR_INIT(0), got = STR_INIT(0);
+	unsigned long counter = 0;
+	int mfd = make_maildir(dir, sizeof(dir), 1);
+	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, -1, 0, 5,
+				      "1000.M5P77Q0000abcd.h", "ab\nc\n" };
+	const char *step;
+
+	TEST_ASSERT(mfd >= 0);
+	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
+	TEST_STREQ(str_c(&name), "1000.M5P77Q0000abcd.h,S=7,W=10");
+	TEST_ASSERT(only_file(dir, "new", &f, &got) == 1);
+	TEST_ASSERT(got.len == 7 && memcmp(got.s, "P\nab\nc\n", 7) == 0);
+	TEST_ASSERT(only_file(dir, "tmp", &f, &got) == 0);
+	d.unique = NULL;		/* a fresh name: a second copy */
+	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
+	TEST_ASSERT(strstr(str_c(&name), ",S=7,W=10") != NULL);
+	close(mfd);
+	remove_tree(dir);
+	str_free(&name);
+	str_free(&f);
+	str_free(&got);
+}
+
 static void test_deliver_no_new(void)
 {
 	char dir[64];
@@ -220,7 +248,7 @@ static void test_deliver_no_new(void)
 	unsigned long counter = 0;
 	int mfd = make_maildir(dir, sizeof(dir), 0);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 4, NULL };
+	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 4, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(write(src, "abcd", 4) == 4);
@@ -242,7 +270,7 @@ static void test_deliver_short_source(void)
 	unsigned long counter = 0;
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 100, NULL };
+	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 100, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(write(src, "abcd", 4) == 4);
@@ -275,6 +303,6 @@ static void test_read_header(void)
 	str_free(&h);
 }
 
-TEST_MAIN(test_deliver_unique_once, test_host_escape, test_names, test_header_end, test_delivered_to,
+TEST_MAIN(test_deliver_unique_once, test_deliver_from_memory, test_host_escape, test_names, test_header_end, test_delivered_to,
 	  test_deliver, test_deliver_no_new, test_deliver_short_source,
 	  test_read_header)
