@@ -25,6 +25,7 @@ void session_pool_init(struct session_pool *p, unsigned slots,
 		log_fatal("session pool: out of memory");
 	p->slots = slots;
 	p->live = 0;
+	p->hw = 0;
 	p->max_use = max_use > 0 ? max_use : 1;
 	for (unsigned i = 0; i < slots; i++)
 		p->v[i] = (struct session_worker){ .pid = 0, .sock = -1 };
@@ -37,12 +38,12 @@ void session_pool_free(struct session_pool *p)
 			close(p->v[i].sock);
 	free(p->v);
 	p->v = NULL;
-	p->slots = p->live = 0;
+	p->slots = p->live = p->hw = 0;
 }
 
 static struct session_worker *pool_find(struct session_pool *p, pid_t pid)
 {
-	for (unsigned i = 0; i < p->slots; i++)
+	for (unsigned i = 0; i < p->hw; i++)
 		if (p->v[i].state != WORKER_FREE && p->v[i].pid == pid)
 			return &p->v[i];
 	return NULL;
@@ -63,7 +64,7 @@ static struct session_worker *pool_idle_newest(struct session_pool *p)
 {
 	struct session_worker *best = NULL;
 
-	for (unsigned i = 0; i < p->slots; i++) {
+	for (unsigned i = 0; i < p->hw; i++) {
 		struct session_worker *w = &p->v[i];
 
 		if (w->state != WORKER_IDLE)
@@ -155,6 +156,8 @@ static pid_t pool_fork(struct session_pool *p, struct session_worker *w,
 	*w = (struct session_worker){ .pid = pid, .sock = sv[0],
 				      .state = WORKER_BUSY };
 	p->live++;
+	if ((unsigned)(w - p->v) >= p->hw)
+		p->hw = (unsigned)(w - p->v) + 1;
 	return pid;
 }
 
@@ -226,11 +229,13 @@ void session_pool_gone(struct session_pool *p, pid_t pid)
 		close(w->sock);
 	*w = (struct session_worker){ .pid = 0, .sock = -1 };
 	p->live--;
+	while (p->hw > 0 && p->v[p->hw - 1].state == WORKER_FREE)
+		p->hw--;
 }
 
 void session_pool_release_idle(struct session_pool *p)
 {
-	for (unsigned i = 0; i < p->slots; i++)
+	for (unsigned i = 0; i < p->hw; i++)
 		if (p->v[i].state == WORKER_IDLE)
 			pool_release(&p->v[i]);
 }
@@ -241,7 +246,7 @@ int session_pool_expire(struct session_pool *p)
 	long long next_ms = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (unsigned i = 0; i < p->slots; i++) {
+	for (unsigned i = 0; i < p->hw; i++) {
 		struct session_worker *w = &p->v[i];
 		long long idle_ms, left_ms;
 

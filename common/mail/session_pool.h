@@ -46,6 +46,7 @@ struct session_worker {
 struct session_pool {
 	struct session_worker *v;
 	unsigned slots, live;	/* live: slots with a process */
+	unsigned hw;		/* v[hw..slots) are free: loops stop there */
 	unsigned max_use;
 };
 

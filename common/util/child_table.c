@@ -18,13 +18,14 @@ void child_table_init(struct child_table *t, unsigned max)
 	t->v = xcalloc(max, sizeof(*t->v));
 	t->max = max;
 	t->used = 0;
+	t->hw = 0;
 }
 
 void child_table_free(struct child_table *t)
 {
 	free(t->v);
 	t->v = NULL;
-	t->max = t->used = 0;
+	t->max = t->used = t->hw = 0;
 }
 
 int child_table_add(struct child_table *t, pid_t pid, const char *key)
@@ -36,6 +37,8 @@ int child_table_add(struct child_table *t, pid_t pid, const char *key)
 			return -1;
 		t->v[i].pid = pid;
 		t->used++;
+		if (i >= t->hw)
+			t->hw = i + 1;
 		return 0;
 	}
 	return -1;
@@ -50,7 +53,7 @@ unsigned child_table_count(const struct child_table *t, const char *key)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < t->max; i++)
+	for (unsigned i = 0; i < t->hw; i++)
 		if (t->v[i].pid != 0 && strcmp(t->v[i].key, key) == 0)
 			n++;
 	return n;
@@ -58,11 +61,15 @@ unsigned child_table_count(const struct child_table *t, const char *key)
 
 void child_table_forget(struct child_table *t, pid_t pid)
 {
-	for (unsigned i = 0; i < t->max; i++) {
+	if (pid <= 0)
+		return;
+	for (unsigned i = 0; i < t->hw; i++) {
 		if (t->v[i].pid != pid)
 			continue;
 		t->v[i].pid = 0;
 		t->used--;
+		while (t->hw > 0 && t->v[t->hw - 1].pid == 0)
+			t->hw--;
 		return;
 	}
 }
@@ -92,7 +99,7 @@ void child_table_reap_each(struct child_table *t,
 
 void child_table_kill(const struct child_table *t, int sig)
 {
-	for (unsigned i = 0; i < t->max; i++)
+	for (unsigned i = 0; i < t->hw; i++)
 		if (t->v[i].pid > 0 && kill(t->v[i].pid, sig) < 0 &&
 		    errno != ESRCH)
 			log_warn(NULL, "kill session pid %ld: %s",

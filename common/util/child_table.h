@@ -22,6 +22,7 @@ struct child_slot {
 struct child_table {
 	struct child_slot *v;
 	unsigned max, used;
+	unsigned hw;		/* no child in v[hw..max): loops stop there */
 };
 
 void child_table_init(struct child_table *t, unsigned max);
