@@ -8,6 +8,7 @@
  *   qmgr_agent.c  the pool of connections to postern-local
  *   qmgr_cmd.c    the command socket (WAKE, FLUSH, HOLD, RELEASE, DELETE)
  *   qmgr_bounce.c one DSN per message and round (qmgr_bounce.h)
+ *   qmgr_closer.c a thread for the last close of removed queue files
  *   qmgr_remote.c remote recipients: requests by destination, the pool of
  *                 connections to postern-remote (qmgr_remote.h)
  *
@@ -17,6 +18,7 @@
 #ifndef POSTERN_QMGR_H
 #define POSTERN_QMGR_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -130,6 +132,8 @@ struct qmgr {
 					 * it, over as many scans as the
 					 * QMGR_ACTIVE_MAX limit needs */
 	int stopping;
+	pthread_t closer;		/* qmgr_closer.c */
+	int closer_r, closer_w;		/* -1: close in the loop */
 };
 
 /* qmgr_run.c */
@@ -139,6 +143,13 @@ void qmgr_scan_soon(struct qmgr *q, int flush);
 void qmgr_scan_within(struct qmgr *q, int ms, int flush);
 void qmgr_maybe_done(struct qmgr *q);
 void qmgr_scan_at(struct qmgr *q, time_t when);
+
+/* qmgr_closer.c */
+void qmgr_closer_start(struct qmgr *q);
+/* Close fd (of an unlinked queue file) in the closer thread. */
+void qmgr_closer_close(struct qmgr *q, int fd);
+/* Close what is queued and join the thread. */
+void qmgr_closer_stop(struct qmgr *q);
 
 /* qmgr_scan.c */
 void qmgr_scan(struct qmgr *q, int flush);

@@ -175,6 +175,8 @@ static void qmgr_free(struct qmgr *q)
 {
 	struct msg *m;
 
+	qmgr_closer_stop(q);
+
 	while ((m = q->msgs) != NULL) {
 		q->msgs = m->next;
 		qmgr_msg_free(m);
@@ -206,6 +208,7 @@ int qmgr_run(struct service_child *sc)
 	if (q.loop == NULL)
 		log_fatal("epoll: %s", strerror(errno));
 	qmgr_signals(&q);
+	qmgr_closer_start(&q);	/* after the signal mask: the thread inherits it */
 	qmgr_listen(&q);
 	qmgr_agents_init(&q);
 	qmgr_remote_init(&q);

@@ -319,11 +319,14 @@ void qmgr_scan_at(struct qmgr *q, time_t when)
 
 static void unlink_active(struct qmgr *q, struct msg *m, const char *why)
 {
-	if (unlinkat(q->dirfd[QD_ACTIVE], m->id, 0) < 0)
+	if (unlinkat(q->dirfd[QD_ACTIVE], m->id, 0) < 0) {
 		log_warn(m->id, "cannot remove active/%s: %s", m->id,
 			 strerror(errno));
-	else
+	} else {
 		log_info(m->id, "removed%s", why);
+		qmgr_closer_close(q, m->fd);	/* frees the file */
+		m->fd = -1;
+	}
 	qmgr_memo_forget(q, m->id);
 }
 
