@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "util/str.h"
 
 #define COPY_CHUNK (64 * 1024)
@@ -376,6 +377,63 @@ static int already_there(int maildir_fd, int newdir, const char *name)
 	return found;
 }
 
+#define TMPFILE_UNSUPPORTED (-2)
+
+static int tmpfile_unsupported(int err)
+{
+	return err == EOPNOTSUPP || err == EISDIR || err == EINVAL;
+}
+
+/* With the final name known, the file needs no name in tmp/: an unnamed
+ * file (O_TMPFILE) in tmp/'s filesystem is written and synced, then
+ * linked into new/ under its final name (linkat refuses to replace), its
+ * inode (now with a link) and new/ synced. A crash before the link leaves
+ * nothing anywhere. Cheaper than create, rename and two directories to
+ * sync, and no cross-directory rename (one lock per filesystem).
+ * TMPFILE_UNSUPPORTED where the filesystem or /proc does not allow it. */
+static int deliver_tmpfile(const struct maildir_delivery *d, int tmpdir,
+			   int newdir, struct str *name_r, const char **step_r)
+{
+	char proc[64];
+	uint64_t lf;
+	int fd, r = -1, saved;
+
+	*step_r = "open tmp/ file";
+	fd = openat(tmpdir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return tmpfile_unsupported(errno) ? TMPFILE_UNSUPPORTED : -1;
+	if (snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd) >=
+	    (int)sizeof(proc))
+		log_panic("descriptor path too long");
+	if (copy_message(d, fd, &lf, step_r) < 0)
+		goto out;
+	*step_r = "fsync";
+	if (fsync(fd) < 0)
+		goto out;
+	*step_r = "link into new/";
+	if (linkat(AT_FDCWD, proc, newdir, str_c(name_r),
+		   AT_SYMLINK_FOLLOW) < 0) {
+		if (errno == EEXIST)
+			r = 0;	/* delivered meanwhile by another agent */
+		else if (errno == ENOENT || errno == ENOTDIR)
+			r = TMPFILE_UNSUPPORTED;	/* no /proc */
+		goto out;
+	}
+	*step_r = "fsync new/";
+	if (fsync(fd) < 0 || fsync(newdir) < 0) {
+		saved = errno;
+		unlinkat(newdir, str_c(name_r), 0);
+		errno = saved;
+		goto out;
+	}
+	r = 0;
+out:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
 /* The idempotent form: the name is fixed by d->unique and the sizes. */
 static int deliver_unique(const struct maildir_delivery *d, int tmpdir,
 			  int newdir, struct str *name_r, const char **step_r)
@@ -390,6 +448,10 @@ static int deliver_unique(const struct maildir_delivery *d, int tmpdir,
 	maildir_name_sizes(name_r, fsize, fsize + lf);
 	if (already_there(d->maildir_fd, newdir, str_c(name_r)))
 		return 0;
+	r = deliver_tmpfile(d, tmpdir, newdir, name_r, step_r);
+	if (r != TMPFILE_UNSUPPORTED)
+		return r;
+	r = -1;
 	*step_r = "open tmp/ file";
 	/* a tmp/ file of this name is a delivery a crash interrupted */
 	unlinkat(tmpdir, d->unique, 0);

@@ -23,7 +23,12 @@
  *           2. fsync the file and close it;
  *           3. rename tmp/NAME to new/NAME,S=..,W=.. ;
  *           4. fsync new/.
- *         Only after step 4 is the message delivered. Any failure removes
+ *         Only after step 4 is the message delivered. With d->unique
+ *         (below) steps 1 and 3 are instead: an unnamed O_TMPFILE file
+ *         in tmp/'s filesystem, and linkat(2) of it to new/NAME (never
+ *         replacing), then fsync of the file (its link) and of new/;
+ *         the tmp/NAME form is the fallback where O_TMPFILE or /proc is
+ *         missing. Any failure removes
  *         tmp/NAME (or the new/ file if step 4 failed) and returns -1 with
  *         errno, so nothing half-written is ever visible in new/. A crash
  *         before step 3 leaves a file in tmp/, which is not a message to
