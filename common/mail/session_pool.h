@@ -76,7 +76,8 @@ void session_pool_release_idle(struct session_pool *p);
 /* Tell the workers idle for SESSION_POOL_IDLE_S to leave; returns the ms
  * until the next one is due, or -1 if no worker is idle. */
 int session_pool_expire(struct session_pool *p);
-/* In any new child of the server: close the parent's ends. */
+/* In any new child of the server: close the parent's ends (the table is
+ * left as it is and must not be used in the child). */
 void session_pool_close_in_child(struct session_pool *p);
 
 #endif
