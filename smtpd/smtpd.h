@@ -2,8 +2,9 @@
  * smtpd.h - postern-smtpd's parts and what they share
  *
  *   smtpd.c          main: configuration, TLS context, privilege drop, maps
- *   smtpd_server.c   the accept loop: limits per client and in total, one
- *                    forked process per session, SIGHUP/SIGTERM/SIGCHLD
+ *   smtpd_server.c   the accept loop: limits per client and in total,
+ *                    processes reused for up to smtpd_max_use sessions
+ *                    (common/mail/session_pool.c), SIGHUP/SIGTERM/SIGCHLD
  *   smtpd_session.c  one session: greeting, command loop, smtp_reply(),
  *                    HELO/EHLO/RSET/NOOP/QUIT/VRFY/HELP/STARTTLS
  *   smtpd_input.c    the client's input: lines, raw bytes, pushback
