@@ -16,6 +16,7 @@
 # then the ratio postern/postfix for each session count.
 #
 # Environment: SESSIONS ("20 100"), MTAS ("postfix postern"), TIMEOUT (600),
+# SETTLE (61: seconds of quiet before each timed run, see fs_settle),
 # PF_PORT (20125), PN_PORT_BASE (20200, smtp on +25), KEEP=1 keeps the
 # instance directories under BENCH_TMP (/var/tmp) for inspection,
 # SMTP_SOURCE_OPTS (extra smtp-source options, e.g. -d to reuse connections).
@@ -56,11 +57,16 @@ trap cleanup EXIT
 # without a journal skips inodes deleted in the last minute while their
 # inode-table block is cached, so whichever MTA ran second would pay for
 # the first one's files on every create. Write everything out and drop
-# the clean caches (as root), then let the machine be quiet for a second.
+# the clean caches (as root), then wait until the last run's deletions are
+# older than ext4's window (60 s for a clean inode-table block; SETTLE
+# seconds, default 61), since the new instance's own creates bring those
+# blocks back into the cache: with only the cache dropped, the MTA that
+# ran second still used up to 25 % more CPU per message.
 fs_settle() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || warn "cannot drop caches; runs may not be comparable"
-	sleep 1
+	sleep "${SETTLE:-61}"
+	sync
 }
 
 failures=0
