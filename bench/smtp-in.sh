@@ -62,6 +62,9 @@ trap cleanup EXIT
 # seconds, default 61), since the new instance's own creates bring those
 # blocks back into the cache: with only the cache dropped, the MTA that
 # ran second still used up to 25 % more CPU per message.
+case "${SETTLE:-61}" in
+'' | *[!0-9]*) die "SETTLE must be a whole number of seconds, not '$SETTLE'" ;;
+esac
 fs_settle() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || warn "cannot drop caches; runs may not be comparable"
