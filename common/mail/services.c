@@ -10,7 +10,7 @@ const struct service_def services[] = {
 	{ "auth",       "postern-auth",       "postern-auth",  NULL,                "auth",   "postern-authc", 1, 0,                    NULL },
 	{ "inject",     "postern-inject",     "postern-queue", NULL,                "inject", NULL,            1, SERVICE_UNIX_PUBLIC,  NULL },
 	{ "qmgr",       "postern-qmgr",       "postern-queue", NULL,                "qmgr",   "postern-queue", 1, 0,                    NULL },
-	{ "local",      "postern-local",      "postern-mail",  NULL,                "local",  "postern-queue", 8, 0,                    "local_delivery_limit" },
+	{ "local",      "postern-local",      "postern-mail",  NULL,                "local",  "postern-queue", 20, 0,                   "local_delivery_limit" },
 	{ "remote",     "postern-remote",     "postern-remote", NULL,               "remote", "postern-queue", 4, 0,                    "remote_connection_limit" },
 	{ "smtp",       "postern-smtpd",      "postern-smtpd", "listen_smtp",       NULL,     NULL,            1, 0,                    NULL },
 	{ "submission", "postern-smtpd",      "postern-smtpd", "listen_submission", NULL,     NULL,            1, 0,                    NULL },
