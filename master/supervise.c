@@ -156,20 +156,26 @@ static void svc_close(struct svc *s)
 }
 
 /* How many children a service wants: its table line, or the value of
- * the key the line names (1..SERVICE_PROCESSES_MAX). */
+ * the key the line names (1..SERVICE_PROCESSES_MAX), or that key's
+ * default from conf_keys.def when the value is out of range. */
 static unsigned svc_processes(const struct conf *c,
 			      const struct service_def *d)
 {
+	const char *key = d->processes_key, *error = "not set";
 	struct str v = STR_INIT(0);
 	unsigned n = d->processes;
-	const char *error;
 
-	if (d->processes_key != NULL &&
-	    conf_get_text(c, d->processes_key, &v) == 0 &&
-	    cfg_uint(str_c(&v), SERVICE_PROCESSES_MAX, &n, &error) < 0) {
-		log_warn(NULL, "service %s: %s: %s; using %u", d->name,
-			 d->processes_key, error, d->processes);
-		n = d->processes;
+	if (key != NULL &&
+	    (conf_get_text(c, key, &v) < 0 ||
+	     cfg_uint(str_c(&v), SERVICE_PROCESSES_MAX, &n, &error) < 0)) {
+		const char *def = conf_key_default(key);
+
+		if (def == NULL ||
+		    cfg_uint(def, SERVICE_PROCESSES_MAX, &n, &error) < 0)
+			log_panic("service %s: bad default for %s", d->name,
+				  key);
+		log_warn(NULL, "service %s: %s: %s; using the default %u",
+			 d->name, key, error, n);
 	}
 	str_free(&v);
 	return n > 0 ? n : 1;

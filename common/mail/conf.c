@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mail/services.h"
 #include "util/alloc.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -452,11 +453,36 @@ static void conf_defaults(struct conf *c)
 			log_panic("conf_keys.def: bad default: %s", str_c(&err));
 }
 
+/* Keys that give a service's number of processes (services.c) are
+ * bounded by what the master will start. */
+static int conf_check_process_counts(const struct conf *c, const char *file,
+				     struct str *errors)
+{
+	struct str v = STR_INIT(0);
+	const char *error;
+	unsigned count;
+	int n = 0;
+
+	for (unsigned i = 0; i < services_count; i++) {
+		const char *key = services[i].processes_key;
+
+		if (key == NULL || conf_get_text(c, key, &v) < 0 ||
+		    cfg_uint(str_c(&v), SERVICE_PROCESSES_MAX, &count,
+			     &error) == 0)
+			continue;
+		str_appendf(errors, "%s: %s: %s (at most %u)\n", file, key,
+			    error, SERVICE_PROCESSES_MAX);
+		n++;
+	}
+	str_free(&v);
+	return n;
+}
+
 /* Values that depend on each other; "file: message" errors. */
 static int conf_crosscheck(const struct conf *c, const char *file,
 			   struct str *errors)
 {
-	int n = 0;
+	int n = conf_check_process_counts(c, file, errors);
 
 	if (c->retry_min == 0) {
 		str_appendf(errors, "%s: retry_min must be more than 0\n",

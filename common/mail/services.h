@@ -22,10 +22,12 @@ struct service_def {
 	const char *listen_key;	/* inet listeners from this key, or NULL */
 	const char *unix_socket;/* name under queue_dir/private/, or NULL */
 	const char *unix_group;	/* group that may connect (mode 0660) */
-	unsigned processes;	/* children accepting on the same listener */
+	unsigned processes;	/* children accepting on the same listener
+				 * (0 where processes_key gives it) */
 	unsigned flags;
-	const char *processes_key;	/* if set, this UINT key overrides
-					 * processes (e.g. a delivery limit) */
+	const char *processes_key;	/* if set, this UINT key gives the
+					 * number (e.g. a delivery limit); its
+					 * default is in conf_keys.def */
 };
 
 extern const struct service_def services[];

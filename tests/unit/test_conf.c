@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "mail/conf.h"
+#include "mail/services.h"
 #include "test.h"
+#include "util/cfgfile.h"
 #include "util/fileio.h"
 #include "util/str.h"
 
@@ -223,6 +225,17 @@ static void test_cross_checks(void)
 	conf_free(&c);
 	/* equal values are fine */
 	TEST_ASSERT(load(&c, "retry_min = 1h\nretry_max = 60m\n", &err) == 0);
+	conf_free(&c);
+	/* a service's process count: at most what the master starts */
+	TEST_ASSERT(load(&c, "local_delivery_limit = 256\n", &err) == 0);
+	conf_free(&c);
+	TEST_ASSERT(load(&c, "local_delivery_limit = 257\n"
+			 "remote_connection_limit = 1000\n", &err) == 2);
+	str_clear(&want);
+	str_appendf(&want, "%s: local_delivery_limit: number too large (at "
+		    "most 256)\n%s: remote_connection_limit: number too large "
+		    "(at most 256)\n", path, path);
+	TEST_STREQ(str_c(&err), str_c(&want));
 	conf_free(&c);
 	str_free(&err);
 	str_free(&want);
@@ -519,6 +532,30 @@ static void test_cleanup(void)
 	str_free(&p);
 }
 
+/* A service's process count comes from its table line or, where the line
+ * names a key, from that key alone: the key exists and its default is a
+ * count the master accepts; the line itself then holds no second copy. */
+static void test_service_processes(void)
+{
+	const char *error;
+	unsigned n;
+
+	for (unsigned i = 0; i < services_count; i++) {
+		const struct service_def *d = &services[i];
+
+		if (d->processes_key == NULL) {
+			TEST_ASSERT(d->processes >= 1);
+			continue;
+		}
+		TEST_ASSERT(d->processes == 0);
+		TEST_ASSERT(conf_key_default(d->processes_key) != NULL);
+		TEST_ASSERT(cfg_uint(conf_key_default(d->processes_key),
+				     SERVICE_PROCESSES_MAX, &n, &error) == 0);
+		TEST_ASSERT(n >= 1);
+	}
+	TEST_STREQ(conf_key_default("local_delivery_limit"), "20");
+}
+
 static void test_setup(void)
 {
 	TEST_ASSERT(mkdtemp(test_dir) != NULL);
@@ -530,4 +567,5 @@ TEST_MAIN(test_setup, test_defaults, test_derived_paths, test_values,
 	  test_get_text_reparses, test_value_check, test_file_set_replace,
 	  test_file_set_append, test_file_set_rejects, test_domain_limits,
 	  test_conf_path,
-	  test_zeroed_free, test_man_page_lists_keys, test_cleanup)
+	  test_zeroed_free, test_man_page_lists_keys, test_service_processes,
+	  test_cleanup)
