@@ -23,48 +23,90 @@ OPT      ?= -O2 -g
 HARDEN   ?= -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection -fPIE
 CFLAGS   ?= $(OPT)
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS += -D_GNU_SOURCE -Icommon -DSYSCONFDIR='"$(SYSCONFDIR)"'
+CPPFLAGS += -D_GNU_SOURCE -Icommon -I. -DSYSCONFDIR='"$(SYSCONFDIR)"'
 ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(SAN) $(CPPFLAGS)
 LDHARDEN ?= -pie -Wl,-z,relro,-z,now
-LIBS     = -lssl -lcrypto -lcdb -ldb -lcrypt -lunbound
 ALL_LDFLAGS = $(LDHARDEN) $(SAN) $(LDFLAGS)
 
-# ---- the common library: util/ (no mail knowledge) and mail/ -------------
-UTIL_SRC := $(sort $(wildcard common/util/*.c))
-MAIL_SRC := $(sort $(wildcard common/mail/*.c))
-LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(UTIL_SRC) $(MAIL_SRC))
-LIB      := $(BUILD)/libpostern.a
+# ---- libraries: the layers of common/ and one per program folder --------
+# common/util (generic) <- common/proto, common/mail <- common/daemon
+# <- common/login <- the program folders (DESIGN.md, "Source layout").
+# Each program folder builds a library of everything but its mains, so unit
+# tests and fuzz targets link program code; a program links its own folder's
+# library and the layers below, and an archive contributes only the objects
+# that are used.
+LAYERS   = login daemon mail proto util
+FOLDERS  = master auth smtpd queue deliver pop3d
+MAINS    = master/postern.c master/postern-master.c auth/postern-auth.c \
+	   queue/postern-inject.c queue/postern-qmgr.c smtpd/postern-smtpd.c \
+	   smtpd/sendmail.c deliver/postern-local.c deliver/postern-remote.c \
+	   pop3d/postern-pop3-login.c pop3d/postern-pop3.c
+lib_src   = $(if $(filter $(1),$(LAYERS)),$(sort $(wildcard common/$(1)/*.c)),$(filter-out $(MAINS),$(sort $(wildcard $(1)/*.c))))
+lib_file  = $(BUILD)/lib/lib$(1).a
+ALL_LIBS := $(foreach l,$(FOLDERS) $(LAYERS),$(call lib_file,$(l)))
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(foreach l,$(FOLDERS) $(LAYERS),$(call lib_src,$(l))))
+# the layers' archives in link order (a user before what it uses)
+LAYER_LIBS := $(foreach l,$(LAYERS),$(call lib_file,$(l)))
 
-# ---- programs: one line each; sources listed beside the name -------------
-# Each program's main is in a file named after the program.
+define lib_rule
+$(call lib_file,$(1)): $$(patsubst %.c,$$(BUILD)/%.o,$$(call lib_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(FOLDERS) $(LAYERS),$(eval $(call lib_rule,$(l))))
+
+# ---- programs: one line each: its main, its folder, the system libraries --
 # Adding a daemon: a line here, a line in common/mail/services.c, a man page.
+TLS_LIBS = -lssl -lcrypto
 PROGRAMS = postern postern-master postern-auth postern-inject postern-smtpd \
 	   postern-qmgr postern-local sendmail postern-pop3-login postern-pop3 \
 	   postern-remote
-SRC_postern        := master/postern.c $(wildcard master/postern_*.c)
-SRC_postern-master := master/postern-master.c master/supervise.c master/logcollect.c
-SRC_postern-auth   := $(wildcard auth/*.c)
-SRC_postern-inject := queue/postern-inject.c $(wildcard queue/inject_*.c)
-SRC_postern-smtpd  := smtpd/postern-smtpd.c $(wildcard smtpd/smtpd_*.c)
-SRC_postern-qmgr   := queue/postern-qmgr.c $(wildcard queue/qmgr_*.c)
-SRC_postern-local  := deliver/postern-local.c $(wildcard deliver/local_*.c)
-SRC_sendmail       := $(wildcard smtpd/sendmail*.c)
-SRC_postern-pop3-login := pop3d/postern-pop3-login.c $(wildcard pop3d/login_*.c)
-SRC_postern-pop3   := pop3d/postern-pop3.c $(wildcard pop3d/pop3_*.c)
-SRC_postern-remote := deliver/postern-remote.c $(wildcard deliver/remote_*.c)
-# a program whose sources are not written yet is not built
-PROGRAMS := $(foreach p,$(PROGRAMS),$(if $(SRC_$(p)),$(p)))
+MAIN_postern        := master/postern.c
+MAIN_postern-master := master/postern-master.c
+MAIN_postern-auth   := auth/postern-auth.c
+MAIN_postern-inject := queue/postern-inject.c
+MAIN_postern-qmgr   := queue/postern-qmgr.c
+MAIN_postern-smtpd  := smtpd/postern-smtpd.c
+MAIN_sendmail       := smtpd/sendmail.c
+MAIN_postern-local  := deliver/postern-local.c
+MAIN_postern-remote := deliver/postern-remote.c
+MAIN_postern-pop3-login := pop3d/postern-pop3-login.c
+MAIN_postern-pop3   := pop3d/postern-pop3.c
+SYSLIBS_postern        := $(TLS_LIBS) -lcdb -lcrypt
+SYSLIBS_postern-master :=
+SYSLIBS_postern-auth   := -lcdb -lcrypt -lcrypto
+SYSLIBS_postern-inject :=
+SYSLIBS_postern-qmgr   := $(TLS_LIBS) -lcdb
+SYSLIBS_postern-smtpd  := $(TLS_LIBS) -lcdb
+SYSLIBS_sendmail       := $(TLS_LIBS)
+SYSLIBS_postern-local  :=
+SYSLIBS_postern-remote := $(TLS_LIBS) -lunbound
+SYSLIBS_postern-pop3-login := $(TLS_LIBS)
+SYSLIBS_postern-pop3   := $(TLS_LIBS)
+# everything, for unit tests and fuzz targets
+SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
+
+define program_rule
+$(BIN)/$(1): $$(BUILD)/$$(MAIN_$(1):.c=.o) $$(call lib_file,$$(patsubst %/,%,$$(dir $$(MAIN_$(1))))) $$(LAYER_LIBS)
+	@mkdir -p $$(BIN)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(SYSLIBS_$(1))
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
 # ---- tests ---------------------------------------------------------------
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# each fuzz target also links with tests/fuzz/replay.c: `make test` replays
+# its corpus, tests/fuzz/corpus/NAME/, once
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all deps run test check-asan fuzz install clean check-deps
+.PHONY: all deps run test check-asan fuzz fuzz-libs install clean check-deps
 # keep test objects: their .d files track header changes
 .SECONDARY:
-all: check-deps $(PROG_BIN) $(UNIT_BIN)
+all: check-deps $(PROG_BIN) $(UNIT_BIN) $(FUZZ_BIN)
 
 check-deps:
 	@sh tests/check-deps.sh build
@@ -76,20 +118,13 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIB): $(LIB_OBJ)
-	@rm -f $@
-	$(AR) rcs $@ $^
-
-define program_rule
-$(BIN)/$(1): $$(patsubst %.c,$$(BUILD)/%.o,$$(SRC_$(1))) $$(LIB)
-	@mkdir -p $$(BIN)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
-endef
-$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
-
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SYSLIBS_ALL)
+
+$(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SYSLIBS_ALL)
 
 test: deps all
 	@sh tests/run.sh $(BUILD)
@@ -100,12 +135,18 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  POSTERN_BIN=$(CURDIR)/bin-asan sh tests/run.sh build-asan
 
-fuzz: $(LIB_OBJ)
-	@mkdir -p $(BUILD)/fuzz
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  echo "clang fuzz $$n"; \
-	  clang -std=c11 -g -O1 -D_GNU_SOURCE -Icommon -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/$$n $$f $(UTIL_SRC) $(MAIL_SRC) $(LIBS) || exit 1; done
+# libFuzzer builds: the libraries instrumented in build-fuzz/, each target
+# linked with libFuzzer's main into build-fuzz/fuzz/
+FUZZ_SAN = -fsanitize=address,undefined
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT='-g -O1' HARDEN= \
+	  SAN='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' fuzz-libs
+	@mkdir -p build-fuzz/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); echo "clang fuzz $$n"; \
+	  clang -std=c11 -g -O1 -D_GNU_SOURCE -Icommon -I. $(FUZZ_SAN) -fsanitize=fuzzer \
+	    -o build-fuzz/fuzz/$$n $$f $(foreach l,$(FOLDERS) $(LAYERS),build-fuzz/lib/lib$(l).a) \
+	    $(SYSLIBS_ALL) || exit 1; done
+fuzz-libs: $(ALL_LIBS)
 
 run: deps all
 	@sh tests/trial-run.sh
@@ -124,7 +165,7 @@ install: all
 	else echo "accounts not created (DESTDIR set or not root): run 'postern init --accounts' as root"; fi
 
 clean:
-	rm -rf build build-asan bin bin-asan
+	rm -rf build build-asan build-fuzz bin bin-asan
 
--include $(LIB_OBJ:.o=.d) $(foreach p,$(PROGRAMS),$(patsubst %.c,$(BUILD)/%.d,$(SRC_$(p)))) \
-	 $(patsubst %.c,$(BUILD)/%.d,$(UNIT_SRC))
+-include $(LIB_OBJ:.o=.d) $(foreach p,$(PROGRAMS),$(patsubst %.c,$(BUILD)/%.d,$(MAIN_$(p)))) \
+	 $(patsubst %.c,$(BUILD)/%.d,$(UNIT_SRC) $(FUZZ_SRC) tests/fuzz/replay.c)

@@ -12,9 +12,9 @@
 
 #include <stdint.h>
 
-#include "mail/auth_penalty.h"
-#include "mail/authproto.h"
-#include "mail/service_child.h"
+#include "auth_penalty.h"
+#include "proto/authproto.h"
+#include "daemon/service_child.h"
 #include "util/cdbmap.h"
 
 #define AUTH_CONN_MAX 512		/* concurrent client connections */

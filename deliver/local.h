@@ -4,8 +4,8 @@
 #ifndef POSTERN_LOCAL_H
 #define POSTERN_LOCAL_H
 
-#include "mail/delivery_proto.h"
-#include "mail/service_child.h"
+#include "proto/delivery_proto.h"
+#include "daemon/service_child.h"
 #include "util/str.h"
 
 /* Seconds allowed for a request line to arrive once it has begun. */

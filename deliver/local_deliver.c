@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "mail/maildir.h"
-#include "mail/queue_id.h"
+#include "proto/queue_id.h"
 #include "util/log.h"
 
 /* Longest recipient quoted in a reply (replies are capped). */

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "mail/maildir.h"
-#include "mail/agent_loop.h"
+#include "daemon/agent_loop.h"
 #include "util/event.h"
 #include "util/log.h"
 #include "util/sock.h"

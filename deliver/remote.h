@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "mail/delivery_proto.h"
-#include "mail/mx.h"
-#include "mail/service_child.h"
-#include "mail/smtp_reply.h"
+#include "proto/delivery_proto.h"
+#include "mx.h"
+#include "daemon/service_child.h"
+#include "smtp_reply.h"
 #include "util/io.h"
 #include "util/str.h"
 

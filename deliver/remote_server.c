@@ -29,7 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "mail/agent_loop.h"
+#include "daemon/agent_loop.h"
 #include "util/event.h"
 #include "util/log.h"
 #include "util/sock.h"

@@ -20,7 +20,7 @@
 
 #include "mail/conf.h"
 #include "mail/exitcode.h"
-#include "mail/usermap.h"
+#include "usermap.h"
 #include "postern.h"
 #include "util/str.h"
 #include "util/tls.h"

@@ -37,7 +37,7 @@
 #include "mail/conf.h"
 #include "mail/exitcode.h"
 #include "mail/services.h"
-#include "mail/usermap.h"
+#include "usermap.h"
 #include "postern.h"
 #include "util/cfgfile.h"
 #include "util/fileio.h"

@@ -37,8 +37,8 @@
 
 #include "mail/conf.h"
 #include "mail/exitcode.h"
-#include "mail/queue_file.h"
-#include "mail/queue_id.h"
+#include "proto/queue_file.h"
+#include "proto/queue_id.h"
 #include "postern.h"
 #include "util/alloc.h"
 #include "util/io.h"

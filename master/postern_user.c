@@ -29,7 +29,7 @@
 
 #include "mail/conf.h"
 #include "mail/exitcode.h"
-#include "mail/usermap.h"
+#include "usermap.h"
 #include "postern.h"
 #include "util/fileio.h"
 #include "util/privs.h"

@@ -41,7 +41,7 @@
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/privs.h"
-#include "mail/service_child.h"
+#include "daemon/service_child.h"
 #include "util/sock.h"
 
 #define LISTEN_BACKLOG 511

@@ -7,9 +7,9 @@
 #include <signal.h>
 #include <openssl/ssl.h>
 
-#include "mail/auth_client.h"
-#include "mail/pop3_handover.h"
-#include "mail/service_child.h"
+#include "proto/auth_client.h"
+#include "proto/pop3_handover.h"
+#include "daemon/service_child.h"
 #include "util/io.h"
 #include "util/str.h"
 

@@ -1,7 +1,7 @@
 /*
  * login_server - postern-pop3-login's accept loop
  *
- * The fork-per-connection acceptor is common/mail/session_server.c; each
+ * The fork-per-connection acceptor is common/daemon/session_server.c; each
  * connection lives in its own process (login_session.c), which after a
  * login either exits (plaintext: the socket itself went to postern-pop3)
  * or stays as the TLS proxy. The parent counts those processes against
@@ -11,7 +11,7 @@
  */
 #include "login.h"
 
-#include "mail/session_server.h"
+#include "daemon/session_server.h"
 
 _Static_assert(POP3_IP_MAX >= SESSION_IP_MAX,
 	       "a session's client address fits the login's buffers");

@@ -27,8 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mail/pop3_cmd.h"
-#include "mail/session_server.h"
+#include "pop3_cmd.h"
+#include "daemon/session_server.h"
 #include "util/base64.h"
 #include "util/log.h"
 #include "util/sock.h"

@@ -7,8 +7,8 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "mail/pop3_handover.h"
-#include "mail/service_child.h"
+#include "proto/pop3_handover.h"
+#include "daemon/service_child.h"
 #include "util/io.h"
 #include "util/str.h"
 

@@ -8,7 +8,7 @@
  * and pop3_max_user_connections (answering the client "-ERR [SYS/TEMP]"
  * or "-ERR [IN-USE]" itself), and forks the session. A malformed
  * hand-over is logged and dropped; it never stops the daemon. The
- * accept loop, session table and signals are common/mail/session_server.c.
+ * accept loop, session table and signals are common/daemon/session_server.c.
  */
 #include "pop3.h"
 
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mail/session_server.h"
+#include "daemon/session_server.h"
 #include "util/log.h"
 #include "util/sock.h"
 

@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mail/pop3_cmd.h"
+#include "pop3_cmd.h"
 #include "mail/pop3_mname.h"
-#include "mail/session_server.h"
+#include "daemon/session_server.h"
 #include "util/log.h"
 #include "util/sock.h"
 

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "mail/conf_limit.h"
-#include "mail/service_tls.h"
+#include "daemon/service_tls.h"
 #include "util/log.h"
 
 static void login_settings(struct login *lg, struct service_child *sc)

@@ -27,10 +27,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "mail/inject_proto.h"
-#include "mail/queue_file.h"
-#include "mail/queue_id.h"
-#include "mail/service_child.h"
+#include "proto/inject_proto.h"
+#include "proto/queue_file.h"
+#include "proto/queue_id.h"
+#include "daemon/service_child.h"
 #include "util/str.h"
 
 #define INJECT_CONN_MAX 1000		/* concurrent clients */

@@ -23,11 +23,11 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "mail/delivery_proto.h"
-#include "mail/queue_file.h"
-#include "mail/queue_id.h"
-#include "mail/resolve.h"
-#include "mail/service_child.h"
+#include "proto/delivery_proto.h"
+#include "proto/queue_file.h"
+#include "proto/queue_id.h"
+#include "resolve.h"
+#include "daemon/service_child.h"
 #include "util/cdbmap.h"
 #include "util/event.h"
 #include "util/str.h"

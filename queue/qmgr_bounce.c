@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mail/inject.h"
+#include "proto/inject.h"
 #include "util/alloc.h"
 #include "util/log.h"
 

@@ -60,7 +60,7 @@
 
 #include <stddef.h>
 
-#include "mail/dsn.h"
+#include "dsn.h"
 
 struct qmgr;
 struct msg;

@@ -36,7 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mail/retry.h"
+#include "retry.h"
 #include "util/alloc.h"
 #include "util/log.h"
 

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "mail/retry.h"
+#include "retry.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/sock.h"

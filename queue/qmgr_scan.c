@@ -57,7 +57,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mail/retry.h"
+#include "retry.h"
 #include "util/alloc.h"
 #include "util/log.h"
 

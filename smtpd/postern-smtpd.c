@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "mail/conf_limit.h"
-#include "mail/service_tls.h"
+#include "daemon/service_tls.h"
 #include "util/log.h"
 
 static enum smtpd_mode smtpd_mode_of(const struct service_def *def)

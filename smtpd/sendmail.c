@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "mail/progpath.h"
-#include "mail/queue_file.h"
+#include "proto/queue_file.h"
 #include "sendmail.h"
 #include "util/str.h"
 

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "mail/addr.h"
-#include "mail/queue_file.h"
-#include "mail/sendmail_msg.h"
+#include "proto/queue_file.h"
+#include "sendmail_msg.h"
 #include "sendmail.h"
 #include "util/alloc.h"
 #include "util/str.h"

@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "mail/conf.h"
-#include "mail/inject.h"
-#include "mail/sendmail_msg.h"
+#include "proto/inject.h"
+#include "sendmail_msg.h"
 #include "sendmail.h"
 #include "util/str.h"
 

@@ -4,7 +4,7 @@
  *   smtpd.c          main: configuration, TLS context, privilege drop, maps
  *   smtpd_server.c   the accept loop: limits per client and in total,
  *                    processes reused for up to smtpd_max_use sessions
- *                    (common/mail/session_pool.c), SIGHUP/SIGTERM/SIGCHLD
+ *                    (common/daemon/session_pool.c), SIGHUP/SIGTERM/SIGCHLD
  *   smtpd_session.c  one session: greeting, command loop, smtp_reply(),
  *                    HELO/EHLO/RSET/NOOP/QUIT/VRFY/HELP/STARTTLS
  *   smtpd_input.c    the client's input: lines, raw bytes, pushback
@@ -21,11 +21,11 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 
-#include "mail/auth_client.h"
-#include "mail/inject.h"
-#include "mail/service_child.h"
-#include "mail/smtp_cmd.h"
-#include "mail/smtp_data.h"
+#include "proto/auth_client.h"
+#include "proto/inject.h"
+#include "daemon/service_child.h"
+#include "smtp_cmd.h"
+#include "smtp_data.h"
 #include "util/cdbmap.h"
 #include "util/io.h"
 #include "util/str.h"

@@ -1,9 +1,9 @@
 /*
  * smtpd_server - postern-smtpd's accept loop
  *
- * The acceptor is common/mail/session_server.c; this file gives it
+ * The acceptor is common/daemon/session_server.c; this file gives it
  * smtpd's limits and replies. A process serves up to smtpd_max_use
- * sessions, one after another (common/mail/session_pool.h), so that fork
+ * sessions, one after another (common/daemon/session_pool.h), so that fork
  * and exit are not paid for every connection. A client over
  * smtpd_process_limit gets "421 4.3.2", one over
  * smtpd_client_connection_limit "421 4.7.0" (nothing on smtps, where it
@@ -13,7 +13,7 @@
  */
 #include "smtpd.h"
 
-#include "mail/session_server.h"
+#include "daemon/session_server.h"
 #include "util/log.h"
 
 _Static_assert(SMTPD_IP_MAX >= SESSION_IP_MAX,

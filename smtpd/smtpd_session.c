@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mail/session_server.h"
+#include "daemon/session_server.h"
 #include "util/log.h"
 #include "util/sock.h"
 #include "util/tls.h"

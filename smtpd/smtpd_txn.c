@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "mail/queue_file.h"
+#include "proto/queue_file.h"
 #include "util/alloc.h"
 #include "util/log.h"
 

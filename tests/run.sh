@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/run.sh BUILD - run every unit test binary and integration test,
-# count PASS/FAIL lines, print "N passed, N failed" last.
+# tests/run.sh BUILD - run every unit test binary, every fuzz target over its
+# corpus (tests/fuzz/corpus/NAME), and every integration test; count
+# PASS/FAIL/SKIP lines, print "N passed, N failed, N skipped" last.
 # A test program that exits non-zero without printing a FAIL line counts as
 # one failure (a crash is never silent).
 build=${1:-build}
@@ -13,6 +14,7 @@ log=$(mktemp -d /tmp/postern-test.XXXXXX)
 chmod 755 "$log"
 pass=0
 fail=0
+skipped=0
 
 run_one() {
 	name=$1; shift
@@ -22,31 +24,47 @@ run_one() {
 	rc=$?
 	p=$(grep -c '^PASS ' "$out")
 	f=$(grep -c '^FAIL ' "$out")
+	s=$(grep -c '^SKIP ' "$out")
 	ff=$(grep -c '^FAIL .*:[0-9][0-9]*: ' "$out")
 	f=$((f - ff))
+	# as root every dependency is installed and every test can run: a
+	# skip there hides a test that silently stopped testing
+	if [ "$s" -gt 0 ] && [ "$(id -u)" -eq 0 ]; then
+		echo "FAIL $name: $s test(s) skipped in a run as root" >>"$out"
+		f=$((f + 1))
+	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL $name: exit status $rc without a FAIL line" >>"$out"
 		f=1
 	fi
 	pass=$((pass + p))
 	fail=$((fail + f))
+	skipped=$((skipped + s))
 	secs=$(( $(date +%s) - start ))
+	sk=""
+	[ "$s" -gt 0 ] && sk=", $s skipped"
 	if [ "$f" -gt 0 ]; then
-		echo "== $name: $p passed, $f failed (${secs}s)"
+		echo "== $name: $p passed, $f failed$sk (${secs}s)"
 		grep -E '^FAIL|fatal|panic|ERROR|Traceback|AddressSanitizer|runtime error' "$out" | head -40
 	else
-		echo "== $name: $p passed (${secs}s)"
+		echo "== $name: $p passed$sk (${secs}s)"
 	fi
+	grep '^SKIP ' "$out" | head -10
 }
 
 for t in "$build"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run_one "unit/$(basename "$t")" "$t"
 done
+for t in "$build"/tests/fuzz_*; do
+	[ -x "$t" ] || continue
+	n=$(basename "$t")
+	run_one "fuzz/$n" "$t" "tests/fuzz/corpus/$n"
+done
 for t in tests/integration/test_*.py; do
 	[ -f "$t" ] || continue
 	run_one "integration/$(basename "$t" .py)" "$PY" "$t"
 done
 echo "logs in $log"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mail/queue_id.h"
+#include "proto/queue_id.h"
 #include "util/fileio.h"
 #include "util/privs.h"
 

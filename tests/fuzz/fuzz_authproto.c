@@ -1,6 +1,6 @@
 /*
  * fuzz_authproto - libFuzzer target for the auth protocol parsers
- * (mail/authproto.h)
+ * (common/proto/authproto.h)
  *
  * The input is parsed as a request and as a reply. A request that parses
  * must survive a round trip: formatted again and parsed again it gives the
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/authproto.h"
+#include "proto/authproto.h"
 #include "util/str.h"
 
 static void fuzz_request_roundtrip(const struct authproto_request *req)

@@ -1,6 +1,6 @@
 /*
  * fuzz_delivery_proto - libFuzzer target for the queue manager <-> agent
- * lines (mail/delivery_proto.h)
+ * lines (common/proto/delivery_proto.h)
  *
  * The input is parsed as a request and as a reply. A request that parses
  * must format again to a line that parses to the same fields, and its
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/delivery_proto.h"
+#include "proto/delivery_proto.h"
 #include "util/str.h"
 
 static void fuzz_request(const char *p, size_t n)

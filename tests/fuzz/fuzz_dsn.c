@@ -1,5 +1,5 @@
 /*
- * fuzz_dsn - libFuzzer target for the DSN builder (common/mail/dsn.c):
+ * fuzz_dsn - libFuzzer target for the DSN builder (queue/dsn.c):
  * the header-section extraction, the cleaning of untrusted reply text
  * and addresses, line folding, and the boundary choice
  *
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/dsn.h"
+#include "queue/dsn.h"
 
 static void check_section(const uint8_t *data, size_t size)
 {

@@ -18,7 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "mail/inject_proto.h"
+#include "proto/inject_proto.h"
 #include "util/alloc.h"
 
 static void check_writer(const struct queue_env *env)

@@ -1,6 +1,6 @@
 /*
  * fuzz_maildir_headers - libFuzzer target for the header-section scan of
- * the Delivered-To: loop check (mail/maildir.h)
+ * the Delivered-To: loop check (common/mail/maildir.h)
  *
  * The first byte chooses how much of the input is the recipient; the rest
  * is a message. The header end must lie inside the input, the scan must

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/pop3_cmd.h"
+#include "pop3d/pop3_cmd.h"
 #include "mail/pop3_mname.h"
 
 static void fuzz_cmd(const char *p, size_t n)

@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "mail/queue_file.h"
+#include "proto/queue_file.h"
 
 static int memfile(const uint8_t *data, size_t size)
 {

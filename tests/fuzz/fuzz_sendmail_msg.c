@@ -1,6 +1,6 @@
 /*
  * fuzz_sendmail_msg - libFuzzer target for what sendmail(1) parses
- * (common/mail/sendmail_msg.c)
+ * (smtpd/sendmail_msg.c)
  *
  * The first input byte picks -i and a split point, the rest is the
  * message on standard input. Besides memory safety it checks:
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mail/sendmail_msg.h"
+#include "smtpd/sendmail_msg.h"
 #include "util/str.h"
 
 static void canon(const char *p, size_t n, int dot_ends, size_t cut,

@@ -1,6 +1,6 @@
 /*
  * fuzz_smtp_cmd - libFuzzer target for the SMTP command line parser
- * (common/mail/smtp_cmd.c)
+ * (smtpd/smtp_cmd.c)
  *
  * The first input byte picks the SMTP_CMD_* flags, the rest is one line.
  * Checks, besides memory safety: an error always comes with a reply code
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "util/str.h"
-#include "mail/smtp_cmd.h"
+#include "smtpd/smtp_cmd.h"
 
 static void error_check(const struct smtp_cmd *cmd, const char *error)
 {

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/smtp_data.h"
+#include "smtpd/smtp_data.h"
 #include "util/str.h"
 
 struct out {

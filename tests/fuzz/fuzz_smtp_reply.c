@@ -1,7 +1,7 @@
 /*
  * fuzz_smtp_reply - libFuzzer target for what the remote sender reads
- * from the network: SMTP reply lines (mail/smtp_reply.h) and, from the
- * same input, MX RDATA and next-hop text (mail/mx.h)
+ * from the network: SMTP reply lines (deliver/smtp_reply.h) and, from the
+ * same input, MX RDATA and next-hop text (deliver/mx.h)
  *
  * The input is cut at LF into reply lines. Checked: a complete reply has
  * a code of 200..559, an enhanced code that passes smtp_enhanced_ok for
@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/mx.h"
-#include "mail/smtp_reply.h"
+#include "deliver/mx.h"
+#include "deliver/smtp_reply.h"
 #include "util/str.h"
 
 static void check_reply(const struct smtp_reply *r)

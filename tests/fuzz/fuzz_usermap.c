@@ -1,6 +1,6 @@
 /*
  * fuzz_usermap - libFuzzer target for the etc/passwd and etc/aliases
- * parsers and the address check (common/mail/usermap.c)
+ * parsers and the address check (master/usermap.c)
  *
  * The first byte picks the format; the rest is the file. Whatever parses
  * must format back to text that parses again to the same entries.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/usermap.h"
+#include "master/usermap.h"
 #include "util/str.h"
 
 static void check_round_trip(const struct usermap *m)

@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "mail/agent_loop.h"
+#include "daemon/agent_loop.h"
 #include "test.h"
 
 static sigset_t mask;

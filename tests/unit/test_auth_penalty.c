@@ -1,10 +1,10 @@
 /*
  * test_auth_penalty - failed-login bookkeeping and delays
- * (mail/auth_penalty.h), with a clock moved by hand
+ * (auth/auth_penalty.h), with a clock moved by hand
  */
 #include "test.h"
 
-#include "mail/auth_penalty.h"
+#include "auth/auth_penalty.h"
 
 #define SEC 1000
 #define WINDOW (15 * 60 * SEC)

@@ -1,9 +1,9 @@
 /*
- * test_authproto - the auth service's line protocol (mail/authproto.h)
+ * test_authproto - the auth service's line protocol (common/proto/authproto.h)
  */
 #include "test.h"
 
-#include "mail/authproto.h"
+#include "proto/authproto.h"
 #include "util/str.h"
 
 static struct authproto_request req;

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "mail/delivery_proto.h"
+#include "proto/delivery_proto.h"
 #include "test.h"
 
 #define ID "1JN7W800F2K3K7P"

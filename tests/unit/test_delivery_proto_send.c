@@ -1,10 +1,10 @@
 /*
  * test_delivery_proto_send - the remote sender's SEND requests and
- * per-recipient replies (mail/delivery_proto.h, REMOTE)
+ * per-recipient replies (common/proto/delivery_proto.h, REMOTE)
  */
 #include <string.h>
 
-#include "mail/delivery_proto.h"
+#include "proto/delivery_proto.h"
 #include "test.h"
 
 static void fill(struct delivery_send *req)

@@ -1,5 +1,5 @@
 /*
- * test_dsn - the text of bounces and delay warnings (common/mail/dsn.c):
+ * test_dsn - the text of bounces and delay warnings (queue/dsn.c):
  * structure and fields, status codes, dates, the header section,
  * cleaning of untrusted text, folding within 998 bytes, the boundary,
  * 8-bit parts, and no DSN for the null sender.
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "test.h"
-#include "mail/dsn.h"
+#include "queue/dsn.h"
 
 #define T0 1717322400	/* Sun, 2 Jun 2024 10:00:00 +0000 */
 

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mail/inject_proto.h"
+#include "proto/inject_proto.h"
 #include "util/sock.h"
 #include "test.h"
 

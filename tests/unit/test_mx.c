@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "mail/mx.h"
+#include "deliver/mx.h"
 #include "util/str.h"
 #include "test.h"
 

@@ -6,8 +6,8 @@
 /* A string literal parsed whole (its length without the NUL). */
 #define PARSE_LITERAL(lit) pop3_handover_parse(lit, sizeof(lit) - 1, &h, &used)
 
-#include "mail/pop3_cmd.h"
-#include "mail/pop3_handover.h"
+#include "pop3d/pop3_cmd.h"
+#include "proto/pop3_handover.h"
 #include "mail/pop3_mname.h"
 
 static int parse(const char *line, struct pop3_cmd *cmd, const char **err)

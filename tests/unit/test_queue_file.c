@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mail/queue_file.h"
+#include "proto/queue_file.h"
 #include "util/alloc.h"
 #include "util/str.h"
 #include "test.h"

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "mail/queue_id.h"
+#include "proto/queue_id.h"
 #include "test.h"
 
 static int make(ino_t ino, time_t sec, long nsec, char *buf)

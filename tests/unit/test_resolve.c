@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "mail/resolve.h"
+#include "queue/resolve.h"
 #include "test.h"
 
 struct entry {

@@ -1,7 +1,7 @@
 /*
  * test_retry - the backoff schedule and queue_lifetime expiry
  */
-#include "mail/retry.h"
+#include "queue/retry.h"
 #include "test.h"
 
 static void test_first_delay_is_min(void)

@@ -1,13 +1,13 @@
 /*
  * test_sendmail_msg - line ends, the lone dot, the header section, -t
- * recipients, Bcc removal and the added headers (common/mail/sendmail_msg.c)
+ * recipients, Bcc removal and the added headers (smtpd/sendmail_msg.c)
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "test.h"
-#include "mail/sendmail_msg.h"
+#include "smtpd/sendmail_msg.h"
 #include "util/str.h"
 
 /* Feed in whole and byte by byte; both must give the same text. */

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "mail/session_server.h"
+#include "daemon/session_server.h"
 
 static volatile sig_atomic_t stopping;
 

@@ -1,5 +1,5 @@
 /*
- * test_smtp_cmd - SMTP command line parsing (common/mail/smtp_cmd.c):
+ * test_smtp_cmd - SMTP command line parsing (smtpd/smtp_cmd.c):
  * verbs, syntax and the reply each error asks for
  *
  * One table: the line, the flags, and the expected result, verb, reply
@@ -10,7 +10,7 @@
 
 #include "test.h"
 #include "util/str.h"
-#include "mail/smtp_cmd.h"
+#include "smtpd/smtp_cmd.h"
 
 #define UTF8 SMTP_CMD_ALLOW_UTF8
 #define TXN SMTP_CMD_TXN_UTF8

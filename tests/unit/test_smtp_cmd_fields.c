@@ -1,13 +1,13 @@
 /*
  * test_smtp_cmd_fields - what smtp_cmd_parse records for each verb:
  * HELO names, MAIL/RCPT addresses and ESMTP parameters, BDAT, AUTH, and
- * the replies for bad parameters (common/mail/smtp_cmd.c)
+ * the replies for bad parameters (smtpd/smtp_cmd.c)
  */
 #include <string.h>
 
 #include "test.h"
 #include "util/str.h"
-#include "mail/smtp_cmd.h"
+#include "smtpd/smtp_cmd.h"
 
 static struct smtp_cmd cmd;
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "test.h"
-#include "mail/smtp_data.h"
+#include "smtpd/smtp_data.h"
 #include "util/str.h"
 
 struct sink_ctx {

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "mail/smtp_reply.h"
+#include "deliver/smtp_reply.h"
 #include "test.h"
 
 /* Feed "\n"-separated lines; the last feed result. */

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "mail/conf.h"
-#include "mail/usermap.h"
+#include "master/usermap.h"
 #include "test.h"
 #include "util/cdbmap.h"
 #include "util/str.h"

@@ -1,0 +1,124 @@
+/*
+ * service_child - what every supervised daemon does at start
+ *
+ * See service_child.h for the descriptors and arguments the master hands
+ * over; postern-master(8) documents the same contract for operators.
+ */
+#include "daemon/service_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "util/privs.h"
+#include "util/str.h"
+
+static _Noreturn void service_child_usage(const char *program)
+{
+	log_fatal("usage: %s -c CONFIG -s SERVICE (started by postern-master)",
+		  program);
+}
+
+static void service_child_args(int argc, char **argv, const char *program,
+			       const char **conf_r, const char **name_r)
+{
+	*conf_r = NULL;
+	*name_r = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && strcmp(argv[i], "-c") == 0)
+			*conf_r = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "-s") == 0)
+			*name_r = argv[++i];
+		else
+			service_child_usage(program);
+	}
+	if (*name_r == NULL)
+		service_child_usage(program);
+}
+
+static void service_child_listeners(struct service_child *sc)
+{
+	const char *env = getenv("POSTERN_LISTEN_FDS");
+	char *end;
+	long n;
+
+	sc->nlisten = 0;
+	if (env == NULL || *env == '\0')
+		return;
+	errno = 0;
+	n = strtol(env, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > SERVICE_LISTEN_MAX)
+		log_fatal("bad POSTERN_LISTEN_FDS=%s", env);
+	for (long i = 0; i < n; i++) {
+		int fd = SERVICE_LISTEN_FD0 + (int)i;
+
+		if (fcntl(fd, F_GETFD) < 0)
+			log_fatal("listening descriptor %d is not open", fd);
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			log_fatal("fcntl descriptor %d: %m", fd);
+		sc->listen_fds[sc->nlisten++] = fd;
+	}
+}
+
+void service_child_init(struct service_child *sc, int argc, char **argv,
+			const char *program)
+{
+	struct str errors = STR_INIT(0);
+	const char *conf_file, *name;
+
+	memset(sc, 0, sizeof(*sc));
+	log_open(program, LOG_TO_STDERR);
+	service_child_args(argc, argv, program, &conf_file, &name);
+	sc->def = service_find(name);
+	if (sc->def == NULL)
+		log_fatal("unknown service '%s'", name);
+	if (conf_load(&sc->conf, conf_path(conf_file), &errors) > 0) {
+		/* one line per error, then give up: the master logs our exit */
+		char *line = errors.s, *nl;
+
+		while (line != NULL && (nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			log_warn(NULL, "%s", line);
+			line = nl + 1;
+		}
+		log_fatal("configuration errors; service %s not started", name);
+	}
+	str_free(&errors);
+	signal(SIGPIPE, SIG_IGN);
+	if (fcntl(SERVICE_STATUS_FD, F_SETFD, FD_CLOEXEC) < 0)
+		log_fatal("status descriptor %d is not open: %m",
+			  SERVICE_STATUS_FD);
+	service_child_listeners(sc);
+}
+
+void service_child_drop(struct service_child *sc)
+{
+	sc->separated = priv_drop(sc->def->account);
+}
+
+static void service_child_status(const char *msg)
+{
+	size_t n = strlen(msg);
+
+	if (write(SERVICE_STATUS_FD, msg, n) != (ssize_t)n)
+		log_warn(NULL, "cannot report '%.*s' to the master: %m",
+			 (int)n - 1, msg);
+}
+
+void service_child_ready(struct service_child *sc)
+{
+	(void)sc;
+	service_child_status("ready\n");
+}
+
+void service_child_busy(struct service_child *sc)
+{
+	if (sc->reported_busy)
+		return;
+	sc->reported_busy = 1;
+	service_child_status("busy\n");
+}

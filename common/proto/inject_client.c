@@ -1,0 +1,177 @@
+/*
+ * inject_client - the client half of inject.h, for smtpd and sendmail
+ *
+ * Blocking, with io.h's deadline on every read and flush. The envelope is
+ * checked before anything is sent (a field the injector would refuse is a
+ * PERM without a connection), then sent at once so that the injector can
+ * open the queue file while the message is still coming.
+ *
+ * Chunks: message bytes collect in the io's output buffer (which holds
+ * nothing else once the envelope has been flushed) until INJECT_CHUNK_MAX
+ * bytes or the commit; then the length line is put in front of them and
+ * the whole chunk is flushed. So a caller may write line by line and the
+ * injector still sees 64 KiB chunks.
+ *
+ * Answers: the injector answers once and closes, also early (a message
+ * over the size limit, a full disk). A write that fails is therefore not
+ * yet an error: inject_commit reads what the injector said and reports
+ * that; only when there is no answer is it "queue service unavailable".
+ */
+#include "proto/inject.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/inject_proto.h"
+#include "util/sock.h"
+
+static int client_fail(struct str *reason_r, int status, const char *what,
+		       int err)
+{
+	str_clear(reason_r);
+	if (err != 0)
+		str_appendf(reason_r, "%s: %s", what, strerror(err));
+	else
+		str_appends(reason_r, what);
+	return status;
+}
+
+int inject_begin(struct inject_client *ic, const char *socket_path,
+		 const struct inject_env *env, int timeout_ms,
+		 struct str *reason_r)
+{
+	struct str req = STR_INIT(0);
+	const char *error;
+	int r;
+
+	ic->fd = -1;
+	ic->failed = 0;
+	if (inject_proto_envelope(env, &req, &error) < 0) {
+		str_free(&req);
+		return client_fail(reason_r, INJECT_PERM, error, 0);
+	}
+	ic->fd = sock_connect_unix(socket_path);
+	if (ic->fd < 0) {
+		str_free(&req);
+		return client_fail(reason_r, INJECT_TEMP,
+				   "queue service unavailable", errno);
+	}
+	io_init(&ic->io, ic->fd, timeout_ms);
+	r = io_write(&ic->io, req.s, req.len);
+	if (r == IO_OK)
+		r = io_flush(&ic->io);
+	str_free(&req);
+	if (r != IO_OK)
+		ic->failed = 1;	/* inject_commit reads the reason, if any */
+	return INJECT_OK;
+}
+
+/* Put the length line in front of the buffered bytes and send them. */
+static int client_send_chunk(struct inject_client *ic)
+{
+	struct str *w = &ic->io.wbuf;
+	char hdr[24];
+	int hl;
+
+	if (w->len == 0)
+		return 0;
+	hl = snprintf(hdr, sizeof(hdr), "%zu\n", w->len);
+	if (hl < 0 || (size_t)hl >= sizeof(hdr) ||
+	    str_reserve(w, (size_t)hl) < 0)
+		return -1;
+	memmove(w->s + hl, w->s, w->len + 1);
+	memcpy(w->s, hdr, (size_t)hl);
+	w->len += (size_t)hl;
+	return io_flush(&ic->io) == IO_OK ? 0 : -1;
+}
+
+int inject_write(struct inject_client *ic, const void *p, size_t n)
+{
+	const char *s = p;
+	size_t room, k;
+
+	if (ic->failed || ic->fd < 0)
+		return -1;
+	while (n > 0) {
+		room = INJECT_CHUNK_MAX - ic->io.wbuf.len;
+		k = n < room ? n : room;
+		if (str_append(&ic->io.wbuf, s, k) < 0)
+			goto fail;
+		s += k;
+		n -= k;
+		if (ic->io.wbuf.len == INJECT_CHUNK_MAX &&
+		    client_send_chunk(ic) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	ic->failed = 1;
+	return -1;
+}
+
+static void client_close(struct inject_client *ic)
+{
+	if (ic->fd < 0)
+		return;
+	io_free(&ic->io);
+	close(ic->fd);
+	ic->fd = -1;
+}
+
+/* The injector's one answer line. */
+static int client_answer(struct inject_client *ic, int send_err,
+			 struct str *id_r, struct str *reason_r)
+{
+	struct str line = STR_INIT(0);
+	int r = io_read_line(&ic->io, &line, INJECT_LINE_MAX + 1);
+	int status = -1;
+
+	if (r == IO_OK && line.len > 0 && line.s[line.len - 1] == '\n')
+		status = inject_proto_answer(line.s, line.len - 1, reason_r);
+	str_free(&line);
+	if (status == INJECT_OK) {
+		str_clear(id_r);
+		str_append(id_r, reason_r->s, reason_r->len);
+		str_clear(reason_r);
+		return INJECT_OK;
+	}
+	if (status > 0)
+		return status;
+	if (r == IO_TIMEOUT)
+		return client_fail(reason_r, INJECT_TEMP, "queue service "
+				   "unavailable: timed out", 0);
+	if (r == IO_OK || r == IO_TOOLONG)
+		return client_fail(reason_r, INJECT_TEMP, "queue service "
+				   "unavailable: bad answer", 0);
+	return client_fail(reason_r, INJECT_TEMP, "queue service "
+			   "unavailable: connection lost",
+			   r == IO_ERR ? errno : send_err);
+}
+
+int inject_commit(struct inject_client *ic, struct str *id_r,
+		  struct str *reason_r)
+{
+	int send_err = 0, status;
+
+	if (ic->fd < 0)
+		return client_fail(reason_r, INJECT_TEMP, "queue service "
+				   "unavailable: not connected", 0);
+	if (!ic->failed &&
+	    (client_send_chunk(ic) < 0 || io_puts(&ic->io, "0\n") != IO_OK ||
+	     io_flush(&ic->io) != IO_OK)) {
+		send_err = errno;
+		ic->failed = 1;
+	}
+	/* whatever we could not send is of no use any more */
+	str_clear(&ic->io.wbuf);
+	status = client_answer(ic, send_err, id_r, reason_r);
+	client_close(ic);
+	return status;
+}
+
+void inject_abort(struct inject_client *ic)
+{
+	client_close(ic);
+}
