@@ -28,6 +28,9 @@ ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(SAN) $(CPPFLAGS)
 LDHARDEN ?= -pie -Wl,-z,relro,-z,now
 ALL_LDFLAGS = $(LDHARDEN) $(SAN) $(LDFLAGS)
 
+# `make` with no target builds everything (the rules below come first)
+.DEFAULT_GOAL := all
+
 # ---- libraries: the layers of common/ and one per program folder --------
 # common/util (generic) <- common/proto, common/mail <- common/daemon
 # <- common/login <- the program folders (DESIGN.md, "Source layout").
