@@ -76,17 +76,18 @@ MAIN_postern-local  := deliver/postern-local.c
 MAIN_postern-remote := deliver/postern-remote.c
 MAIN_postern-pop3-login := pop3d/postern-pop3-login.c
 MAIN_postern-pop3   := pop3d/postern-pop3.c
+# (-lseccomp: every daemon confines itself, common/daemon/service_sandbox.h)
 SYSLIBS_postern        := $(TLS_LIBS) -lcdb -lcrypt
 SYSLIBS_postern-master :=
-SYSLIBS_postern-auth   := -lcdb -lcrypt -lcrypto
-SYSLIBS_postern-inject :=
-SYSLIBS_postern-qmgr   := $(TLS_LIBS) -lcdb
-SYSLIBS_postern-smtpd  := $(TLS_LIBS) -lcdb
+SYSLIBS_postern-auth   := -lcdb -lcrypt -lcrypto -lseccomp
+SYSLIBS_postern-inject := -lseccomp
+SYSLIBS_postern-qmgr   := $(TLS_LIBS) -lcdb -lseccomp
+SYSLIBS_postern-smtpd  := $(TLS_LIBS) -lcdb -lseccomp
 SYSLIBS_sendmail       := $(TLS_LIBS)
-SYSLIBS_postern-local  :=
-SYSLIBS_postern-remote := $(TLS_LIBS) -lunbound
-SYSLIBS_postern-pop3-login := $(TLS_LIBS)
-SYSLIBS_postern-pop3   := $(TLS_LIBS)
+SYSLIBS_postern-local  := -lseccomp
+SYSLIBS_postern-remote := $(TLS_LIBS) -lunbound -lseccomp
+SYSLIBS_postern-pop3-login := $(TLS_LIBS) -lseccomp
+SYSLIBS_postern-pop3   := $(TLS_LIBS) -lseccomp
 # everything, for unit tests and fuzz targets
 SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound -lseccomp
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))

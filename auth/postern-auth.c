@@ -2,7 +2,9 @@
  * postern-auth - the auth service: the only process that reads password
  *                hashes
  *
- * PRIVILEGE  postern-auth; no network; reads etc_dir/passwd.cdb only
+ * PRIVILEGE  postern-auth; no network; reads etc_dir/passwd.cdb only.
+ *            SANDBOX auth (below, postern-auth(8)): reads etc_dir; no
+ *            socket creation, no file writes, no fork, no exec
  * INPUT      fd 4: the listening unix socket queue_dir/private/auth
  *            (mode 0660, group postern-authc), handed over by the master;
  *            one request per line: LOOKUP, VERIFY (postern-auth(8))
@@ -20,7 +22,21 @@
  */
 #include "auth.h"
 
+#include "daemon/service_sandbox.h"
 #include "util/log.h"
+
+/* SANDBOX (postern-auth(8)): entered by service_child_ready(), once the
+ * user map is open, the dummy hash made and the listener and signals set. */
+static const struct service_path auth_paths[] = {
+	/* passwd.cdb, reopened when "postern user" renames a new one in */
+	{ SERVICE_ETC, NULL, SANDBOX_READ },
+};
+static const struct service_profile auth_profile = {
+	"auth",
+	/* THREADS: for the password-hash workers, started after confining */
+	SANDBOX_SYS_ACCEPT | SANDBOX_SYS_THREADS,
+	auth_paths, sizeof(auth_paths) / sizeof(auth_paths[0]),
+};
 
 int main(int argc, char **argv)
 {
@@ -29,6 +45,7 @@ int main(int argc, char **argv)
 	struct auth_server srv;
 
 	service_child_init(&sc, argc, argv, "postern-auth");
+	sc.profile = &auth_profile;
 	if (sc.nlisten == 0)
 		log_fatal("no listening socket handed over (POSTERN_LISTEN_FDS)");
 	service_child_drop(&sc);

@@ -3,7 +3,9 @@
  *
  * PRIVILEGE  postern-mail; no network; writes under mail_root only, and
  *            never creates a Maildir ("postern user add" does); reads only
- *            the queue file descriptors it is handed, never the queue
+ *            the queue file descriptors it is handed, never the queue.
+ *            SANDBOX local (below, postern-local(8)): mail_root only; no
+ *            socket creation, no fork, no exec
  * INPUT      fd 4: the listening socket queue_dir/private/local (group
  *            postern-queue, 0660), handed over by the master. One
  *            connection (the queue manager's) at a time per process; on
@@ -27,13 +29,28 @@
  */
 #include "local.h"
 
+#include "daemon/service_sandbox.h"
 #include "util/log.h"
+
+/* SANDBOX (postern-local(8)): entered by service_child_ready() in
+ * local_run(), before the first connection is accepted. */
+static const struct service_path local_paths[] = {
+	/* a Maildir's tmp/ -> new/: a file made (nameless, or named) in
+	 * tmp/, linked or renamed into new/, a leftover removed */
+	{ SERVICE_MAIL, NULL, SANDBOX_READ | SANDBOX_WRITE | SANDBOX_CREATE |
+			      SANDBOX_REMOVE | SANDBOX_RENAME },
+};
+static const struct service_profile local_profile = {
+	"local", SANDBOX_SYS_ACCEPT | SANDBOX_SYS_FSWRITE,
+	local_paths, sizeof(local_paths) / sizeof(local_paths[0]),
+};
 
 int main(int argc, char **argv)
 {
 	struct service_child sc;
 
 	service_child_init(&sc, argc, argv, "postern-local");
+	sc.profile = &local_profile;
 	service_child_drop(&sc);
 	return local_run(&sc);
 }

@@ -4,7 +4,9 @@
  * PRIVILEGE  postern-remote; network out (SMTP to port remote_port or the
  *            relay_host's, DNS to dns_servers or /etc/resolv.conf); no
  *            access to the queue, the mailboxes or the maps: it reads only
- *            the queue file descriptors it is handed
+ *            the queue file descriptors it is handed. SANDBOX remote
+ *            (below, postern-remote(8)): no file system at all; TCP and
+ *            UDP out; no unix sockets, no fork, no exec
  * INPUT      fd 4: the listening socket queue_dir/private/remote (group
  *            postern-queue, 0660), handed over by the master. One
  *            connection (the queue manager's) at a time per process; on
@@ -28,11 +30,25 @@
  */
 #include "remote.h"
 
+#include "daemon/service_sandbox.h"
+
+/* SANDBOX (postern-remote(8)): entered by service_child_ready() in
+ * remote_run(), once the TLS client context and the resolver (with
+ * /etc/resolv.conf read) are made. No path at all. */
+static const struct service_profile remote_profile = {
+	"remote",
+	/* INET: SMTP and DNS; THREADS: libunbound's resolver thread, which
+	 * it starts at the first lookup */
+	SANDBOX_SYS_ACCEPT | SANDBOX_SYS_INET | SANDBOX_SYS_THREADS,
+	NULL, 0,
+};
+
 int main(int argc, char **argv)
 {
 	struct service_child sc;
 
 	service_child_init(&sc, argc, argv, "postern-remote");
+	sc.profile = &remote_profile;
 	service_child_drop(&sc);
 	return remote_run(&sc);
 }

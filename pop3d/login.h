@@ -26,6 +26,8 @@ struct login {
 	unsigned process_limit;		/* pop3_process_limit */
 	struct str auth_socket;		/* queue_dir/private/auth */
 	struct str pop3_socket;		/* queue_dir/private/pop3 */
+	struct sandbox_prepared *session_sandbox; /* entered by each session
+						   * process; NULL: none */
 };
 
 struct login_session {

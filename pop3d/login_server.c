@@ -33,6 +33,7 @@ void login_server_run(struct login *lg)
 		.fork_reply = LOGIN_BUSY,
 		.session = server_session,
 		.arg = lg,
+		.session_sandbox = lg->session_sandbox,
 	};
 
 	session_server_run_clients(lg->sc, &cl);

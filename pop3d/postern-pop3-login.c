@@ -4,7 +4,11 @@
  *
  * PRIVILEGE  postern-login; reads the TLS key as root before dropping;
  *            afterwards only the sockets queue_dir/private/auth and
- *            queue_dir/private/pop3; never a mailbox or a password hash
+ *            queue_dir/private/pop3; never a mailbox or a password hash.
+ *            SANDBOX pop3-login (below, postern-pop3-login(8)): no file
+ *            system at all; accepts, forks sessions; each session process
+ *            then enters pop3-login-session: unix sockets only; no fork,
+ *            no exec, no TCP socket of its own
  * INPUT      fd 4..: listening sockets handed over by the master; one
  *            forked process per client connection
  * OUTPUT     a logged-in client is handed to postern-pop3(8) over
@@ -27,8 +31,27 @@
 #include <string.h>
 
 #include "mail/conf_limit.h"
+#include "daemon/service_sandbox.h"
 #include "daemon/service_tls.h"
 #include "util/log.h"
+
+/* SANDBOX (postern-pop3-login(8)): the parent's, entered by
+ * service_child_ready() once the TLS pair is loaded; each session process
+ * narrows it to the session's as soon as it is forked. A session process
+ * inherits its parent's profile, so the parent's must allow what the
+ * sessions do (UNIX). No path in either. */
+static const struct service_profile login_profile = {
+	"pop3-login",
+	SANDBOX_SYS_ACCEPT | SANDBOX_SYS_FORK | SANDBOX_SYS_UNIX,
+	NULL, 0,
+};
+static const struct service_profile login_session_profile = {
+	"pop3-login-session",
+	/* UNIX: connections to postern-auth and postern-pop3, and for TLS
+	 * the socket pair this process then relays */
+	SANDBOX_SYS_UNIX,
+	NULL, 0,
+};
 
 static void login_settings(struct login *lg, struct service_child *sc)
 {
@@ -49,6 +72,7 @@ static void login_settings(struct login *lg, struct service_child *sc)
 
 int main(int argc, char **argv)
 {
+	static struct sandbox_prepared session_sandbox;
 	struct service_child sc;
 	struct login lg;
 
@@ -60,12 +84,17 @@ int main(int argc, char **argv)
 	lg.tls = service_tls_load(&sc, "STLS is not offered, and logins only "
 				  "from loopback clients");
 	service_child_drop(&sc);
+	service_sandbox_prepare(&sc, &login_session_profile, &session_sandbox);
+	lg.session_sandbox = &session_sandbox;
+	sc.sessions = &session_sandbox;
+	sc.profile = &login_profile;
 	service_child_ready(&sc);
 	login_server_run(&lg);
 	if (lg.tls != NULL)
 		SSL_CTX_free(lg.tls);
 	str_free(&lg.auth_socket);
 	str_free(&lg.pop3_socket);
+	sandbox_prepared_free(&session_sandbox);
 	conf_free(&sc.conf);
 	return 0;
 }

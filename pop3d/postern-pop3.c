@@ -5,7 +5,10 @@
  * PRIVILEGE  postern-mail; each session, before its first reply, opens
  *            mail_root/DOMAIN/USER and restricts itself with Landlock to
  *            that directory (postern-pop3(8) says what happens without
- *            Landlock); no network, no queue, no password hashes
+ *            Landlock); no network, no queue, no password hashes.
+ *            SANDBOX pop3 (below, postern-pop3(8)): mail_root only;
+ *            accepts hand-overs, forks sessions (which inherit it); no
+ *            socket creation, no exec
  * INPUT      fd 4: the unix socket queue_dir/private/pop3 (group
  *            postern-login): hand-overs from postern-pop3-login(8), one
  *            line and one client descriptor each (pop3_handover.h); one
@@ -26,7 +29,22 @@
 #include <string.h>
 
 #include "mail/conf_limit.h"
+#include "daemon/service_sandbox.h"
 #include "util/log.h"
+
+/* SANDBOX (postern-pop3(8)): entered by service_child_ready() before the
+ * first hand-over is read. A session process inherits it and narrows it
+ * to its user's Maildir, so it grants what sessions do there: read,
+ * delete at QUIT, move new/ -> cur/ and rename for flags. */
+static const struct service_path pop3_paths[] = {
+	{ SERVICE_MAIL, NULL, SANDBOX_READ | SANDBOX_WRITE | SANDBOX_CREATE |
+			      SANDBOX_REMOVE | SANDBOX_RENAME },
+};
+static const struct service_profile pop3_profile = {
+	"pop3",
+	SANDBOX_SYS_ACCEPT | SANDBOX_SYS_FORK | SANDBOX_SYS_FSWRITE,
+	pop3_paths, sizeof(pop3_paths) / sizeof(pop3_paths[0]),
+};
 
 static void pop3_settings(struct pop3 *p3, struct service_child *sc)
 {
@@ -47,6 +65,7 @@ int main(int argc, char **argv)
 
 	memset(&p3, 0, sizeof(p3));
 	service_child_init(&sc, argc, argv, "postern-pop3");
+	sc.profile = &pop3_profile;
 	if (sc.nlisten != 1)
 		log_fatal("expected one listening socket (private/pop3), "
 			  "got %zu", sc.nlisten);

@@ -40,7 +40,6 @@
 #define INJECT_READ_SIZE (64 * 1024)	/* one read from a client */
 #define INJECT_READS_PER_EVENT 8	/* fairness between clients */
 #define INJECT_STALE_TMP_S (24 * 3600)	/* named tmp/ files removed after */
-#define INJECT_WAKE_LOG_MS (60 * 1000)	/* wake failures logged this often */
 #define INJECT_WAKE_BUF_MAX (64 * 1024)	/* wake-ups waiting to be sent */
 #define INJECT_SMTPD_ACCOUNT "postern-smtpd"
 /* Set to 1 in the environment to use named tmp/ files even where
@@ -111,13 +110,14 @@ void inject_commit_stop(struct inject_server *srv);
 /* inject_wake.c: the queue manager's socket, best effort. */
 struct inject_wake {
 	struct str path;
-	int fd;
-	int64_t warned_ms;
+	int fd;			/* -1: none (the scans find the messages) */
 	struct str out;		/* whole "WAKE <TAB> ID" lines not yet sent */
 	int scan_owed;		/* some were lost: send a bare WAKE */
 };
 
 void inject_wake_init(struct inject_wake *w, const struct conf *c);
+/* Connect, before confining (inject_wake.c: ONE CONNECTION). */
+void inject_wake_open(struct inject_server *srv);
 /* Note new/ID for the next inject_wake_send(). */
 void inject_wake_add(struct inject_server *srv, const char *id);
 /* Send what was noted (what the socket does not take goes later). */
@@ -151,6 +151,8 @@ void inject_server_run(struct inject_server *srv);
 void inject_server_free(struct inject_server *srv);
 /* A connection ended: stop the loop if retiring or stopping and idle. */
 void inject_server_check_done(struct inject_server *srv);
+/* Retire as on SIGHUP: no new clients, finish these, then return. */
+void inject_server_retire(struct inject_server *srv);
 
 /* inject_conn.c */
 void inject_conn_new(struct inject_server *srv, int fd);

@@ -157,7 +157,7 @@ void inject_server_check_done(struct inject_server *srv)
 		ev_stop(srv->loop);
 }
 
-static void server_retire(struct inject_server *srv)
+void inject_server_retire(struct inject_server *srv)
 {
 	log_info(NULL, "retiring: %u connection(s) open", srv->nconns);
 	srv->retiring = 1;
@@ -194,7 +194,7 @@ static void server_on_signal(void *arg, int fd, unsigned revents)
 			continue;
 		if (sig == SIGHUP) {
 			if (!srv->retiring)
-				server_retire(srv);
+				inject_server_retire(srv);
 		} else {
 			server_stop(srv);
 		}
@@ -235,8 +235,8 @@ void inject_server_init(struct inject_server *srv, struct service_child *sc)
 	if (ev_fd_add(srv->loop, srv->sig_fd, EV_READ, server_on_signal,
 		      srv) < 0)
 		log_fatal("event loop: %s", strerror(errno));
-	inject_commit_start(srv);
 	inject_wake_init(&srv->wake, &sc->conf);
+	inject_wake_open(srv);
 	server_listeners(srv);
 	srv->sweep_timer = ev_timer_add(srv->loop, INJECT_SWEEP_MS,
 					server_on_sweep, srv);
@@ -244,6 +244,9 @@ void inject_server_init(struct inject_server *srv, struct service_child *sc)
 
 void inject_server_run(struct inject_server *srv)
 {
+	/* here, not in init: started by the confined process, the thread
+	 * is confined too (sandbox.h) */
+	inject_commit_start(srv);
 	if (ev_run(srv->loop) < 0)
 		log_fatal("event loop: %s", strerror(errno));
 	log_info(NULL, "exiting: %llu message(s) in %llu commit round(s)",

@@ -5,11 +5,22 @@
  * goes to queue_dir/private/qmgr over one connection that is kept open and
  * reused, so the queue manager picks the messages up without reading the
  * directory. It is a hint, never a duty: the queue manager also rescans
- * new/ on its own. So the connect is non-blocking; what the socket does
- * not take at once waits (up to INJECT_WAKE_BUF_MAX bytes; beyond that,
- * or after the connection failed, one bare "WAKE\n", a full scan, stands
- * for all that was lost); the lines the queue manager answers are read and
- * ignored, and a failure is logged at most once a minute.
+ * new/ on its own. What the socket does not take at once waits (up to
+ * INJECT_WAKE_BUF_MAX bytes; beyond that one bare "WAKE\n", a full scan,
+ * stands for all that was lost); the lines the queue manager answers are
+ * read and ignored.
+ *
+ * ONE CONNECTION  The injector may not create sockets once confined (its
+ * sandbox, postern-inject(8)), so the connection is made at start, before
+ * confining, and its first line is a bare WAKE (messages committed while
+ * no injector could wake the queue manager). The master keeps the
+ * listening socket across restarts of the queue manager, but a connection
+ * ends with the process that accepted it: when the queue manager's end
+ * closes, this injector retires (finishes its clients, exits 0) and the
+ * master starts one that connects to the new queue manager. Messages
+ * committed meanwhile are found by that one's first WAKE. If the socket
+ * cannot be reached at start, the injector runs without wake-ups (logged)
+ * and the queue manager finds new messages by its periodic scans.
  */
 #include "inject_daemon.h"
 
@@ -21,6 +32,7 @@
 
 #include "util/event.h"
 #include "util/log.h"
+#include "util/sock.h"
 
 #define WAKE_SCAN "WAKE\n"
 
@@ -29,14 +41,14 @@ void inject_wake_init(struct inject_wake *w, const struct conf *c)
 	str_init(&w->path, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	str_init(&w->out, INJECT_WAKE_BUF_MAX);
 	w->fd = -1;
-	w->warned_ms = 0;
 	w->scan_owed = 0;
 	if (conf_queue_path(c, "private/qmgr", &w->path) < 0)
 		log_fatal("queue manager socket path too long: %s/private/qmgr",
 			  c->queue_dir);
 }
 
-static void wake_close(struct inject_server *srv)
+/* The connection ended (lost: the queue manager's end closed or failed). */
+static void wake_close(struct inject_server *srv, int lost)
 {
 	struct inject_wake *w = &srv->wake;
 
@@ -45,25 +57,16 @@ static void wake_close(struct inject_server *srv)
 	ev_fd_del(srv->loop, w->fd);
 	close(w->fd);
 	w->fd = -1;
-	if (w->out.len > 0)
-		w->scan_owed = 1;	/* a line may have gone half-way */
 	str_clear(&w->out);
+	if (lost && !srv->retiring && !srv->stopping) {
+		log_info(NULL, "the queue manager closed the wake-up "
+			 "connection (restarted?): retiring, so that the "
+			 "master starts an injector that reaches the new one");
+		inject_server_retire(srv);
+	}
 }
 
 static void wake_flush(struct inject_server *srv);
-
-static void wake_warn(struct inject_server *srv, const char *what)
-{
-	struct inject_wake *w = &srv->wake;
-	int64_t now = clock_ms();
-
-	if (w->warned_ms != 0 && now - w->warned_ms < INJECT_WAKE_LOG_MS)
-		return;
-	w->warned_ms = now;
-	log_warn(NULL, "cannot wake the queue manager (%s): %s; it will "
-		 "find the new messages when it rescans", what,
-		 strerror(errno));
-}
 
 /* Its answers are read and thrown away; EOF or an error closes. When
  * writable again, what waits is sent. */
@@ -84,38 +87,25 @@ static void wake_on_event(void *arg, int fd, unsigned revents)
 		continue;
 	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
 		       errno != EINTR))
-		wake_close(srv);
+		wake_close(srv, 1);
 }
 
-static int wake_connect(struct inject_server *srv)
+void inject_wake_open(struct inject_server *srv)
 {
 	struct inject_wake *w = &srv->wake;
-	struct sockaddr_un sun;
-	int fd;
+	int fd = sock_connect_unix(str_c(&w->path));
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, w->path.s, w->path.len);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 &&
-	    errno != EINPROGRESS) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	if (ev_fd_add(srv->loop, fd, EV_READ, wake_on_event, srv) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
+	if (fd < 0 || fd_nonblock(fd, 1) < 0 ||
+	    ev_fd_add(srv->loop, fd, EV_READ, wake_on_event, srv) < 0) {
+		log_warn(NULL, "cannot connect to the queue manager (%s): %s; "
+			 "it will find new messages when it rescans",
+			 str_c(&w->path), strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
 	}
 	w->fd = fd;
-	return 0;
+	w->scan_owed = 1;	/* sent by the first inject_wake_send() */
 }
 
 void inject_wake_add(struct inject_server *srv, const char *id)
@@ -159,8 +149,9 @@ static void wake_flush(struct inject_server *srv)
 				log_fatal("wake socket: %s", strerror(errno));
 			return;
 		}
-		wake_warn(srv, "send");
-		wake_close(srv);
+		log_warn(NULL, "wake-up to the queue manager: send: %s",
+			 strerror(errno));
+		wake_close(srv, 1);
 		return;
 	}
 	if (ev_fd_mod(srv->loop, w->fd, EV_READ) < 0)
@@ -171,20 +162,19 @@ void inject_wake_send(struct inject_server *srv)
 {
 	struct inject_wake *w = &srv->wake;
 
-	if (w->out.len == 0 && !w->scan_owed)
-		return;
-	if (w->fd < 0 && wake_connect(srv) < 0) {
-		wake_warn(srv, "connect");
-		str_clear(&w->out);
-		w->scan_owed = 1;	/* once it can be reached again */
+	if (w->fd < 0) {
+		str_clear(&w->out);	/* no connection: the scans find them */
+		w->scan_owed = 0;
 		return;
 	}
+	if (w->out.len == 0 && !w->scan_owed)
+		return;
 	wake_flush(srv);
 }
 
 void inject_wake_free(struct inject_server *srv)
 {
-	wake_close(srv);
+	wake_close(srv, 0);
 	str_free(&srv->wake.out);
 	str_free(&srv->wake.path);
 }

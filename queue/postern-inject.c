@@ -5,6 +5,9 @@
  *            queue_dir/tmp (nameless O_TMPFILE files) and queue_dir/new
  *            only. Started as root just long enough to create the queue
  *            layout (queue_layout.h) and raise its descriptor limit.
+ *            SANDBOX inject (below, postern-inject(8)): tmp/ and new/ of
+ *            the queue only; no socket creation (the one connection to
+ *            the queue manager is made before), no fork, no exec
  * INPUT      fd 4: the listening unix socket queue_dir/private/inject
  *            (mode 0666: any local user, for sendmail), handed over by the
  *            master; one message per connection in the protocol of
@@ -36,9 +39,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/service_sandbox.h"
 #include "mail/queue_layout.h"
 #include "util/log.h"
 #include "util/privs.h"
+
+/* SANDBOX (postern-inject(8)): entered by service_child_ready(), once the
+ * queue directories, the listener and the queue manager's wake-up
+ * connection are open; the commit thread starts afterwards. */
+static const struct service_path inject_paths[] = {
+	/* nameless files (or named ones, without O_TMPFILE) written here,
+	 * then linked (renamed) into new/ */
+	{ SERVICE_QUEUE, "tmp", SANDBOX_READ | SANDBOX_WRITE | SANDBOX_CREATE |
+				SANDBOX_REMOVE | SANDBOX_RENAME },
+	{ SERVICE_QUEUE, "new", SANDBOX_CREATE | SANDBOX_REMOVE |
+				SANDBOX_RENAME },
+};
+static const struct service_profile inject_profile = {
+	"inject",
+	SANDBOX_SYS_ACCEPT | SANDBOX_SYS_FSWRITE | SANDBOX_SYS_THREADS,
+	inject_paths, sizeof(inject_paths) / sizeof(inject_paths[0]),
+};
 
 /* Each client may hold a socket and a queue file: raise the soft limit on
  * descriptors to the hard limit (as root, to at least what we need). */
@@ -81,6 +102,7 @@ int main(int argc, char **argv)
 	const char *error;
 
 	service_child_init(&sc, argc, argv, "postern-inject");
+	sc.profile = &inject_profile;
 	if (sc.nlisten == 0)
 		log_fatal("no listening socket handed over (POSTERN_LISTEN_FDS)");
 	umask(077);

@@ -5,6 +5,9 @@
  * PRIVILEGE  postern-queue; no network, no mailboxes. Started as root just
  *            long enough to create the queue layout (queue_layout.h).
  *            Reads users.cdb and aliases.cdb beside the configuration.
+ *            SANDBOX qmgr (below, postern-qmgr(8)): the queue's message
+ *            directories and etc_dir; unix sockets to the agents and the
+ *            injector; no fork, no exec
  * INPUT      fd 4: the listening socket queue_dir/private/qmgr (group
  *            postern-queue, 0660), handed over by the master; command
  *            lines WAKE, FLUSH, HOLD<TAB>ID, RELEASE<TAB>ID, DELETE<TAB>ID,
@@ -33,8 +36,33 @@
  */
 #include "qmgr.h"
 
+#include "daemon/service_sandbox.h"
 #include "mail/queue_layout.h"
 #include "util/log.h"
+
+/* SANDBOX (postern-qmgr(8)): entered by service_child_ready() in
+ * qmgr_run(), once the directories, the maps and the listener are open;
+ * the closer thread starts afterwards. Messages move between these five
+ * directories by rename, so each grants the same. */
+#define QMGR_DIR_RIGHTS (SANDBOX_READ | SANDBOX_WRITE | SANDBOX_CREATE | \
+			 SANDBOX_REMOVE | SANDBOX_RENAME)
+static const struct service_path qmgr_paths[] = {
+	{ SERVICE_QUEUE, "new", QMGR_DIR_RIGHTS },
+	{ SERVICE_QUEUE, "active", QMGR_DIR_RIGHTS },
+	{ SERVICE_QUEUE, "deferred", QMGR_DIR_RIGHTS },
+	{ SERVICE_QUEUE, "hold", QMGR_DIR_RIGHTS },
+	{ SERVICE_QUEUE, "corrupt", QMGR_DIR_RIGHTS },
+	/* users.cdb and aliases.cdb, reopened when replaced */
+	{ SERVICE_ETC, NULL, SANDBOX_READ },
+};
+static const struct service_profile qmgr_profile = {
+	"qmgr",
+	/* UNIX: connections to postern-local, postern-remote (made and
+	 * remade as the agents restart) and postern-inject (bounces) */
+	SANDBOX_SYS_ACCEPT | SANDBOX_SYS_FSWRITE | SANDBOX_SYS_UNIX |
+	SANDBOX_SYS_THREADS,
+	qmgr_paths, sizeof(qmgr_paths) / sizeof(qmgr_paths[0]),
+};
 
 int main(int argc, char **argv)
 {
@@ -42,6 +70,7 @@ int main(int argc, char **argv)
 	const char *error;
 
 	service_child_init(&sc, argc, argv, "postern-qmgr");
+	sc.profile = &qmgr_profile;
 	if (queue_layout_ensure(&sc.conf, &error) < 0)
 		log_fatal("queue directory %s: %s", sc.conf.queue_dir, error);
 	service_child_drop(&sc);

@@ -208,11 +208,12 @@ int qmgr_run(struct service_child *sc)
 	if (q.loop == NULL)
 		log_fatal("epoll: %s", strerror(errno));
 	qmgr_signals(&q);
-	qmgr_closer_start(&q);	/* after the signal mask: the thread inherits it */
 	qmgr_listen(&q);
 	qmgr_agents_init(&q);
 	qmgr_remote_init(&q);
-	service_child_ready(sc);
+	service_child_ready(sc);	/* confines the process (sandbox) */
+	/* after the signal mask and the sandbox: the thread inherits both */
+	qmgr_closer_start(&q);
 	qmgr_recover(&q);
 	qmgr_scan(&q, 0);
 	if (ev_run(q.loop) < 0)

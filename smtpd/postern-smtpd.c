@@ -5,7 +5,11 @@
  * PRIVILEGE  postern-smtpd (group postern-authc); reads the TLS key as
  *            root before dropping; then only etc_dir/users.cdb and
  *            aliases.cdb, the sockets queue_dir/private/auth and
- *            queue_dir/private/inject; never the queue or mailboxes
+ *            queue_dir/private/inject; never the queue or mailboxes.
+ *            SANDBOX smtpd (below, postern-smtpd(8)): reads etc_dir;
+ *            accepts, forks sessions; each session process then enters
+ *            smtpd-session: reads etc_dir, unix sockets; no fork, no exec,
+ *            no TCP socket of its own
  * INPUT      fd 4..: listening sockets handed over by the master; each
  *            client connection is served by a forked process, which
  *            serves up to smtpd_max_use connections one after another
@@ -29,8 +33,30 @@
 #include <string.h>
 
 #include "mail/conf_limit.h"
+#include "daemon/service_sandbox.h"
 #include "daemon/service_tls.h"
 #include "util/log.h"
+
+/* SANDBOX (postern-smtpd(8)): the parent's, entered by
+ * service_child_ready() once the TLS pair and the maps are loaded; each
+ * session process narrows it to the session's as soon as it is forked.
+ * A session process inherits its parent's profile, so the parent's must
+ * allow what the sessions do (UNIX). */
+static const struct service_path smtpd_paths[] = {
+	/* users.cdb and aliases.cdb, reopened when replaced */
+	{ SERVICE_ETC, NULL, SANDBOX_READ },
+};
+static const struct service_profile smtpd_profile = {
+	"smtpd",
+	SANDBOX_SYS_ACCEPT | SANDBOX_SYS_FORK | SANDBOX_SYS_UNIX,
+	smtpd_paths, sizeof(smtpd_paths) / sizeof(smtpd_paths[0]),
+};
+static const struct service_profile smtpd_session_profile = {
+	"smtpd-session",
+	/* UNIX: the connections to postern-auth and postern-inject */
+	SANDBOX_SYS_UNIX,
+	smtpd_paths, sizeof(smtpd_paths) / sizeof(smtpd_paths[0]),
+};
 
 static enum smtpd_mode smtpd_mode_of(const struct service_def *def)
 {
@@ -77,6 +103,7 @@ static void smtpd_maps_open(struct smtpd *srv)
 
 int main(int argc, char **argv)
 {
+	static struct sandbox_prepared session_sandbox;
 	struct service_child sc;
 	struct smtpd srv;
 
@@ -89,6 +116,10 @@ int main(int argc, char **argv)
 				   "for loopback clients");
 	service_child_drop(&sc);
 	smtpd_maps_open(&srv);
+	service_sandbox_prepare(&sc, &smtpd_session_profile, &session_sandbox);
+	srv.session_sandbox = &session_sandbox;
+	sc.sessions = &session_sandbox;
+	sc.profile = &smtpd_profile;
 	service_child_ready(&sc);
 	smtpd_server_run(&srv);
 	cdbmap_close(&srv.users);
@@ -97,6 +128,7 @@ int main(int argc, char **argv)
 		SSL_CTX_free(srv.tls);
 	str_free(&srv.auth_socket);
 	str_free(&srv.inject_socket);
+	sandbox_prepared_free(&session_sandbox);
 	conf_free(&sc.conf);
 	return 0;
 }

@@ -55,6 +55,8 @@ struct smtpd {
 	unsigned rcpt_limit, error_limit, client_limit, process_limit;
 	unsigned max_use;		/* sessions per process */
 	unsigned sessions_served;	/* by this process, for session ids */
+	struct sandbox_prepared *session_sandbox; /* entered by each session
+						   * process; NULL: none */
 };
 
 /* One SMTP session; a process serves up to max_use of them, one after

@@ -50,6 +50,7 @@ void smtpd_server_run(struct smtpd *srv)
 		.before_session = server_maps_refresh,
 		.session = server_session,
 		.arg = srv,
+		.session_sandbox = srv->session_sandbox,
 	};
 
 	session_server_run_clients(srv->sc, &cl);

@@ -13,8 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/service_sandbox.h"
 #include "util/log.h"
 #include "util/privs.h"
+#include "util/sandbox.h"
 #include "util/str.h"
 
 static _Noreturn void service_child_usage(const char *program)
@@ -111,7 +113,10 @@ static void service_child_status(const char *msg)
 
 void service_child_ready(struct service_child *sc)
 {
-	(void)sc;
+	if (sc->profile != NULL && !sc->confined) {
+		service_sandbox(sc, sc->profile, sc->sessions);
+		sc->confined = 1;
+	}
 	service_child_status("ready\n");
 }
 
@@ -121,4 +126,5 @@ void service_child_busy(struct service_child *sc)
 		return;
 	sc->reported_busy = 1;
 	service_child_status("busy\n");
+	sandbox_test_point();	/* test builds only (sandbox.h) */
 }

@@ -29,6 +29,9 @@
 #define SERVICE_LISTEN_FD0 4
 #define SERVICE_LISTEN_MAX 16
 
+struct service_profile;
+struct sandbox_prepared;
+
 struct service_child {
 	struct conf conf;
 	const struct service_def *def;
@@ -36,6 +39,11 @@ struct service_child {
 	size_t nlisten;
 	int separated;		/* 1 if running under def->account */
 	int reported_busy;
+	/* the daemon's sandbox (service_sandbox.h), set by its main; its
+	 * sessions' profile, prepared, when it has one (for the log line) */
+	const struct service_profile *profile;
+	const struct sandbox_prepared *sessions;
+	int confined;
 };
 
 /* Parse -c CONFIG and -s SERVICE (the only options), open the log, load
@@ -45,6 +53,9 @@ void service_child_init(struct service_child *sc, int argc, char **argv,
 			const char *program);
 /* priv_drop() to def->account; logs once when separation is off. */
 void service_child_drop(struct service_child *sc);
+/* Set up: confine the process with sc->profile (service_sandbox(); the
+ * one line of the log naming it), then report "ready". A daemon calls it
+ * after its setup and before its first untrusted byte. */
 void service_child_ready(struct service_child *sc);
 /* Call when a client has been served (first call only writes). */
 void service_child_busy(struct service_child *sc);

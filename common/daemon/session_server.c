@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "daemon/service_sandbox.h"
 #include "daemon/session_pool.h"
 #include "util/log.h"
 #include "util/sigfd.h"
@@ -327,6 +328,8 @@ static void clients_fork(struct session_server *ss,
 		return;
 	}
 	if (pid == 0) {
+		if (cl->session_sandbox != NULL)
+			service_sandbox_enter(cl->session_sandbox);
 		cl->session(cl->arg, fd, ip);
 		/* _exit: a forked session must not run the atexit handlers
 		 * it inherited (OpenSSL's clean-up of the parent's TLS
@@ -341,10 +344,13 @@ static void clients_fork(struct session_server *ss,
 static void pool_child_setup(void *arg)
 {
 	struct session_server *ss = arg;
+	const struct session_clients *cl = ss->arg;
 
 	server_child_setup(ss);
 	notice.due = 0;
 	notice.pooled = 1;
+	if (cl->session_sandbox != NULL)
+		service_sandbox_enter(cl->session_sandbox);
 }
 
 /* In a pool worker: one session; 1 if the worker leaves after it. */

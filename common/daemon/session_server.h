@@ -33,6 +33,7 @@
 #include <sys/types.h>
 
 #include "daemon/service_child.h"
+#include "util/sandbox.h"
 #include "util/child_table.h"
 
 /* A client address as text (sock_peer_addr), with its NUL. */
@@ -74,7 +75,9 @@ pid_t session_server_fork(struct session_server *ss, const char *key);
  * (max_use 0 or 1: one process per connection, which then exits).
  * before_session (may be NULL) runs before each session: in the parent
  * before the fork with one process per connection, in the process
- * before each of its sessions otherwise. */
+ * before each of its sessions otherwise. session_sandbox (may be NULL) is
+ * entered by every session process as soon as it is forked, before its
+ * first session (service_sandbox.h). */
 struct session_clients {
 	unsigned total_max;
 	unsigned per_client_max;
@@ -86,6 +89,7 @@ struct session_clients {
 	void (*before_session)(void *arg);
 	void (*session)(void *arg, int fd, const char *ip);
 	void *arg;
+	struct sandbox_prepared *session_sandbox;
 };
 
 void session_server_run_clients(struct service_child *sc,

@@ -23,7 +23,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -40,6 +42,8 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/alloc.h"
 
 #ifndef LANDLOCK_ACCESS_FS_REFER
 #define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
@@ -185,13 +189,14 @@ static int sb_wants_rename(const struct sandbox_profile *p)
 	return 0;
 }
 
-/* 1 restricted, 0 not available (r->landlock_why), -1 error. */
-static int sb_landlock(const struct sandbox_profile *p,
-		       struct sandbox_report *r, const char **error_r)
+/* The ruleset of p: its descriptor, 0 when Landlock is not available
+ * (r->landlock_why), -1 on error. */
+static int sb_landlock_ruleset(const struct sandbox_profile *p,
+			       struct sandbox_report *r, const char **error_r)
 {
 	struct sb_ruleset_attr attr = { 0 };
 	size_t size = sizeof(attr.handled_access_fs);
-	int abi = sandbox_landlock_abi(), rs, ret = -1;
+	int abi = sandbox_landlock_abi(), rs;
 
 	r->landlock_abi = abi;
 	if (abi < 1) {
@@ -214,6 +219,7 @@ static int sb_landlock(const struct sandbox_profile *p,
 		size = sizeof(attr);
 		attr.scoped = SB_SCOPE_ABSTRACT_UNIX | SB_SCOPE_SIGNAL;
 	}
+	/* the kernel makes the descriptor close-on-exec */
 	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (rs < 0) {
 		if (errno == EOPNOTSUPP || errno == ENOSYS) {
@@ -226,25 +232,30 @@ static int sb_landlock(const struct sandbox_profile *p,
 	for (size_t i = 0; i < p->npaths; i++)
 		if (sb_landlock_rule(rs, &p->paths[i], attr.handled_access_fs,
 				     error_r) < 0)
-			goto out;
+			goto fail;
 #if SB_SANITIZER
 	/* LeakSanitizer reads /proc/self at exit */
 	struct sandbox_path proc = { "/proc", -1, SANDBOX_READ };
 	if (sb_landlock_rule(rs, &proc, attr.handled_access_fs, error_r) < 0)
-		goto out;
+		goto fail;
 #endif
-	if (syscall(SYS_landlock_restrict_self, rs, 0) < 0) {
-		*error_r = "landlock_restrict_self failed";
-		goto out;
-	}
-	ret = 1;
-out:
+	return rs;
+fail:
 	{
 		int e = errno;
 		close(rs);
 		errno = e;
 	}
-	return ret;
+	return -1;
+}
+
+static int sb_landlock_restrict(int rs, const char **error_r)
+{
+	if (syscall(SYS_landlock_restrict_self, rs, 0) < 0) {
+		*error_r = "landlock_restrict_self failed";
+		return -1;
+	}
+	return 0;
 }
 
 /* The calls every daemon makes on what it already holds. */
@@ -297,6 +308,10 @@ static const int sb_base_calls[] = {
 	SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg),
 	SCMP_SYS(shutdown), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
 	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	/* confining itself further (a session under its daemon's profile):
+	 * these only ever take rights away */
+	SCMP_SYS(seccomp), SCMP_SYS(landlock_create_ruleset),
+	SCMP_SYS(landlock_add_rule), SCMP_SYS(landlock_restrict_self),
 };
 
 static const int sb_fswrite_calls[] = {
@@ -354,6 +369,11 @@ static int sb_allow_narrow(scmp_filter_ctx ctx, unsigned sys)
 {
 	static const unsigned long ioctls[] = { FIONREAD, FIONBIO, FIOCLEX,
 						FIONCLEX };
+	/* a name; the parent-death signal a session asks for; confining
+	 * itself further (never loosening) */
+	static const int prctls[] = { PR_SET_NAME, PR_GET_NAME,
+		PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_SET_NO_NEW_PRIVS,
+		PR_GET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_GET_SECCOMP };
 	int rc = 0;
 
 	rc |= sb_allow_masked(ctx, SCMP_SYS(mmap), 2, PROT_EXEC, 0);
@@ -366,8 +386,8 @@ static int sb_allow_narrow(scmp_filter_ctx ctx, unsigned sys)
 	/* isatty() asks TCGETS: not a terminal */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 1,
 			       SCMP_A1(SCMP_CMP_EQ, TCGETS));
-	rc |= sb_allow_eq(ctx, SCMP_SYS(prctl), 0, PR_SET_NAME);
-	rc |= sb_allow_eq(ctx, SCMP_SYS(prctl), 0, PR_GET_NAME);
+	for (size_t i = 0; i < sizeof(prctls) / sizeof(prctls[0]); i++)
+		rc |= sb_allow_eq(ctx, SCMP_SYS(prctl), 0, prctls[i]);
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	if (SB_SANITIZER)
 		rc |= sb_allow_masked(ctx, SCMP_SYS(clone), 0, SB_NS_FLAGS |
@@ -379,10 +399,10 @@ static int sb_allow_narrow(scmp_filter_ctx ctx, unsigned sys)
 				      SB_NS_FLAGS | CLONE_THREAD, CLONE_THREAD);
 	if (sys & (SANDBOX_SYS_UNIX | SANDBOX_SYS_INET))
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0);
-	if (sys & SANDBOX_SYS_UNIX) {
+	if (sys & SANDBOX_SYS_UNIX)
 		rc |= sb_allow_eq(ctx, SCMP_SYS(socket), 0, AF_UNIX);
+	if (sys & (SANDBOX_SYS_UNIX | SANDBOX_SYS_SOCKETPAIR))
 		rc |= sb_allow_eq(ctx, SCMP_SYS(socketpair), 0, AF_UNIX);
-	}
 	if (sys & SANDBOX_SYS_INET) {
 		rc |= sb_allow_eq(ctx, SCMP_SYS(socket), 0, AF_INET);
 		rc |= sb_allow_eq(ctx, SCMP_SYS(socket), 0, AF_INET6);
@@ -396,7 +416,9 @@ static int sb_allow_narrow(scmp_filter_ctx ctx, unsigned sys)
 	return rc;
 }
 
-static int sb_seccomp(const struct sandbox_profile *p, const char **error_r)
+/* The filter of p, built; NULL with *error_r on failure. */
+static scmp_filter_ctx sb_seccomp_build(const struct sandbox_profile *p,
+					const char **error_r)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc;
@@ -404,7 +426,7 @@ static int sb_seccomp(const struct sandbox_profile *p, const char **error_r)
 	if (ctx == NULL) {
 		*error_r = "seccomp_init failed";
 		errno = ENOMEM;
-		return -1;
+		return NULL;
 	}
 	rc = sb_allow_list(ctx, sb_base_calls,
 			   sizeof(sb_base_calls) / sizeof(sb_base_calls[0]));
@@ -420,8 +442,23 @@ static int sb_seccomp(const struct sandbox_profile *p, const char **error_r)
 				   sizeof(sb_sanitizer_calls[0]));
 	if (rc == 0)
 		rc = sb_allow_narrow(ctx, p->sys) < 0 ? -EINVAL : 0;
-	if (rc == 0)
-		rc = seccomp_load(ctx);
+	if (rc < 0) {
+		seccomp_release(ctx);
+		*error_r = "cannot build the seccomp filter";
+		errno = -rc;
+		return NULL;
+	}
+	return ctx;
+}
+
+static int sb_seccomp(const struct sandbox_profile *p, const char **error_r)
+{
+	scmp_filter_ctx ctx = sb_seccomp_build(p, error_r);
+	int rc;
+
+	if (ctx == NULL)
+		return -1;
+	rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc < 0) {
 		*error_r = "cannot install the seccomp filter";
@@ -431,17 +468,132 @@ static int sb_seccomp(const struct sandbox_profile *p, const char **error_r)
 	return 0;
 }
 
-#ifdef POSTERN_TEST_HOOKS
-/* Test builds only: attempt what the profile forbids (sandbox.h). */
-static void sb_test_forbidden(void)
+/* The filter of p as a BPF program in sp (libseccomp writes it to a
+ * descriptor: an anonymous memory file, read back). */
+static int sb_seccomp_export(const struct sandbox_profile *p,
+			     struct sandbox_prepared *sp, const char **error_r)
 {
-	const char *what = getenv("POSTERN_TEST_FORBIDDEN");
+	scmp_filter_ctx ctx = sb_seccomp_build(p, error_r);
+	struct stat st;
+	int fd, rc = -1;
 
-	if (what == NULL || *what == '\0')
+	if (ctx == NULL)
+		return -1;
+	*error_r = "cannot export the seccomp filter";
+	fd = memfd_create("postern-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	if ((rc = seccomp_export_bpf(ctx, fd)) < 0) {
+		errno = -rc;
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		errno = EINVAL;
+		goto out;
+	}
+	sp->bpf = xmalloc((size_t)st.st_size);
+	if (pread(fd, sp->bpf, (size_t)st.st_size, 0) != st.st_size) {
+		free(sp->bpf);
+		sp->bpf = NULL;
+		errno = EIO;
+		goto out;
+	}
+	sp->bpf_len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+	rc = 0;
+out:
+	{
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		seccomp_release(ctx);
+		errno = e;
+	}
+	return rc;
+}
+
+/* Refuse to confine a process that already runs threads: Landlock and
+ * a seccomp filter apply to the calling thread and to what it starts
+ * afterwards, never to threads that exist. Unknown (no /proc in reach,
+ * as under an earlier Landlock layer) counts as one thread: threads are
+ * started by the same code either way. */
+static int sb_single_threaded(const char **error_r)
+{
+	char buf[512], *p;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	long threads = 1;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* after "pid (comm)": state, then fields 4..20; 20 is num_threads */
+	for (int field = 2; p != NULL && field < 20; field++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		threads = strtol(p + 1, NULL, 10);
+	if (threads > 1) {
+		*error_r = "the process already runs threads (confine it "
+			   "before starting them)";
+		errno = EBUSY;
+		return -1;
+	}
+	return 0;
+}
+
+/* The innermost profile this process entered, and how many it did. */
+static const char *sb_current;
+static int sb_layers;
+
+#ifdef POSTERN_TEST_HOOKS
+/* Test builds only (sandbox.h): "CALL" or "PROFILE:CALL". */
+static char sb_test_spec[64];
+
+void sandbox_test_arm(const char *spec)
+{
+	snprintf(sb_test_spec, sizeof(sb_test_spec), "%s", spec);
+}
+
+/* The call spec asks of this process now, or NULL. at_entry: just
+ * confined; otherwise a test point. */
+static const char *sb_test_wanted(int at_entry)
+{
+	const char *spec = sb_test_spec, *colon;
+
+	if (*spec == '\0' && (spec = getenv("POSTERN_TEST_FORBIDDEN")) == NULL)
+		return NULL;
+	colon = strchr(spec, ':');
+	if (colon == NULL)
+		return at_entry && *spec != '\0' ? spec : NULL;
+	if (sb_current == NULL ||
+	    strlen(sb_current) != (size_t)(colon - spec) ||
+	    strncmp(sb_current, spec, (size_t)(colon - spec)) != 0)
+		return NULL;
+	/* a daemon's own profile at its test point; a nested one (a
+	 * session's) as soon as it is entered */
+	return at_entry == (sb_layers > 1) ? colon + 1 : NULL;
+}
+
+static void sb_test_forbidden(int at_entry)
+{
+	const char *what = sb_test_wanted(at_entry);
+
+	if (what == NULL)
 		return;
-	fprintf(stderr, "test hook: attempting forbidden %s\n", what);
+	fprintf(stderr, "test hook: sandbox=%s attempting forbidden %s\n",
+		sb_current, what);
 	if (strcmp(what, "socket") == 0) {
 		(void)socket(AF_INET, SOCK_STREAM, 0);
+	} else if (strcmp(what, "socket-unix") == 0) {
+		(void)socket(AF_UNIX, SOCK_STREAM, 0);
 	} else if (strcmp(what, "exec") == 0) {
 		char *argv[] = { (char *)"/bin/true", NULL };
 		execv(argv[0], argv);
@@ -450,42 +602,149 @@ static void sb_test_forbidden(void)
 	} else if (strcmp(what, "open-outside") == 0) {
 		int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			/* Landlock did not stop it: stop here, loudly */
-			fprintf(stderr, "test hook: /etc/passwd was readable\n");
+			/* Landlock did not stop it: say so, loudly */
+			fprintf(stderr, "test hook: sandbox=%s /etc/passwd "
+				"was readable\n", sb_current);
 			close(fd);
 		} else {
-			fprintf(stderr, "test hook: open /etc/passwd: %s\n",
+			fprintf(stderr, "test hook: sandbox=%s open "
+				"/etc/passwd: %s\n", sb_current,
 				strerror(errno));
 		}
 		return;
 	}
-	fprintf(stderr, "test hook: %s was not stopped\n", what);
+	fprintf(stderr, "test hook: sandbox=%s %s was not stopped\n",
+		sb_current, what);
+}
+
+void sandbox_test_point(void)
+{
+	sb_test_forbidden(0);
+}
+#else
+static void sb_test_forbidden(int at_entry)
+{
+	(void)at_entry;
 }
 #endif
 
-int sandbox_apply(const struct sandbox_profile *p, struct sandbox_report *r,
-		  const char **error_r)
+/* Done before any profile is entered. */
+static int sb_begin(const char **error_r)
 {
-	int ll;
-
-	memset(r, 0, sizeof(*r));
 	/* what libc would read from disk later, read now */
 	tzset();
+	if (sb_single_threaded(error_r) < 0)
+		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		*error_r = "PR_SET_NO_NEW_PRIVS failed";
 		return -1;
 	}
-	ll = sb_landlock(p, r, error_r);
-	if (ll < 0)
+	return 0;
+}
+
+static void sb_entered(const char *name)
+{
+	sb_current = name;
+	sb_layers++;
+	sb_test_forbidden(1);
+}
+
+int sandbox_apply(const struct sandbox_profile *p, struct sandbox_report *r,
+		  const char **error_r)
+{
+	int rs;
+
+	memset(r, 0, sizeof(*r));
+	if (sb_begin(error_r) < 0)
 		return -1;
-	r->landlock = ll;
+	rs = sb_landlock_ruleset(p, r, error_r);
+	if (rs < 0)
+		return -1;
+	if (rs > 0) {
+		int e, ret = sb_landlock_restrict(rs, error_r);
+
+		e = errno;
+		close(rs);
+		errno = e;
+		if (ret < 0)
+			return -1;
+		r->landlock = 1;
+	}
 	if (sb_seccomp(p, error_r) < 0)
 		return -1;
 	r->seccomp = 1;
-#ifdef POSTERN_TEST_HOOKS
-	sb_test_forbidden();
-#endif
+	sb_entered(p->name);
 	return 0;
+}
+
+int sandbox_prepare(const struct sandbox_profile *p,
+		    struct sandbox_prepared *sp, const char **error_r)
+{
+	int rs;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->name = p->name;
+	sp->ruleset = -1;
+	rs = sb_landlock_ruleset(p, &sp->report, error_r);
+	if (rs < 0)
+		return -1;
+	if (rs > 0) {
+		sp->ruleset = rs;
+		sp->report.landlock = 1;
+	}
+	if (sb_seccomp_export(p, sp, error_r) < 0) {
+		int e = errno;
+		sandbox_prepared_free(sp);
+		errno = e;
+		return -1;
+	}
+	sp->report.seccomp = 1;
+	return 0;
+}
+
+int sandbox_enter(struct sandbox_prepared *sp, struct sandbox_report *r,
+		  const char **error_r)
+{
+	struct sock_fprog prog = { sp->bpf_len, sp->bpf };
+
+	memset(r, 0, sizeof(*r));
+	if (sp->bpf == NULL) {
+		*error_r = "not a prepared profile";
+		errno = EINVAL;
+		return -1;
+	}
+	if (sb_begin(error_r) < 0)
+		return -1;
+	if (sp->ruleset >= 0 && sb_landlock_restrict(sp->ruleset, error_r) < 0)
+		return -1;
+	sandbox_prepared_close(sp);	/* this process's copy */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
+		*error_r = "cannot install the seccomp filter";
+		return -1;
+	}
+	*r = sp->report;
+	sb_entered(sp->name);
+	return 0;
+}
+
+void sandbox_prepared_close(struct sandbox_prepared *sp)
+{
+	if (sp->ruleset >= 0)
+		close(sp->ruleset);
+	sp->ruleset = -1;
+}
+
+void sandbox_prepared_free(struct sandbox_prepared *sp)
+{
+	sandbox_prepared_close(sp);
+	free(sp->bpf);
+	sp->bpf = NULL;
+	sp->bpf_len = 0;
+}
+
+const char *sandbox_current(void)
+{
+	return sb_current;
 }
 
 void sandbox_describe(const struct sandbox_profile *p,

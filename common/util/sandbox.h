@@ -34,7 +34,18 @@
  *          it is fatal to the caller (it must not serve unconfined).
  *
  * Both are inherited by every child the process forks and cannot be
- * undone. PR_SET_NO_NEW_PRIVS is set first (both require it).
+ * undone. PR_SET_NO_NEW_PRIVS is set first (both require it). Both apply
+ * to the calling thread and the threads it starts afterwards, never to
+ * threads already running: a process with threads is refused.
+ *
+ * LAYERS   A process may confine itself again (a session process under its
+ *          daemon's profile): the new profile only takes rights away, the
+ *          old one still holds. So a daemon's profile must grant what its
+ *          sessions need, and a session's narrows it. Forking sessions by
+ *          the thousand, a daemon prepares the session profile once
+ *          (sandbox_prepare, before confining itself) and each session
+ *          enters it in a few system calls (sandbox_enter): building a
+ *          filter with libseccomp costs about half a millisecond.
  *
  * Sanitizer builds (make check-asan) also allow what the sanitizers' own
  * run-time needs (LeakSanitizer stops the world with ptrace at exit).
@@ -42,8 +53,14 @@
  * Test builds (-DPOSTERN_TEST_HOOKS, never installed) read two variables:
  * POSTERN_TEST_LANDLOCK_ABI=N uses at most ABI N (to act as an older
  * kernel would), and POSTERN_TEST_FORBIDDEN=CALL makes the process attempt
- * a call its profile forbids right after confining itself (socket, exec,
- * connect, ptrace, open-outside), so that a test can see it stopped.
+ * a call its profile forbids right after confining itself (socket: an
+ * AF_INET socket, socket-unix: an AF_UNIX one, exec, ptrace,
+ * open-outside: /etc/passwd), so that a test can see it stopped. With
+ * PROFILE:CALL only a process whose innermost profile is PROFILE tries,
+ * and a daemon not before its test point (sandbox_test_point(): when it
+ * has served its first client, so that its supervisor restarts it rather
+ * than throttle it), a session at once. sandbox_test_arm() sets the same
+ * from elsewhere (a file of the instance, service_sandbox.h).
  */
 #ifndef POSTERN_SANDBOX_H
 #define POSTERN_SANDBOX_H
@@ -67,6 +84,9 @@
 #define SANDBOX_SYS_UNIX	0x008u	/* create AF_UNIX sockets, connect them */
 #define SANDBOX_SYS_INET	0x010u	/* create AF_INET/AF_INET6 sockets, connect */
 #define SANDBOX_SYS_ACCEPT	0x020u	/* accept on listeners it was handed */
+#define SANDBOX_SYS_SOCKETPAIR	0x040u	/* AF_UNIX socket pairs only: no socket
+					 * that reaches anything (in
+					 * SANDBOX_SYS_UNIX too) */
 
 struct sandbox_path {
 	const char *path;	/* opened with O_PATH; NULL: use fd */
@@ -100,6 +120,41 @@ int sandbox_apply(const struct sandbox_profile *p, struct sandbox_report *r,
  * "sandbox=NAME landlock=off (why) seccomp=on" into buf. */
 void sandbox_describe(const struct sandbox_profile *p,
 		      const struct sandbox_report *r, char *buf, size_t size);
+/* A profile made ready in one process (paths opened, the Landlock ruleset
+ * built, the seccomp filter compiled) for processes it forks to enter. */
+struct sandbox_prepared {
+	const char *name;
+	int ruleset;		/* Landlock ruleset descriptor; -1: none */
+	struct sandbox_report report;	/* what entering it does */
+	void *bpf;		/* the seccomp program (struct sock_filter) */
+	unsigned short bpf_len;	/* in instructions */
+};
+
+/* Prepare p (before confining the calling process itself: it opens paths
+ * and a memory file). 0, or -1 with *error_r as sandbox_apply(). */
+int sandbox_prepare(const struct sandbox_profile *p,
+		    struct sandbox_prepared *sp, const char **error_r);
+/* Confine the calling process with sp, as sandbox_apply() would with its
+ * profile; closes this process's copy of the ruleset descriptor. */
+int sandbox_enter(struct sandbox_prepared *sp, struct sandbox_report *r,
+		  const char **error_r);
+/* Close the ruleset descriptor (a process that will not enter sp). */
+void sandbox_prepared_close(struct sandbox_prepared *sp);
+void sandbox_prepared_free(struct sandbox_prepared *sp);
+/* The name of the innermost profile the process entered, or NULL. */
+const char *sandbox_current(void);
+
+#ifdef POSTERN_TEST_HOOKS
+/* Test builds: as POSTERN_TEST_FORBIDDEN=spec ("" disarms). */
+void sandbox_test_arm(const char *spec);
+/* Where a daemon attempts its PROFILE:CALL (service_child_busy()). */
+void sandbox_test_point(void);
+#else
+static inline void sandbox_test_point(void)
+{
+}
+#endif
+
 /* The Landlock ABI of the running kernel (capped as below), 0 when there
  * is none. */
 int sandbox_landlock_abi(void);
