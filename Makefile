@@ -5,6 +5,8 @@
 #   make run        start a trial instance in ./run on port base 10000
 #   make test       build, then run every unit and integration test
 #   make check-asan the test suite under AddressSanitizer + UBSan
+#   make hooks      the programs with test hooks into bin-hooks/ (tests only,
+#                   never installed; make test and check-asan build them)
 #   make fuzz       libFuzzer targets (clang) into build/fuzz/
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -24,7 +26,9 @@ HARDEN   ?= -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protectio
 CFLAGS   ?= $(OPT)
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -Icommon -I. -DSYSCONFDIR='"$(SYSCONFDIR)"'
-ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(SAN) $(CPPFLAGS)
+# -DPOSTERN_TEST_HOOKS in the test build only (make hooks)
+TESTHOOKS ?=
+ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(SAN) $(TESTHOOKS) $(CPPFLAGS)
 LDHARDEN ?= -pie -Wl,-z,relro,-z,now
 ALL_LDFLAGS = $(LDHARDEN) $(SAN) $(LDFLAGS)
 
@@ -107,10 +111,21 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # its corpus, tests/fuzz/corpus/NAME/, once
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all deps run test check-asan fuzz fuzz-libs install clean check-deps
+.PHONY: all deps run test check-asan fuzz fuzz-libs install clean check-deps \
+	programs hooks
 # keep test objects: their .d files track header changes
 .SECONDARY:
 all: check-deps $(PROG_BIN) $(UNIT_BIN) $(FUZZ_BIN)
+
+programs: $(PROG_BIN)
+
+# The programs with test hooks (common/util/sandbox.h: a daemon made to
+# attempt a forbidden call), for tests/integration/test_sandbox.py only.
+HOOKS_BUILD = build-hooks
+HOOKS_BIN = bin-hooks
+hooks:
+	$(MAKE) BUILD=$(HOOKS_BUILD) BIN=$(HOOKS_BIN) \
+	  TESTHOOKS=-DPOSTERN_TEST_HOOKS programs
 
 check-deps:
 	@sh tests/check-deps.sh build
@@ -130,14 +145,15 @@ $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SYSLIBS_ALL)
 
-test: deps all
-	@sh tests/run.sh $(BUILD)
+test: deps all hooks
+	@POSTERN_HOOKS_BIN=$(CURDIR)/$(HOOKS_BIN) sh tests/run.sh $(BUILD)
 
-check-asan:
+check-asan: hooks
 	$(MAKE) BUILD=build-asan BIN=bin-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 	  HARDEN='-fPIE' SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  POSTERN_BIN=$(CURDIR)/bin-asan sh tests/run.sh build-asan
+	  POSTERN_BIN=$(CURDIR)/bin-asan POSTERN_HOOKS_BIN=$(CURDIR)/$(HOOKS_BIN) \
+	  sh tests/run.sh build-asan
 
 # libFuzzer builds: the libraries instrumented in build-fuzz/, each target
 # linked with libFuzzer's main into build-fuzz/fuzz/
@@ -169,7 +185,7 @@ install: all
 	else echo "accounts not created (DESTDIR set or not root): run 'postern init --accounts' as root"; fi
 
 clean:
-	rm -rf build build-asan build-fuzz bin bin-asan
+	rm -rf build build-asan build-fuzz build-hooks bin bin-asan bin-hooks
 
 -include $(LIB_OBJ:.o=.d) $(foreach p,$(PROGRAMS),$(patsubst %.c,$(BUILD)/%.d,$(MAIN_$(p)))) \
 	 $(patsubst %.c,$(BUILD)/%.d,$(UNIT_SRC) $(FUZZ_SRC) tests/fuzz/replay.c)

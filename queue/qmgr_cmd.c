@@ -189,6 +189,9 @@ static int cmd_lines(struct cmdconn *c)
 		const char *error;
 
 		*nl = '\0';
+		/* a command, not a connection (the injector connects at its
+		 * start and keeps the connection), makes the process busy */
+		service_child_busy(c->q->sc);
 		error = len >= QMGR_CMD_LINE_MAX ? "line too long" :
 			cmd_run(c->q, c->in.s);
 		str_consume(&c->in, len + 1);
@@ -246,5 +249,4 @@ void qmgr_cmd_accept(void *arg, int fd, unsigned revents)
 	}
 	c->next = q->conns;
 	q->conns = c;
-	service_child_busy(q->sc);
 }

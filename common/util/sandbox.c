@@ -554,32 +554,46 @@ static const char *sb_current;
 static int sb_layers;
 
 #ifdef POSTERN_TEST_HOOKS
-/* Test builds only (sandbox.h): "CALL" or "PROFILE:CALL". */
-static char sb_test_spec[64];
+/* Test builds only (sandbox.h): "CALL", or "PROFILE:CALL" entries
+ * separated by commas. */
+static char sb_test_spec[256];
+static char sb_test_call[32];
 
 void sandbox_test_arm(const char *spec)
 {
 	snprintf(sb_test_spec, sizeof(sb_test_spec), "%s", spec);
 }
 
-/* The call spec asks of this process now, or NULL. at_entry: just
- * confined; otherwise a test point. */
+/* The call spec asks of this process now (in sb_test_call), or NULL.
+ * at_entry: just confined; otherwise a test point. */
 static const char *sb_test_wanted(int at_entry)
 {
-	const char *spec = sb_test_spec, *colon;
+	const char *spec = sb_test_spec, *colon, *end;
+	size_t n;
 
 	if (*spec == '\0' && (spec = getenv("POSTERN_TEST_FORBIDDEN")) == NULL)
 		return NULL;
-	colon = strchr(spec, ':');
-	if (colon == NULL)
+	if (strchr(spec, ':') == NULL)
 		return at_entry && *spec != '\0' ? spec : NULL;
-	if (sb_current == NULL ||
-	    strlen(sb_current) != (size_t)(colon - spec) ||
-	    strncmp(sb_current, spec, (size_t)(colon - spec)) != 0)
-		return NULL;
 	/* a daemon's own profile at its test point; a nested one (a
 	 * session's) as soon as it is entered */
-	return at_entry == (sb_layers > 1) ? colon + 1 : NULL;
+	if (sb_current == NULL || at_entry != (sb_layers > 1))
+		return NULL;
+	for (; *spec != '\0'; spec = *end == ',' ? end + 1 : end) {
+		end = spec + strcspn(spec, ",");
+		colon = memchr(spec, ':', (size_t)(end - spec));
+		if (colon == NULL ||
+		    strlen(sb_current) != (size_t)(colon - spec) ||
+		    strncmp(sb_current, spec, (size_t)(colon - spec)) != 0)
+			continue;
+		n = (size_t)(end - colon - 1);
+		if (n >= sizeof(sb_test_call))
+			return NULL;
+		memcpy(sb_test_call, colon + 1, n);
+		sb_test_call[n] = '\0';
+		return sb_test_call;
+	}
+	return NULL;
 }
 
 static void sb_test_forbidden(int at_entry)

@@ -56,7 +56,8 @@
  * a call its profile forbids right after confining itself (socket: an
  * AF_INET socket, socket-unix: an AF_UNIX one, exec, ptrace,
  * open-outside: /etc/passwd), so that a test can see it stopped. With
- * PROFILE:CALL only a process whose innermost profile is PROFILE tries,
+ * PROFILE:CALL (several, separated by commas) only a process whose
+ * innermost profile is PROFILE tries,
  * and a daemon not before its test point (sandbox_test_point(): when it
  * has served its first client, so that its supervisor restarts it rather
  * than throttle it), a session at once. sandbox_test_arm() sets the same

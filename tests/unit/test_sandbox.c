@@ -13,7 +13,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -166,6 +168,71 @@ static int do_rename_across(void *arg)
 	return errno == EXDEV || errno == EACCES ? 2 : 1;
 }
 
+static int do_socketpair(void *arg)
+{
+	(void)arg;
+	int sv[2];
+	return socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 ? 0 : 1;
+}
+
+/* A session's parent-death signal (session_server.c) */
+static int do_pdeathsig(void *arg)
+{
+	(void)arg;
+	return prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 ? 0 : 1;
+}
+
+/* Confine again with the profile arg (a session under its daemon's),
+ * then try an AF_UNIX socket: 0 made, 1 refused, 3 not confined. */
+static int do_nest_then_socket_unix(void *arg)
+{
+	const struct sandbox_profile *p = arg;
+	struct sandbox_report r;
+	const char *err = NULL;
+
+	if (sandbox_apply(p, &r, &err) < 0)
+		return 3;
+	return do_socket_unix(NULL);
+}
+
+static struct sandbox_prepared *nest_prepared;
+
+/* Enter nest_prepared (prepared by the test process), then try an
+ * AF_UNIX socket: 0 made, 3 could not enter. */
+static int do_enter_then_socket_unix(void *arg)
+{
+	struct sandbox_report r;
+	const char *err = NULL;
+
+	(void)arg;
+	if (sandbox_enter(nest_prepared, &r, &err) < 0)
+		return 3;
+	if (nest_prepared->ruleset != -1 || !r.seccomp)
+		return 4;
+	return do_socket_unix(NULL);
+}
+
+/* Enter nest_prepared, then read outside and inside its path: 0 both as
+ * the profile says (outside refused, inside read), else non-zero. */
+static int do_enter_then_read(void *arg)
+{
+	struct sandbox_report r;
+	const char *err = NULL;
+
+	(void)arg;
+	if (sandbox_enter(nest_prepared, &r, &err) < 0)
+		return 3;
+	if (do_read_outside(NULL) != 2)
+		return 5;
+	return do_read_inside(NULL);
+}
+
+static int do_name(void *arg)
+{
+	const char *name = sandbox_current();
+	return name != NULL && strcmp(name, arg) == 0 ? 0 : 1;
+}
+
 static const struct sandbox_profile bare = { "bare", 0, NULL, 0 };
 
 static void test_allowed_calls_run(void)
@@ -278,6 +345,112 @@ static void test_landlock_rename(void)
 	remove_tree();
 }
 
+/* socket pairs reach nothing new: allowed alone, without socket() */
+static void test_socketpair_only(void)
+{
+	const struct sandbox_profile p = { "pair", SANDBOX_SYS_SOCKETPAIR,
+					   NULL, 0 };
+	const struct sandbox_profile u = { "unix", SANDBOX_SYS_UNIX, NULL, 0 };
+
+	TEST_ASSERT(confined(&p, -1, do_socketpair, NULL) == 0);
+	TEST_ASSERT(confined(&p, -1, do_socket_unix, NULL) == 128 + SIGSYS);
+	TEST_ASSERT(confined(&u, -1, do_socketpair, NULL) == 0);
+	TEST_ASSERT(confined(&bare, -1, do_socketpair, NULL) == 128 + SIGSYS);
+}
+
+static void test_session_calls_allowed(void)
+{
+	TEST_ASSERT(confined(&bare, -1, do_pdeathsig, NULL) == 0);
+	TEST_ASSERT(confined(&bare, -1, do_name, (void *)"bare") == 0);
+}
+
+/* A second profile narrows the first; it never widens it. */
+static void test_layers(void)
+{
+	const struct sandbox_profile u = { "unix", SANDBOX_SYS_UNIX, NULL, 0 };
+	const struct sandbox_profile bare2 = { "bare2", 0, NULL, 0 };
+
+	TEST_ASSERT(confined(&u, -1, do_nest_then_socket_unix, (void *)&u)
+		    == 0);
+	TEST_ASSERT(confined(&u, -1, do_nest_then_socket_unix,
+			     (void *)&bare2) == 128 + SIGSYS);
+	TEST_ASSERT(confined(&bare, -1, do_nest_then_socket_unix, (void *)&u)
+		    == 128 + SIGSYS);
+	TEST_ASSERT(confined(&u, -1, do_name, (void *)"unix") == 0);
+}
+
+/* Prepared once, entered by forked processes, even under an earlier
+ * profile; the same restrictions as sandbox_apply(). */
+static void test_prepared(void)
+{
+	struct sandbox_prepared sp;
+	const char *err = NULL;
+	const struct sandbox_profile u = { "unix", SANDBOX_SYS_UNIX, NULL, 0 };
+
+	make_tree();
+	const struct sandbox_path paths[] = {
+		{ tmpdir, -1, SANDBOX_READ },
+	};
+	const struct sandbox_profile p = { "prep", 0, paths, 1 };
+	/* an earlier layer that reads everywhere: the prepared one narrows */
+	const struct sandbox_path root[] = { { "/", -1, SANDBOX_READ } };
+	const struct sandbox_profile all = { "all", SANDBOX_SYS_UNIX, root, 1 };
+
+	TEST_ASSERT(sandbox_prepare(&p, &sp, &err) == 0);
+	TEST_ASSERT(sp.bpf != NULL && sp.bpf_len > 0);
+	nest_prepared = &sp;
+	/* under a profile that allows unix sockets, entering takes it away */
+	TEST_ASSERT(confined(&u, -1, do_enter_then_socket_unix, NULL) ==
+		    128 + SIGSYS);
+	TEST_ASSERT(confined(&bare, -1, do_enter_then_socket_unix, NULL) ==
+		    128 + SIGSYS);
+	if (sandbox_landlock_abi() > 0) {
+		TEST_ASSERT(sp.ruleset >= 0 && sp.report.landlock);
+		TEST_ASSERT(confined(&all, -1, do_enter_then_read, NULL) == 0);
+		/* the parent's copy of the ruleset stays open for the next */
+		TEST_ASSERT(fcntl(sp.ruleset, F_GETFD) >= 0);
+	}
+	sandbox_prepared_free(&sp);
+	TEST_ASSERT(sp.ruleset == -1 && sp.bpf == NULL);
+	remove_tree();
+}
+
+static void *thread_wait(void *arg)
+{
+	int *fds = arg;
+	char c;
+	return read(fds[0], &c, 1) == 1 ? NULL : arg;
+}
+
+/* A thread that exists would stay unconfined: refused. */
+static int do_apply_with_thread(void *arg)
+{
+	struct sandbox_report r;
+	const char *err = NULL;
+	pthread_t t;
+	int fds[2], ret;
+
+	(void)arg;
+	if (pipe(fds) < 0 || pthread_create(&t, NULL, thread_wait, fds) != 0)
+		return 1;
+	ret = sandbox_apply(&bare, &r, &err) < 0 && errno == EBUSY ? 0 : 2;
+	if (write(fds[1], "x", 1) != 1)
+		return 1;
+	pthread_join(t, NULL);
+	return ret;
+}
+
+static void test_threads_refused(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(do_apply_with_thread(NULL));
+	TEST_ASSERT(pid > 0 && waitpid(pid, &status, 0) == pid);
+	TEST_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void test_report(void)
 {
 	char buf[160];
@@ -295,4 +468,6 @@ static void test_report(void)
 TEST_MAIN(test_allowed_calls_run, test_socket_creation_kills, test_unix_only,
 	  test_inet, test_never_exec, test_fork_and_threads,
 	  test_landlock_paths, test_landlock_missing_path_fails,
-	  test_landlock_rename, test_report)
+	  test_landlock_rename, test_socketpair_only,
+	  test_session_calls_allowed, test_layers, test_prepared,
+	  test_threads_refused, test_report)
