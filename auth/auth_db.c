@@ -32,6 +32,8 @@ void auth_db_open(struct auth_db *db, const struct conf *conf)
 	if (cdbmap_open(&db->users, str_c(&path), &error) < 0)
 		log_fatal("user map %s: %s", str_c(&path), error);
 	str_free(&path);
+	if (pwhash_init() < 0)
+		log_fatal("cannot initialise OpenSSL");
 	if (pwhash_create("postern-auth dummy password", &hash, &error) < 0)
 		log_fatal("cannot make the dummy password hash: %s", error);
 	db->dummy_hash = str_steal(&hash);

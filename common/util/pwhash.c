@@ -337,3 +337,8 @@ int pwhash_create(const char *password, struct str *hash_r,
 	free(setting);
 	return r;
 }
+
+int pwhash_init(void)
+{
+	return OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) == 1 ? 0 : -1;
+}

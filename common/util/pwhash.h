@@ -27,5 +27,10 @@ int pwhash_verify(const char *password, const char *stored,
 /* The scheme of a stored value ("SHA512-CRYPT"), or NULL if malformed.
  * Points into a static table. */
 const char *pwhash_scheme(const char *stored);
+/* Read now what verifying would otherwise read from disk at the first
+ * digest (OpenSSL's configuration file): a process calls it before it is
+ * confined (sandbox.h), where that file would be out of reach. 0, or -1
+ * if OpenSSL could not be initialised. */
+int pwhash_init(void);
 
 #endif
