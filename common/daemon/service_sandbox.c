@@ -84,7 +84,7 @@ static const char *missing_path(const struct resolved *r)
 static void hooks_read(const struct conf *c)
 {
 	struct str path = STR_INIT(0);
-	char line[128];
+	char line[1024];
 	FILE *f;
 
 	if (conf_etc_path(c, SERVICE_HOOKS_FILE, &path) < 0 ||

@@ -556,7 +556,7 @@ static int sb_layers;
 #ifdef POSTERN_TEST_HOOKS
 /* Test builds only (sandbox.h): "CALL", or "PROFILE:CALL" entries
  * separated by commas. */
-static char sb_test_spec[256];
+static char sb_test_spec[1024];
 static char sb_test_call[32];
 
 void sandbox_test_arm(const char *spec)
