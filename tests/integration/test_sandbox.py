@@ -145,12 +145,6 @@ def pop3_login(i):
 def every_process_but_the_master_is_confined():
     i = setup(Instance, 33000)
     i.start()
-    log = i.log()
-    for name in PROFILES:
-        line = "sandbox=%s landlock=on abi=" % name
-        assert line in log, (name, log[-3000:])
-    for name, sess in SESSION_PROFILES.items():
-        assert "sandbox=%s " % name in log and "sessions=%s" % sess in log
     # a session of each kind open while the processes are looked at
     smtp = smtplib.SMTP("127.0.0.1", i.port_base + 25, timeout=30)
     smtp.ehlo("client.test")
@@ -181,6 +175,12 @@ def every_process_but_the_master_is_confined():
     smtp.quit()
     login.close()
     pop.quit()
+    log = i.log()
+    for name in PROFILES:
+        line = "sandbox=%s landlock=on abi=" % name
+        assert line in log, (name, log[-3000:])
+    for name, sess in SESSION_PROFILES.items():
+        assert "sandbox=%s " % name in log and "sessions=%s" % sess in log
 
 
 def wait_ready(i, services, old):
