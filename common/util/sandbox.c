@@ -273,6 +273,7 @@ static const int sb_base_calls[] = {
 	SCMP_SYS(lstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
 	SCMP_SYS(statfs), SCMP_SYS(fstatfs), SCMP_SYS(access),
 	SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(getdents64),
+	SCMP_SYS(getdents),	/* the older call: the sanitizers list a directory with it */
 	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getcwd),
 	SCMP_SYS(umask),
 	/* memory (mmap and mprotect: below, never executable) */
@@ -392,6 +393,14 @@ static int sb_allow_narrow(scmp_filter_ctx ctx, unsigned sys)
 	if (SB_SANITIZER)
 		rc |= sb_allow_masked(ctx, SCMP_SYS(clone), 0, SB_NS_FLAGS |
 				      CLONE_THREAD | SB_LSAN_CLONE, SB_LSAN_CLONE);
+	/* a sanitizer's report forks its symbolizer: refused, the report
+	 * comes unsymbolized instead of the process being killed in it */
+	if (SB_SANITIZER && !(sys & SANDBOX_SYS_FORK)) {
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				       SCMP_SYS(fork), 0);
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				       SCMP_SYS(vfork), 0);
+	}
 	if (sys & SANDBOX_SYS_FORK)
 		rc |= sb_allow_masked(ctx, SCMP_SYS(clone), 0, SB_NS_FLAGS, 0);
 	else if (sys & SANDBOX_SYS_THREADS)
