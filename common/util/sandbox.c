@@ -290,6 +290,8 @@ static const int sb_base_calls[] = {
 	SCMP_SYS(eventfd2), SCMP_SYS(timerfd_create),
 	SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(rt_sigsuspend), SCMP_SYS(pause), SCMP_SYS(alarm),
+	SCMP_SYS(setitimer), SCMP_SYS(getitimer),
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
 	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(sched_yield),
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(getcpu),

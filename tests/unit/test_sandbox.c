@@ -182,6 +182,14 @@ static int do_pdeathsig(void *arg)
 	return prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 ? 0 : 1;
 }
 
+/* a deadline by signal, as a session may set one */
+static int do_alarm(void *arg)
+{
+	(void)arg;
+	alarm(100);
+	return alarm(0) > 0 ? 0 : 1;
+}
+
 /* Confine again with the profile arg (a session under its daemon's),
  * then try an AF_UNIX socket: 0 made, 1 refused, 3 not confined. */
 static int do_nest_then_socket_unix(void *arg)
@@ -361,6 +369,7 @@ static void test_socketpair_only(void)
 static void test_session_calls_allowed(void)
 {
 	TEST_ASSERT(confined(&bare, -1, do_pdeathsig, NULL) == 0);
+	TEST_ASSERT(confined(&bare, -1, do_alarm, NULL) == 0);
 	TEST_ASSERT(confined(&bare, -1, do_name, (void *)"bare") == 0);
 }
 
