@@ -35,10 +35,11 @@
 /* SANDBOX (postern-pop3(8)): entered by service_child_ready() before the
  * first hand-over is read. A session process inherits it and narrows it
  * to its user's Maildir, so it grants what sessions do there: read,
- * delete at QUIT, move new/ -> cur/ and rename for flags. */
+ * delete at QUIT, move new/ -> cur/ and rename for flags (a rename makes
+ * a name: CREATE). No file is written. */
 static const struct service_path pop3_paths[] = {
-	{ SERVICE_MAIL, NULL, SANDBOX_READ | SANDBOX_WRITE | SANDBOX_CREATE |
-			      SANDBOX_REMOVE | SANDBOX_RENAME },
+	{ SERVICE_MAIL, NULL, SANDBOX_READ | SANDBOX_CREATE | SANDBOX_REMOVE |
+			      SANDBOX_RENAME },
 };
 static const struct service_profile pop3_profile = {
 	"pop3",
