@@ -276,6 +276,114 @@ fail:
 	return -1;
 }
 
+/* Remove a stale socket name under dirfd; refuse anything else (EEXIST),
+ * a symlink included. */
+static int sock_unlinkat_stale(int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/* The group of the socket name under dirfd, through a descriptor: the
+ * name is not followed and must still be a socket. */
+static int sock_chgrp_at(int dirfd, const char *name, gid_t gid)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC), r = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			errno = EEXIST;
+		else
+			r = fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH);
+	}
+	if (r < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+/* bind under dirfd with mode (the umask decides a new socket's mode; a
+ * path through /proc/self/fd reaches the directory that was checked, as
+ * there is no bindat), the group, listen. A failure after bind removes
+ * the name again. */
+static int sock_unix_bind_at(int fd, int dirfd, const char *name,
+			     mode_t mode, gid_t gid, int backlog,
+			     const char **what_r)
+{
+	struct sockaddr_un sun;
+	char via[sizeof(sun.sun_path)];
+	mode_t old;
+	int err, r;
+
+	*what_r = "bind";
+	if (snprintf(via, sizeof(via), "/proc/self/fd/%d/%s", dirfd, name) >=
+	    (int)sizeof(via)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (sock_unix_addr(&sun, via) < 0)
+		return -1;
+	old = umask(~mode & 0777);
+	r = bind(fd, (const void *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0)
+		return -1;
+	*what_r = "chgrp";
+	if (gid == (gid_t)-1 || sock_chgrp_at(dirfd, name, gid) == 0) {
+		*what_r = "listen";
+		if (listen(fd, backlog) == 0)
+			return 0;
+	}
+	err = errno;
+	unlinkat(dirfd, name, 0);
+	errno = err;
+	return -1;
+}
+
+int sock_listen_unix_at(int dirfd, const char *name, const char *label,
+			mode_t mode, gid_t gid, int backlog,
+			const char **error_r)
+{
+	const char *what = "bind";
+	int fd = -1, err;
+
+	if (strchr(name, '/') != NULL || name[0] == '\0') {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (sock_unlinkat_stale(dirfd, name) < 0)
+		goto fail;
+	what = "socket";
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || sock_unix_bind_at(fd, dirfd, name, mode, gid, backlog,
+					&what) < 0)
+		goto fail;
+	return fd;
+fail:
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	*error_r = sock_error(what, label, err);
+	errno = err;
+	return -1;
+}
+
 int sock_connect_unix(const char *path)
 {
 	struct sockaddr_un sun;
