@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +112,15 @@ static int svc_open_unix(struct master *m, struct svc *s, struct str *why)
 		return -1;
 	conf_queue_path(&m->conf, "private", &path);
 	str_appendf(&path, "/%s", s->def->unix_socket);
+	if (path.len >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		str_appendf(why, "service %s: %s: longer than a unix socket's "
+			    "name may be (%zu bytes); choose a shorter "
+			    "queue_dir", s->def->name, str_c(&path),
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		close(dfd);
+		str_free(&path);
+		return -1;
+	}
 	fd = sock_listen_unix_at(dfd, s->def->unix_socket, str_c(&path),
 				 s->def->flags & SERVICE_UNIX_PUBLIC ? 0666
 								     : 0660,

@@ -214,66 +214,44 @@ static int sock_unix_addr(struct sockaddr_un *sun, const char *path)
 	return 0;
 }
 
-/* Remove a stale socket file at path; refuse anything else (EEXIST). */
-static int sock_unlink_stale(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode)) {
-		errno = EEXIST;
-		return -1;
-	}
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -1;
-	return 0;
-}
-
-/* bind, chmod (not fchmod: that is a no-op on sockets), listen. Nobody
- * can connect between bind and listen, so the mode is in place first. A
- * failure after bind removes the file again. */
-static int sock_unix_bind(int fd, const struct sockaddr_un *sun,
-			  mode_t mode, int backlog, const char **what_r)
-{
-	int err;
-
-	*what_r = "bind";
-	if (bind(fd, (const void *)sun, sizeof(*sun)) < 0)
-		return -1;
-	*what_r = "chmod";
-	if (chmod(sun->sun_path, mode) == 0) {
-		*what_r = "listen";
-		if (listen(fd, backlog) == 0)
-			return 0;
-	}
-	err = errno;
-	unlink(sun->sun_path);
-	errno = err;
-	return -1;
-}
-
+/* The directory of path and its last component; sock_listen_unix_at
+ * does the rest. The whole path must fit in sun_path: clients connect to
+ * it by that name. */
 int sock_listen_unix(const char *path, mode_t mode, int backlog,
 		     const char **error_r)
 {
 	struct sockaddr_un sun;
-	const char *what = "bind";
-	int fd = -1, err;
+	char dir[sizeof(sun.sun_path)];
+	const char *slash = strrchr(path, '/');
+	int dfd, fd, err;
 
-	if (sock_unix_addr(&sun, path) < 0 || sock_unlink_stale(path) < 0)
-		goto fail;
-	what = "socket";
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || sock_unix_bind(fd, &sun, mode, backlog, &what) < 0)
-		goto fail;
-	return fd;
-fail:
+	if (sock_unix_addr(&sun, path) < 0) {	/* then dir fits too */
+		err = errno;
+		*error_r = sock_error("bind", path, err);
+		errno = err;
+		return -1;
+	}
+	if (slash == NULL)
+		memcpy(dir, ".", 2);
+	else if (slash == path)
+		memcpy(dir, "/", 2);
+	else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err = errno;
+		*error_r = sock_error("bind", path, err);
+		errno = err;
+		return -1;
+	}
+	fd = sock_listen_unix_at(dfd, slash != NULL ? slash + 1 : path, path,
+				 mode, (gid_t)-1, backlog, error_r);
 	err = errno;
-	if (fd >= 0)
-		close(fd);
-	*error_r = sock_error(what, path, err);
+	close(dfd);
 	errno = err;
-	return -1;
+	return fd;
 }
 
 /* Remove a stale socket name under dirfd; refuse anything else (EEXIST),
