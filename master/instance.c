@@ -90,8 +90,8 @@ static ssize_t proc_read(const char *path, char *buf)
 	return n;
 }
 
-/* Does descriptor fdname of pid hold an flock (fdinfo's "lock:" lines
- * list the locks of that open file description)? */
+/* Does descriptor fdname of pid hold the exclusive flock (fdinfo's
+ * "lock:" lines list the locks of that open file description)? */
 static int proc_fd_flocked(pid_t pid, const char *fdname)
 {
 	char path[64], buf[PROC_READ_MAX];
@@ -105,7 +105,10 @@ static int proc_fd_flocked(pid_t pid, const char *fdname)
 
 		if (nl != NULL)
 			*nl = '\0';
-		if (strncmp(l, "lock:", 5) == 0 && strstr(l, " FLOCK ") != NULL)
+		/* LOCK_EX shows as WRITE; a prober's LOCK_SH (READ) is not
+		 * a process of the instance */
+		if (strncmp(l, "lock:", 5) == 0 &&
+		    strstr(l, " FLOCK ") != NULL && strstr(l, " WRITE ") != NULL)
 			return 1;
 		l = nl != NULL ? nl + 1 : NULL;
 	}

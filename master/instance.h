@@ -15,9 +15,9 @@
  *     once they notice), then gives up and names them.
  *   - postern status and postern stop find those processes without their
  *     master: a process of the instance is one with a descriptor on the
- *     lock file whose /proc/PID/fdinfo shows the flock. A process that
- *     merely opened the file (another postern status probing it) holds no
- *     lock and is not one. They are signalled through a pidfd opened
+ *     lock file whose /proc/PID/fdinfo shows the exclusive flock. A
+ *     process that merely opened the file, or holds a shared lock for a
+ *     moment (postern status probing it), is not one. They are signalled through a pidfd opened
  *     before that check, so a pid that was recycled in between is never
  *     signalled.
  * queue_dir/pid/master.pid keeps its role: its flock, held by the master

@@ -62,6 +62,15 @@ static void test_lock_outlives_its_taker(void)
 	TEST_ASSERT(instance_lock_held(look) == 0);
 	TEST_ASSERT(instance_procs(look, v, 8) == 0);
 	TEST_ASSERT(instance_lock_take(look) == 1);
+	TEST_ASSERT(flock(look, LOCK_UN) == 0);
+	/* a shared lock (a prober's, held for a moment) is not the instance's */
+	other = instance_lock_open(dfd, 0);
+	TEST_ASSERT(flock(other, LOCK_SH) == 0);
+	a = holder();
+	close(other);
+	TEST_ASSERT(instance_procs(look, v, 8) == 0);
+	kill(a, SIGKILL);
+	waitpid(a, NULL, 0);
 	kill(b, SIGKILL);
 	waitpid(b, NULL, 0);
 	close(look);
