@@ -90,16 +90,8 @@ static ssize_t proc_read(const char *path, char *buf)
 	return n;
 }
 
-/* Does descriptor fdname of pid hold the exclusive flock (fdinfo's
- * "lock:" lines list the locks of that open file description)? */
-static int proc_fd_flocked(pid_t pid, const char *fdname)
+int instance_fdinfo_locked(char *buf)
 {
-	char path[64], buf[PROC_READ_MAX];
-
-	snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s", (long)pid,
-		 fdname);
-	if (proc_read(path, buf) <= 0)
-		return 0;
 	for (char *l = buf; l != NULL && *l != '\0';) {
 		char *nl = strchr(l, '\n');
 
@@ -113,6 +105,18 @@ static int proc_fd_flocked(pid_t pid, const char *fdname)
 		l = nl != NULL ? nl + 1 : NULL;
 	}
 	return 0;
+}
+
+/* Does descriptor fdname of pid hold the exclusive flock? */
+static int proc_fd_flocked(pid_t pid, const char *fdname)
+{
+	char path[64], buf[PROC_READ_MAX];
+
+	snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s", (long)pid,
+		 fdname);
+	if (proc_read(path, buf) <= 0)
+		return 0;
+	return instance_fdinfo_locked(buf);
 }
 
 /* Does pid hold the lock on the file dev:ino? Processes whose descriptors
@@ -140,31 +144,49 @@ static int proc_holds(pid_t pid, dev_t dev, ino_t ino)
 	return held;
 }
 
-/* The service a process runs (its "-s NAME"), else its program's name;
- * bytes outside printable ASCII shown as '?'. */
+void instance_cmdline_name(const char *buf, size_t n, char *name,
+			   size_t size)
+{
+	const char *end = buf + n, *pick = NULL, *slash = NULL;
+	size_t i, len = 0;
+
+	/* argv[0], up to its first NUL (or the end) */
+	for (const char *p = buf; p < end && *p != '\0'; p++)
+		if (*p == '/')
+			slash = p;
+	pick = slash != NULL ? slash + 1 : buf;
+	/* "-s" followed by a value wins */
+	for (const char *a = buf; a < end;) {
+		const char *z = memchr(a, '\0', (size_t)(end - a));
+
+		if (z == NULL)
+			break;
+		if (z - a == 2 && a[0] == '-' && a[1] == 's' && z + 1 < end) {
+			pick = z + 1;
+			break;
+		}
+		a = z + 1;
+	}
+	while (pick + len < end && pick[len] != '\0')
+		len++;
+	if (size == 0)
+		return;
+	for (i = 0; i + 1 < size && i < len; i++)
+		name[i] = pick[i] > ' ' && pick[i] < 0x7f ? pick[i] : '?';
+	if (i == 0 && size > 1)
+		name[i++] = '?';
+	name[i] = '\0';
+}
+
+/* The service a process runs, else its program's name. */
 static void proc_name(pid_t pid, char *name, size_t size)
 {
 	char path[64], buf[PROC_READ_MAX];
-	const char *pick, *slash;
 	ssize_t n;
-	size_t i;
 
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
 	n = proc_read(path, buf);
-	if (n <= 0) {
-		snprintf(name, size, "?");
-		return;
-	}
-	slash = strrchr(buf, '/');
-	pick = slash != NULL ? slash + 1 : buf;
-	for (const char *a = buf; a < buf + n; a += strlen(a) + 1)
-		if (strcmp(a, "-s") == 0 && a + 3 < buf + n) {
-			pick = a + 3;
-			break;
-		}
-	for (i = 0; i + 1 < size && pick[i] != '\0'; i++)
-		name[i] = pick[i] > ' ' && pick[i] < 0x7f ? pick[i] : '?';
-	name[i] = '\0';
+	instance_cmdline_name(buf, n > 0 ? (size_t)n : 0, name, size);
 }
 
 size_t instance_procs(int lockfd, struct instance_proc *v, size_t max)

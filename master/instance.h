@@ -26,6 +26,7 @@
 #ifndef POSTERN_INSTANCE_H
 #define POSTERN_INSTANCE_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "mail/conf.h"
@@ -56,6 +57,17 @@ size_t instance_procs(int lockfd, struct instance_proc *v, size_t max);
 /* Send sig to p if it is still a process holding the lock: 1 sent, 0 no
  * longer there, -1 error (errno). */
 int instance_proc_signal(int lockfd, const struct instance_proc *p, int sig);
+/* What /proc tells, parsed (exported for the tests):
+ * instance_fdinfo_locked: does /proc/PID/fdinfo/N's text (NUL-terminated,
+ * changed in place) show an exclusive flock (a "lock:" line with FLOCK
+ * and WRITE)? 1 or 0.
+ * instance_cmdline_name: from /proc/PID/cmdline's n bytes (NUL-separated
+ * arguments, written by the process itself, so untrusted), the value after
+ * a "-s" argument, else argv[0]'s last path component, else "?"; bytes
+ * outside printable ASCII become '?', cut to fit name[size]. */
+int instance_fdinfo_locked(char *buf);
+void instance_cmdline_name(const char *buf, size_t n, char *name,
+			   size_t size);
 /* "name pid, name pid, ..." of the first few of v, for a message. */
 void instance_procs_text(const struct instance_proc *v, size_t n,
 			 struct str *out);

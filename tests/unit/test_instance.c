@@ -97,4 +97,72 @@ static void test_lock_file_symlink_refused(void)
 	rmdir(dir);
 }
 
-TEST_MAIN(test_lock_outlives_its_taker, test_lock_file_symlink_refused)
+static void test_fdinfo_lines(void)
+{
+	static const struct { const char *text; int locked; } t[] = {
+		{ "pos:\t0\nflags:\t02100000\nmnt_id:\t27\nino:\t5\n"
+		  "lock:\t1: FLOCK  ADVISORY  WRITE 28315 fe:00:5 0 EOF\n", 1 },
+		{ "lock:\t1: FLOCK  ADVISORY  WRITE 1 fe:00:5 0 EOF", 1 },
+		/* a shared lock: a prober */
+		{ "pos:\t0\nlock:\t1: FLOCK  ADVISORY  READ 7 fe:00:5 0 EOF\n", 0 },
+		/* a POSIX lock is not ours */
+		{ "lock:\t1: POSIX  ADVISORY  WRITE 7 fe:00:5 0 EOF\n", 0 },
+		/* only on a lock: line, at the start of a line */
+		{ "flags: FLOCK WRITE \n", 0 },
+		{ "xlock:\t1: FLOCK  ADVISORY  WRITE 1\n", 0 },
+		{ "pos:\t0\nflags:\t02100000\n", 0 },
+		{ "", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char buf[256];
+
+		snprintf(buf, sizeof(buf), "%s", t[i].text);
+		TEST_ASSERT(instance_fdinfo_locked(buf) == t[i].locked);
+	}
+}
+
+static void test_cmdline_names(void)
+{
+	static const struct {
+		const char *cmd;
+		size_t n;
+		size_t size;
+		const char *name;
+	} t[] = {
+#define C(s) s, sizeof(s) - 1
+		{ C("/usr/libexec/postern/postern-smtpd\0-c\0/e/p.conf\0-s\0"
+		    "submission\0"), 48, "submission" },
+		{ C("postern-master\0-c\0/e/p.conf\0-r\0003\0"), 48,
+		  "postern-master" },
+		{ C("/bin/sleep\0" "0.2\0"), 48, "sleep" },
+		/* "-s" as the last argument: no value, argv[0] */
+		{ C("/x/prog\0-s\0"), 48, "prog" },
+		/* not NUL-terminated at the end (cut by the read) */
+		{ C("/x/prog\0-s\0auth"), 48, "auth" },
+		{ C("/x/prog"), 48, "prog" },
+		/* control bytes and spaces shown as '?' */
+		{ C("/x/a\tb\0-s\0ev\x1b[1mil\0"), 48, "ev?[1mil" },
+		{ C("/x/a b\0"), 48, "a?b" },
+		/* cut to fit */
+		{ C("/x/postern-remote\0"), 8, "postern" },
+		/* empty things */
+		{ C(""), 48, "?" },
+		{ C("\0"), 48, "?" },
+		{ C("/x/\0"), 48, "?" },
+		{ C("\0-s\0\0"), 48, "?" },
+		{ C("-s\0"), 48, "-s" },
+#undef C
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char name[48];
+
+		memset(name, 'Z', sizeof(name));
+		instance_cmdline_name(t[i].cmd, t[i].n, name, t[i].size);
+		TEST_STREQ(name, t[i].name);
+	}
+}
+
+TEST_MAIN(test_lock_outlives_its_taker, test_lock_file_symlink_refused,
+	  test_fdinfo_lines, test_cmdline_names)
