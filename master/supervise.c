@@ -490,12 +490,15 @@ static void child_status_readable(void *arg, int fd, unsigned revents)
 /* What a child's environment holds besides POSTERN_LISTEN_FDS and PATH:
  * only these, and only when the master has them (postern-master(8)). TZ
  * gives the time zone of the Date: and Received: fields the services
- * write; the rest are for tests and sanitizer builds. */
+ * write; the rest are for tests (postern-inject(8), sandbox.h's test
+ * hooks, read only by test builds) and sanitizer builds. A new variable a
+ * service reads must be added here, or it never reaches the service. */
 static const char *const child_env_keep[] = {
-	"TZ", "POSTERN_INJECT_NO_TMPFILE", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	"TZ", "POSTERN_INJECT_NO_TMPFILE", "POSTERN_TEST_LANDLOCK_ABI",
+	"POSTERN_TEST_FORBIDDEN", "ASAN_OPTIONS", "UBSAN_OPTIONS",
 	"LSAN_OPTIONS", NULL,
 };
-#define CHILD_ENV_MAX 8
+#define CHILD_ENV_MAX 10
 #define CHILD_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* In the forked child: the environment, explicitly (nothing is inherited

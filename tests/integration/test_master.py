@@ -232,7 +232,8 @@ def failed_start_leaves_the_orphans_sockets_alone_stop_kills_them():
 
 
 ENV_ALLOWED = {"POSTERN_LISTEN_FDS", "PATH", "TZ",
-               "POSTERN_INJECT_NO_TMPFILE", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+               "POSTERN_INJECT_NO_TMPFILE", "POSTERN_TEST_LANDLOCK_ABI",
+               "POSTERN_TEST_FORBIDDEN", "ASAN_OPTIONS", "UBSAN_OPTIONS",
                "LSAN_OPTIONS"}
 
 
@@ -246,7 +247,8 @@ def environ(pid):
 def children_get_a_clean_environment():
     i = Instance(32400, env={"POSTERN_TEST_SECRET": "leak",
                              "LD_PRELOAD": "", "TZ": "UTC0",
-                             "HOME": "/root/nowhere"})
+                             "HOME": "/root/nowhere",
+                             "POSTERN_TEST_LANDLOCK_ABI": "1"})
     i.start()
     pids = child_pids(i)
     assert len(pids) > 10, pids
@@ -255,6 +257,8 @@ def children_get_a_clean_environment():
         assert set(env) <= ENV_ALLOWED, (p, sorted(set(env) - ENV_ALLOWED))
         assert env.get("TZ") == "UTC0", (p, env)
         assert env.get("PATH") == "/usr/sbin:/usr/bin:/sbin:/bin", env
+        # a test hook the sandbox's test builds read is kept
+        assert env.get("POSTERN_TEST_LANDLOCK_ABI") == "1", env
 
 
 # ---- root's setup and planted symlinks -----------------------------------
