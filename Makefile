@@ -10,6 +10,9 @@
 #   make fuzz       libFuzzer targets (clang) into build/fuzz/
 #   make install    PREFIX=/usr/local DESTDIR=
 
+# plain `make` builds everything (the library rules below come first)
+.DEFAULT_GOAL := all
+
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSCONFDIR ?= /etc/postern
@@ -31,9 +34,6 @@ TESTHOOKS ?=
 ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(SAN) $(TESTHOOKS) $(CPPFLAGS)
 LDHARDEN ?= -pie -Wl,-z,relro,-z,now
 ALL_LDFLAGS = $(LDHARDEN) $(SAN) $(LDFLAGS)
-
-# `make` with no target builds everything (the rules below come first)
-.DEFAULT_GOAL := all
 
 # ---- libraries: the layers of common/ and one per program folder --------
 # common/util (generic) <- common/proto, common/mail <- common/daemon
@@ -159,7 +159,7 @@ check-asan: hooks
 # linked with libFuzzer's main into build-fuzz/fuzz/
 FUZZ_SAN = -fsanitize=address,undefined
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang OPT='-g -O1' HARDEN= \
+	$(MAKE) BUILD=build-fuzz CC=clang OPT='-g -O1 -Wno-missing-field-initializers' HARDEN= \
 	  SAN='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' fuzz-libs
 	@mkdir -p build-fuzz/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); echo "clang fuzz $$n"; \

@@ -58,11 +58,11 @@ static void wake_close(struct inject_server *srv, int lost)
 	close(w->fd);
 	w->fd = -1;
 	str_clear(&w->out);
-	if (lost && !srv->retiring && !srv->stopping) {
+	if (lost && !srv->us.retiring && !srv->us.stopping) {
 		log_info(NULL, "the queue manager closed the wake-up "
 			 "connection (restarted?): retiring, so that the "
 			 "master starts an injector that reaches the new one");
-		inject_server_retire(srv);
+		unix_server_retire(&srv->us);
 	}
 }
 
