@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "util/event.h"
 #include "util/log.h"
 
 static volatile sig_atomic_t agent_quit;
@@ -49,16 +50,27 @@ int agent_quitting(void)
 
 int agent_wait_readable(int fd, int64_t timeout_ms, const sigset_t *mask)
 {
+	int64_t end = timeout_ms >= 0 ? clock_ms() + timeout_ms : 0;
 	struct pollfd p = { fd, POLLIN, 0 };
 	struct timespec ts, *tsp = NULL;
 	int r;
 
-	if (timeout_ms >= 0) {
-		ts.tv_sec = (time_t)(timeout_ms / 1000);
-		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
-		tsp = &ts;
+	/* a signal other than SIGTERM and SIGHUP (the status pipe's SIGIO,
+	 * service_child.c) interrupts the wait, but ends nothing */
+	for (;;) {
+		if (timeout_ms >= 0) {
+			int64_t left = end - clock_ms();
+
+			if (left < 0)
+				left = 0;
+			ts.tv_sec = (time_t)(left / 1000);
+			ts.tv_nsec = (long)(left % 1000) * 1000000;
+			tsp = &ts;
+		}
+		r = ppoll(&p, 1, tsp, mask);
+		if (r >= 0 || errno != EINTR || agent_quit)
+			break;
 	}
-	r = ppoll(&p, 1, tsp, mask);
 	if (r < 0 && errno != EINTR)
 		log_warn(NULL, "ppoll: %s", strerror(errno));
 	return r < 0 || agent_quit ? -1 : r;
