@@ -27,9 +27,11 @@
  * before confining, one setting per line:
  *     forbidden=PROFILE:CALL   sandbox_test_arm() (sandbox.h)
  *     landlock_abi=N           sandbox_landlock_abi_cap(N)
- * A file rather than the environment: the master gives its children a
- * clean environment, and a test arms one daemon of a running instance by
- * writing the file and having the master restart that daemon.
+ * The file, rather than the environment (the master passes the
+ * POSTERN_TEST_* variables on too, and sandbox.c reads them when no file
+ * armed anything), lets a test arm one daemon of a running instance: it
+ * writes the file and has the master restart that daemon, without
+ * restarting the master.
  */
 #ifndef POSTERN_SERVICE_SANDBOX_H
 #define POSTERN_SERVICE_SANDBOX_H

@@ -14,7 +14,8 @@ the queue manager restarts and wakes the new one.
 
 The forbidden calls need the test build of the programs (make hooks:
 bin-hooks/, POSTERN_HOOKS_BIN), armed through etc_dir/postern-test-hooks,
-which a daemon reads when it starts. Port bases 33000-33900.
+which a daemon reads when it starts. Port bases 25000-25400 (below the
+ephemeral ports, 32768 and up, which a client connection may hold).
 """
 import os
 import poplib
@@ -143,7 +144,7 @@ def pop3_login(i):
 
 @test
 def every_process_but_the_master_is_confined():
-    i = setup(Instance, 33000)
+    i = setup(Instance, 25000)
     i.start()
     # a session of each kind open while the processes are looked at
     smtp = smtplib.SMTP("127.0.0.1", i.port_base + 25, timeout=30)
@@ -252,7 +253,7 @@ def expect_killed_and_replaced(i, services, new, profile, call):
 @test
 def forbidden_calls_are_stopped_and_the_daemon_restarted():
     need_hooks()
-    i = setup(HooksInstance, 33100)
+    i = setup(HooksInstance, 25100)
     i.start()
     q = i.path("spool", "private")
 
@@ -331,7 +332,7 @@ def forbidden_calls_are_stopped_and_the_daemon_restarted():
 @test
 def opening_outside_the_profile_is_refused():
     need_hooks()
-    i = setup(HooksInstance, 33200)
+    i = setup(HooksInstance, 25200)
     names = list(PROFILES) + list(SESSION_PROFILES.values())
     i.arm("forbidden=" + ",".join("%s:open-outside" % n for n in names))
     i.start()
@@ -356,7 +357,7 @@ def opening_outside_the_profile_is_refused():
 @test
 def landlock_abi_1_leaves_renaming_daemons_to_the_file_modes():
     need_hooks()
-    i = setup(HooksInstance, 33300)
+    i = setup(HooksInstance, 25300)
     i.arm("landlock_abi=1")
     i.start()
     log = i.log()
@@ -380,7 +381,7 @@ def injector_is_replaced_when_the_queue_manager_restarts():
     # the injector cannot create sockets once confined: its one wake-up
     # connection ends with the queue manager, and it retires so that the
     # master starts one connected to the new queue manager
-    i = setup(Instance, 33400, conf=("queue_scan_interval=1h",))
+    i = setup(Instance, 25400, conf=("queue_scan_interval=1h",))
     i.start()
     inject(i, "", ["alice@example.test"], b"Subject: 1\n\nbefore\n")
     wait_for(lambda: maildir_count(i) == 1, timeout=30, what="delivery 1")
