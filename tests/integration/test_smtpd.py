@@ -443,8 +443,9 @@ def smuggling_variants_never_make_a_second_message():
 
 @test
 def long_lines_errors_bdat_and_client_limit():
+    # 127.0.0.1 is trusted by default, and exempt from the limit
     i = instance(26900, smtpd_error_limit="5",
-                 smtpd_client_connection_limit="3")
+                 smtpd_client_connection_limit="3", trusted_networks="")
     r = Raw(smtp_port(i))
     code, text = r.cmd("NOOP " + "x" * 995)  # 1001 bytes with CRLF
     assert code == 500 and text == "5.5.2 line too long", text
