@@ -4,6 +4,7 @@
  */
 #include "daemon/session_server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -309,11 +310,17 @@ int session_client_key(const char *ip, char *key, size_t size)
 {
 	struct cidr c;
 
-	if (cidr_addr_parse(ip, &c) == 0 && c.family == AF_INET6) {
+	if (cidr_addr_parse(ip, &c) < 0)
+		return cstr_copy(key, size, ip);
+	if (c.family == AF_INET6) {
 		cidr_truncate(&c, SESSION_IPV6_PREFIX);
 		return cidr_format(&c, key, size);
 	}
-	return cstr_copy(key, size, ip);
+	/* an IPv4 address, also when it came mapped */
+	if (size < INET_ADDRSTRLEN ||
+	    inet_ntop(AF_INET, c.addr, key, (socklen_t)size) == NULL)
+		return -1;
+	return 0;
 }
 
 /* Answer a refused client with one line and close (best effort: the
