@@ -93,6 +93,14 @@ static int input_flush(struct smtpd_session *s)
 	return io_flush(&s->io);
 }
 
+/* Free a buffer that may have held an AUTH line. */
+static void input_wipe(struct str *sb)
+{
+	if (sb->s != NULL)
+		explicit_bzero(sb->s, sb->cap);
+	str_free(sb);
+}
+
 void smtpd_in_discard(struct smtpd_session *s)
 {
 	str_clear(&s->in);
@@ -108,7 +116,7 @@ void smtpd_unread(struct smtpd_session *s, const char *p, size_t n)
 	if (str_append(&both, p, n) < 0 ||
 	    str_append(&both, s->in.s, s->in.len) < 0)
 		log_panic("pushback of %zu bytes refused", n);
-	str_free(&s->in);
+	input_wipe(&s->in);
 	s->in = both;
 }
 
@@ -214,7 +222,7 @@ static int input_line_rest(struct smtpd_session *s, struct str *line,
 	if (r == IO_OK && (str_set(line, prefix->s, prefix->len) < 0 ||
 			   str_append(line, rest.s, rest.len) < 0))
 		r = IO_TOOLONG;
-	str_free(&rest);
+	input_wipe(&rest);
 	return r;
 }
 
@@ -237,7 +245,7 @@ int smtpd_read_line(struct smtpd_session *s, struct str *line,
 
 		str_init(&s->in, 0);
 		r = input_line_rest(s, line, maxlen, &prefix);
-		str_free(&prefix);
+		input_wipe(&prefix);
 		return r;
 	}
 	n = (size_t)(lf - s->in.s) + 1;

@@ -369,6 +369,10 @@ static void session_init(struct smtpd_session *s, struct smtpd *srv, int fd,
 	io_init(&s->io, fd, srv->timeout_ms);
 	str_init(&s->in, 0);
 	str_init(&s->line, 0);
+	/* the line buffer holds AUTH PLAIN's argument: sized once, so that
+	 * no copy of it is left behind by a realloc */
+	if (str_reserve(&s->line, SMTPD_LINE_MAX) < 0)
+		log_panic("line buffer: out of memory");
 	str_init(&s->sender, 0);
 	str_init(&s->auth_user, 0);
 	if (cstr_copy(s->ip, sizeof(s->ip), ip) < 0)
