@@ -85,7 +85,7 @@ SYSLIBS_postern-remote := $(TLS_LIBS) -lunbound
 SYSLIBS_postern-pop3-login := $(TLS_LIBS)
 SYSLIBS_postern-pop3   := $(TLS_LIBS)
 # everything, for unit tests and fuzz targets
-SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound
+SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound -lseccomp
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
 
 define program_rule

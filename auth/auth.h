@@ -3,7 +3,8 @@
  *
  *   auth.c         main: start, drop privileges, open the user map, run
  *   auth_db.c      answers: the user map, password hashes, the penalties
- *   auth_server.c  the event loop: listeners, signals, idle sweep, stop
+ *   auth_server.c  the event loop (daemon/unix_server.h): the listener's
+ *                  policy, the idle sweep, stop
  *   auth_conn.c    one client connection: read lines, hold delayed
  *                  answers, write answers in order
  */
@@ -15,6 +16,7 @@
 #include "auth_penalty.h"
 #include "proto/authproto.h"
 #include "daemon/service_child.h"
+#include "daemon/unix_server.h"
 #include "util/cdbmap.h"
 
 #define AUTH_CONN_MAX 512		/* concurrent client connections */
@@ -46,15 +48,8 @@ int auth_db_answer(struct auth_db *db, const struct authproto_request *req,
 struct auth_server {
 	struct service_child *sc;
 	struct auth_db *db;
-	struct ev_loop *loop;
-	int sig_fd;
-	struct auth_conn *conns;	/* doubly linked */
-	unsigned nconns;
-	int stopping;
-	int retiring;		/* SIGHUP: no new clients, serve the old */
-	unsigned refused;		/* over the limit, not yet logged */
-	int64_t refused_log_ms;
-	struct ev_timer *sweep_timer, *resume_timer, *stop_timer;
+	struct unix_server us;	/* listeners, signals, the connections */
+	struct ev_loop *loop;	/* us.loop */
 };
 
 /* auth_server.c: set up listeners and signals (fatal on failure), run
@@ -65,13 +60,14 @@ void auth_server_run(struct auth_server *srv);
 void auth_server_free(struct auth_server *srv);
 
 /* auth_conn.c */
-void auth_conn_new(struct auth_server *srv, int fd);
+/* A new client on fd: its unix_conn, or NULL (fd closed, logged). */
+struct unix_conn *auth_conn_new(struct auth_server *srv, int fd);
 /* SIGTERM: send a held answer now, close once written. */
 void auth_conn_stop(struct auth_conn *c);
 /* Close c at once. */
 void auth_conn_close(struct auth_conn *c);
-/* Close connections idle since before now_ms - AUTH_IDLE_MS. */
-void auth_conn_sweep(struct auth_server *srv, int64_t now_ms);
-struct auth_conn *auth_conn_next(const struct auth_conn *c);
+/* Close c if idle since before now_ms - AUTH_IDLE_MS. */
+void auth_conn_sweep(struct auth_conn *c, int64_t now_ms);
+struct auth_conn *auth_conn_of(struct unix_conn *uc);
 
 #endif

@@ -27,7 +27,7 @@
 
 struct auth_conn {
 	struct auth_server *srv;
-	struct auth_conn *prev, *next;
+	struct unix_conn uc;	/* in the server's list */
 	int fd;
 	struct str in;		/* unparsed input, at most one line + 1 byte */
 	struct str out;		/* the answer being written */
@@ -56,24 +56,16 @@ void auth_conn_close(struct auth_conn *c)
 	ev_fd_del(srv->loop, c->fd);
 	if (close(c->fd) < 0)
 		log_warn(NULL, "close client connection: %s", strerror(errno));
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
 	auth_conn_wipe(&c->in);
 	str_free(&c->out);
 	str_free(&c->held);
+	unix_server_closed(&srv->us, &c->uc);
 	free(c);
-	srv->nconns--;
-	if ((srv->stopping || srv->retiring) && srv->nconns == 0)
-		ev_stop(srv->loop);
 }
 
-struct auth_conn *auth_conn_next(const struct auth_conn *c)
+struct auth_conn *auth_conn_of(struct unix_conn *uc)
 {
-	return c->next;
+	return UNIX_CONN_OWNER(uc, struct auth_conn, uc);
 }
 
 /* Write what the socket takes. 0 (maybe with output left), -1 closed. */
@@ -119,7 +111,7 @@ static void auth_conn_release(void *arg)
 static int auth_conn_answer(struct auth_conn *c, struct str *reply,
 			    int64_t delay_ms)
 {
-	struct str *dst = delay_ms > 0 && !c->srv->stopping ? &c->held : &c->out;
+	struct str *dst = delay_ms > 0 && !c->srv->us.stopping ? &c->held : &c->out;
 
 	if (str_append(dst, reply->s, reply->len) < 0)
 		return -1;
@@ -205,7 +197,7 @@ static int auth_conn_run(struct auth_conn *c)
 			return -1;
 		if (c->out.len > 0 || c->timer != NULL)
 			break;
-		if (c->closing || c->srv->stopping) {
+		if (c->closing || c->srv->us.stopping) {
 			auth_conn_close(c);
 			return -1;
 		}
@@ -257,7 +249,7 @@ static void auth_conn_on_event(void *arg, int fd, unsigned revents)
 	(void)auth_conn_run(c);
 }
 
-void auth_conn_new(struct auth_server *srv, int fd)
+struct unix_conn *auth_conn_new(struct auth_server *srv, int fd)
 {
 	struct auth_conn *c = xcalloc(1, sizeof(*c));
 
@@ -272,13 +264,9 @@ void auth_conn_new(struct auth_server *srv, int fd)
 		log_warn(NULL, "event loop: %s", strerror(errno));
 		close(fd);
 		free(c);
-		return;
+		return NULL;
 	}
-	c->next = srv->conns;
-	if (c->next != NULL)
-		c->next->prev = c;
-	srv->conns = c;
-	srv->nconns++;
+	return &c->uc;
 }
 
 void auth_conn_stop(struct auth_conn *c)
@@ -296,13 +284,8 @@ void auth_conn_stop(struct auth_conn *c)
 	(void)auth_conn_run(c);
 }
 
-void auth_conn_sweep(struct auth_server *srv, int64_t now_ms)
+void auth_conn_sweep(struct auth_conn *c, int64_t now_ms)
 {
-	struct auth_conn *c = srv->conns, *next;
-
-	for (; c != NULL; c = next) {
-		next = c->next;
-		if (c->timer == NULL && now_ms - c->last_ms >= AUTH_IDLE_MS)
-			auth_conn_close(c);
-	}
+	if (c->timer == NULL && now_ms - c->last_ms >= AUTH_IDLE_MS)
+		auth_conn_close(c);
 }

@@ -35,7 +35,7 @@
 enum conn_state { CONN_READING, CONN_COMMITTING };
 
 struct inject_conn {
-	struct inject_conn *prev, *next;
+	struct unix_conn uc;		/* in the server's list */
 	struct inject_server *srv;
 	int fd;
 	enum conn_state state;
@@ -47,22 +47,9 @@ struct inject_conn {
 	struct inject_msg msg;
 };
 
-struct inject_conn *inject_conn_next(const struct inject_conn *c)
+struct inject_conn *inject_conn_of(struct unix_conn *uc)
 {
-	return c->next;
-}
-
-static void conn_unlink(struct inject_conn *c)
-{
-	struct inject_server *srv = c->srv;
-
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	srv->nconns--;
+	return UNIX_CONN_OWNER(uc, struct inject_conn, uc);
 }
 
 void inject_conn_close(struct inject_conn *c)
@@ -78,9 +65,8 @@ void inject_conn_close(struct inject_conn *c)
 		queue_writer_free(&c->writer);
 	inject_store_discard(&srv->store, &c->msg);
 	inject_proto_free(&c->proto);
-	conn_unlink(c);
+	unix_server_closed(&srv->us, &c->uc);
 	free(c);
-	inject_server_check_done(srv);
 }
 
 /* Write the one answer; a client that has gone is logged. */
@@ -249,27 +235,12 @@ static int conn_is_local(const struct inject_server *srv, uid_t uid)
 	return 1;
 }
 
-static int conn_peer_uid(int fd, uid_t *uid_r)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -1;
-	*uid_r = cred.uid;
-	return 0;
-}
-
-void inject_conn_new(struct inject_server *srv, int fd)
+struct unix_conn *inject_conn_new(struct inject_server *srv, int fd,
+				  const struct unix_peer *peer)
 {
 	struct inject_conn *c;
-	uid_t uid;
+	uid_t uid = peer->uid;
 
-	if (conn_peer_uid(fd, &uid) < 0) {
-		log_warn(NULL, "SO_PEERCRED: %s", strerror(errno));
-		close(fd);
-		return;
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->srv = srv;
 	c->fd = fd;
@@ -283,14 +254,10 @@ void inject_conn_new(struct inject_server *srv, int fd)
 		inject_proto_free(&c->proto);
 		close(fd);
 		free(c);
-		return;
+		return NULL;
 	}
-	c->next = srv->conns;
-	if (srv->conns != NULL)
-		srv->conns->prev = c;
-	srv->conns = c;
-	srv->nconns++;
 	service_child_busy(srv->sc);
+	return &c->uc;
 }
 
 /* "ID: from=<sender> size=N nrcpt=K proto=P client=IP uid=U" */
@@ -341,14 +308,8 @@ void inject_conn_stop(struct inject_conn *c)
 	conn_refuse(c, "TEMP", "queue service stopping");
 }
 
-void inject_conn_sweep(struct inject_server *srv, int64_t now_ms)
+void inject_conn_sweep(struct inject_conn *c, int64_t now_ms)
 {
-	struct inject_conn *c, *next;
-
-	for (c = srv->conns; c != NULL; c = next) {
-		next = c->next;
-		if (c->state == CONN_READING &&
-		    now_ms - c->active_ms > INJECT_IDLE_MS)
-			conn_refuse(c, "TEMP", "timeout waiting for data");
-	}
+	if (c->state == CONN_READING && now_ms - c->active_ms > INJECT_IDLE_MS)
+		conn_refuse(c, "TEMP", "timeout waiting for data");
 }

@@ -2,8 +2,9 @@
  * inject_daemon.h - the parts of postern-inject(8), shared between its files
  *
  *   inject.c         main: start, queue layout, drop privileges, run
- *   inject_server.c  the event loop: listeners, signals, idle sweep,
- *                    retire and stop
+ *   inject_server.c  the event loop (daemon/unix_server.h): the
+ *                    listener's policy and refusal, idle sweep, retire
+ *                    and stop
  *   inject_conn.c    one client: the request (inject_proto), the queue
  *                    file as data arrives, the answer
  *   inject_store.c   queue files without names until committed: O_TMPFILE
@@ -31,6 +32,7 @@
 #include "proto/queue_file.h"
 #include "proto/queue_id.h"
 #include "daemon/service_child.h"
+#include "daemon/unix_server.h"
 #include "util/str.h"
 
 #define INJECT_CONN_MAX 1000		/* concurrent clients */
@@ -126,19 +128,13 @@ void inject_wake_free(struct inject_server *srv);
 
 struct inject_server {
 	struct service_child *sc;
-	struct ev_loop *loop;
-	int sig_fd;
-	struct inject_conn *conns;	/* doubly linked */
-	unsigned nconns;
-	int retiring, stopping;
+	struct unix_server us;		/* listeners, signals, connections */
+	struct ev_loop *loop;		/* us.loop */
 	uid_t smtpd_uid;
 	int smtpd_known;		/* the smtpd account exists */
 	int root;			/* started as root */
 	uid_t own_uid;
 	uint64_t size_limit;
-	unsigned refused;		/* over the limit, not yet logged */
-	int64_t refused_log_ms;
-	struct ev_timer *sweep_timer, *resume_timer, *stop_timer;
 	struct inject_store store;
 	struct inject_committer commit;
 	struct inject_wake wake;
@@ -149,18 +145,20 @@ struct inject_server {
 void inject_server_init(struct inject_server *srv, struct service_child *sc);
 void inject_server_run(struct inject_server *srv);
 void inject_server_free(struct inject_server *srv);
-/* A connection ended: stop the loop if retiring or stopping and idle. */
+/* A commit round ended: stop the loop if retiring or stopping and idle. */
 void inject_server_check_done(struct inject_server *srv);
 
 /* inject_conn.c */
-void inject_conn_new(struct inject_server *srv, int fd);
+/* A new client on fd: its unix_conn, or NULL (fd closed, logged). */
+struct unix_conn *inject_conn_new(struct inject_server *srv, int fd,
+				  const struct unix_peer *peer);
 /* The commit of c's message came back: answer, log, close. */
 void inject_conn_committed(struct inject_conn *c);
 /* SIGTERM: a client still sending gets TEMP and is closed. */
 void inject_conn_stop(struct inject_conn *c);
-/* Close clients silent since before now_ms - INJECT_IDLE_MS. */
-void inject_conn_sweep(struct inject_server *srv, int64_t now_ms);
+/* Close c if silent since before now_ms - INJECT_IDLE_MS. */
+void inject_conn_sweep(struct inject_conn *c, int64_t now_ms);
 void inject_conn_close(struct inject_conn *c);
-struct inject_conn *inject_conn_next(const struct inject_conn *c);
+struct inject_conn *inject_conn_of(struct unix_conn *uc);
 
 #endif
