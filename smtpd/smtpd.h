@@ -37,6 +37,9 @@
 #define SMTPD_AUTH_LINE_MAX 12288	/* SASL response line (RFC 4954 4) */
 #define SMTPD_AUTH_TIMEOUT_MS 30000	/* a failed VERIFY is delayed */
 #define SMTPD_IP_MAX 64
+/* Bytes of dead stack wiped at the end of a session: well past the
+ * deepest command's frames (a log line is 2 KiB at most). */
+#define SMTPD_STACK_SCRUB (64 * 1024)
 /* Message bytes held for the injector go out after this much silence
  * from the client, so that a slow but legal DATA never leaves the
  * injector idle for longer than the client itself was (section

@@ -239,6 +239,8 @@ static void data_log_queued(struct smtpd_session *s, const struct str *id,
 		 smtpd_esc(&e3, s->sender.s, s->sender.len), s->nrcpts, size,
 		 data_proto(s), s->id);
 	str_free(&e1);
+	if (e2.s != NULL)		/* the AUTH user */
+		explicit_bzero(e2.s, e2.cap);
 	str_free(&e2);
 	str_free(&e3);
 	str_free(&e4);

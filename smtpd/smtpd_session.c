@@ -25,8 +25,10 @@
  *
  * A process serves several sessions (smtpd_max_use): at the end of each,
  * everything that held AUTH data (the command buffers, the parsed
- * command, the io read buffer, the user name; TLS plaintext is cleansed
- * by OpenSSL, SSL_OP_CLEANSE_PLAINTEXT) is wiped with explicit_bzero.
+ * command, the io read buffer, the user name, and SMTPD_STACK_SCRUB
+ * bytes of dead stack below session_end, where the commands' frames and
+ * log lines were; TLS plaintext is cleansed by OpenSSL,
+ * SSL_OP_CLEANSE_PLAINTEXT) is wiped with explicit_bzero.
  *
  * STARTTLS (RFC 3207, STYLE.md 17): after "220 2.0.0 Ready to start TLS"
  * everything the client sent in plaintext and we have not yet read is
@@ -399,6 +401,15 @@ static void session_wipe(struct str *sb)
 	str_free(sb);
 }
 
+/* Wipe the stack below the caller: the dead frames of the session's
+ * commands (log lines built on the stack name the user). */
+static __attribute__((noinline)) void session_scrub_stack(void)
+{
+	char dead[SMTPD_STACK_SCRUB];
+
+	explicit_bzero(dead, sizeof(dead));
+}
+
 /* Everything the session held is freed: the process may serve another. */
 static void session_end(struct smtpd_session *s)
 {
@@ -428,6 +439,7 @@ static void session_end(struct smtpd_session *s)
 	str_free(&s->sender);
 	explicit_bzero(&session_cmd, sizeof(session_cmd));
 	explicit_bzero(s->io.rbuf, sizeof(s->io.rbuf));
+	session_scrub_stack();
 }
 
 void smtpd_session_run(struct smtpd *srv, int fd, const char *ip)
