@@ -6,9 +6,11 @@
  * blocking I/O under deadlines, so a session's bug or a slow client
  * touches no other session at the same time. A daemon may let a process
  * serve several sessions one after another (max_use, session_pool.h:
- * postern-smtpd); otherwise each connection gets a new process. The parent keeps a table of its sessions (pid
- * and a key: the client address, or the user after a POP3 login) so that
- * it can refuse a client over the total or the per-key limit.
+ * postern-smtpd); otherwise each connection gets a new process. The parent
+ * keeps a table of its sessions (pid and a key: the client, that is its
+ * IPv4 address or its IPv6 /64, or the user after a POP3 login) so that
+ * it can refuse a client over the total or the per-key limit; clients in
+ * trusted_networks are never refused for the per-client limit.
  *
  * Signals come through a signalfd, so the loop is one poll():
  *   SIGCHLD  reap sessions, free their slots
