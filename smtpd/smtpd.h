@@ -95,6 +95,7 @@ struct smtpd_session {
 	int have_helo;
 	char helo[SMTP_HELO_MAX + 1];
 	int authed;
+	int auth_seen;			/* an AUTH command came: wipe at the end */
 	struct str auth_user;
 	struct auth_client ac;
 	int ac_init;

@@ -25,10 +25,11 @@
  *
  * A process serves several sessions (smtpd_max_use): at the end of each,
  * everything that held AUTH data (the command buffers, the parsed
- * command, the io read buffer, the user name, and SMTPD_STACK_SCRUB
- * bytes of dead stack below session_end, where the commands' frames and
- * log lines were; TLS plaintext is cleansed by OpenSSL,
- * SSL_OP_CLEANSE_PLAINTEXT) is wiped with explicit_bzero.
+ * command, the io read buffer, the user name; after a session that sent
+ * AUTH also SMTPD_STACK_SCRUB bytes of dead stack below session_end,
+ * where the commands' frames and log lines were; TLS plaintext is
+ * cleansed by OpenSSL, SSL_OP_CLEANSE_PLAINTEXT) is wiped with
+ * explicit_bzero.
  *
  * STARTTLS (RFC 3207, STYLE.md 17): after "220 2.0.0 Ready to start TLS"
  * everything the client sent in plaintext and we have not yet read is
@@ -40,6 +41,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -313,6 +315,8 @@ static void session_command(struct smtpd_session *s)
 	if (len > 0 && s->line.s[len - 1] == '\r')
 		len--;
 	s->commands++;
+	if (len >= 4 && strncasecmp(s->line.s, "AUTH", 4) == 0)
+		s->auth_seen = 1;
 	if (smtp_cmd_parse(s->line.s != NULL ? s->line.s : "", len,
 			   SMTP_CMD_ALLOW_UTF8 | SMTP_CMD_RELAY_TRICKS |
 			   (s->smtputf8 ? SMTP_CMD_TXN_UTF8 : 0),
@@ -439,7 +443,8 @@ static void session_end(struct smtpd_session *s)
 	str_free(&s->sender);
 	explicit_bzero(&session_cmd, sizeof(session_cmd));
 	explicit_bzero(s->io.rbuf, sizeof(s->io.rbuf));
-	session_scrub_stack();
+	if (s->auth_seen)
+		session_scrub_stack();
 }
 
 void smtpd_session_run(struct smtpd *srv, int fd, const char *ip)
