@@ -23,8 +23,9 @@
  *
  * BDAT SIZES. The chunk size is the client's word, up to 2^64 - 1, and
  * every byte of a chunk must be read for the session to stay in step
- * with the client (RFC 3030 2: a refused chunk's data is still
- * consumed). So:
+ * with the client (its bytes follow the command at once; RFC 3030 2 has
+ * the server accept and discard the chunks already pipelined after a
+ * failed BDAT). So:
  *   - a chunk larger than message_size_limit could never be part of an
  *     acceptable message: "552 5.3.4", and the connection is closed at
  *     once, without reading it (reading could take forever);
