@@ -132,9 +132,11 @@ def ipv6_addresses_of_one_64_count_as_one_client():
     addrs = [V6_NET + "%x" % n for n in (1, 2, 3, 0x99)] + [V6_OTHER_NET + "1"]
     setup = "ip link set lo up && " + " && ".join(
         "ip -6 addr add %s/64 dev lo nodad" % a for a in addrs)
-    code = ("import sys; sys.path.insert(0, %r); import test_smtpd_limits "
-            "as t, harness; t.v6_inner(32200); harness.Instance."
-            "cleanup_all()" % HERE)
+    # the instance lives in the namespace: stopped there, also on failure
+    code = ("import sys\nsys.path.insert(0, %r)\n"
+            "import test_smtpd_limits as t, harness\n"
+            "try:\n    t.v6_inner(32200)\n"
+            "finally:\n    harness.Instance.cleanup_all()\n" % HERE)
     p = subprocess.run(["unshare", "-n", "sh", "-c",
                         setup + ' && exec "$0" -c "$1"', sys.executable,
                         code], capture_output=True, text=True, timeout=300)
