@@ -42,6 +42,9 @@ static int auth_ask(struct smtpd_session *s, const char *challenge,
 	int r;
 
 	smtp_reply(s, 334, NULL, "%s", challenge);
+	/* sized once: a realloc would leave a copy behind, unwiped */
+	if (str_reserve(&line, SMTPD_AUTH_LINE_MAX) < 0)
+		log_panic("AUTH line buffer: out of memory");
 	r = smtpd_read_line(s, &line, SMTPD_AUTH_LINE_MAX);
 	if (r == IO_TOOLONG) {
 		smtp_reply(s, 500, "5.5.6", "authentication exchange line is "
@@ -164,8 +167,8 @@ static int auth_check(struct smtpd_session *s, const char *mech,
 		log_warn(s->id, "auth: %s user=%s: auth service: %s", mech,
 			 str_c(&esc), reason != NULL ? reason : "unavailable");
 	}
-	str_free(&canon);
-	str_free(&esc);
+	auth_wipe(&canon);
+	auth_wipe(&esc);
 	return r == AUTH_NO;
 }
 

@@ -165,6 +165,9 @@ static int auth_client_request(struct auth_client *ac, struct str *req,
 	} else if (r == 1) {
 		ret = auth_client_result(ac, &rep, canonical_r, reason_r);
 	}
+	/* the reply names the user: nothing of it stays in a reused process */
+	if (line.s != NULL)
+		explicit_bzero(line.s, line.cap);
 	str_free(&line);
 	return ret;
 }
@@ -206,7 +209,11 @@ int auth_verify(struct auth_client *ac, const char *service,
 	const char *reason = NULL;
 	int ret;
 
-	if (!auth_verify_user_input_ok(address, password)) {
+	/* sized once, so that no realloc leaves a copy of the password in
+	 * freed memory */
+	if (str_reserve(&req, AUTH_LINE_MAX) < 0) {
+		ret = AUTH_TEMPFAIL;
+	} else if (!auth_verify_user_input_ok(address, password)) {
 		ret = AUTH_NO;
 	} else if (authproto_verify_format(&req, service, client_ip, address,
 					   password, &reason) < 0) {
