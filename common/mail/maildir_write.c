@@ -29,7 +29,7 @@ struct writing {
 
 static int write_all(int fd, const char *p, size_t n)
 {
-	while (n > 0) {
+	while (n > 0) {	/* never touches p when n is 0 */
 		ssize_t w = write(fd, p, n);
 
 		if (w < 0 && errno == EINTR)
@@ -48,6 +48,9 @@ static int writev_all(int fd, const char *a, size_t an, const char *b,
 {
 	struct iovec iov[2] = { { (void *)a, an }, { (void *)b, bn } };
 	ssize_t w;
+
+	if (bn == 0)
+		return write_all(fd, a, an);
 
 	do
 		w = writev(fd, iov, 2);

@@ -71,7 +71,7 @@ static void feed_step(const char *in, size_t n, unsigned flags, long lines,
 static int same(const struct result *a, const struct result *b)
 {
 	return a->out.len == b->out.len && a->mid == b->mid &&
-	       memcmp(a->out.s, b->out.s, a->out.len) == 0;
+	       memcmp(str_c(&a->out), str_c(&b->out), a->out.len) == 0;
 }
 
 /* Every way of cutting in must give what the whole buffer gives. */

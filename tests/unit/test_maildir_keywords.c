@@ -81,7 +81,7 @@ static void test_name_length(void)
 static void test_add(void)
 {
 	struct maildir_keywords kw;
-	char name[8];
+	char name[16];
 
 	maildir_keywords_init(&kw);
 	TEST_ASSERT(parse(&kw, "1 Junk\n") == 0);
