@@ -83,10 +83,10 @@ SYSLIBS_postern-inject :=
 SYSLIBS_postern-qmgr   := $(TLS_LIBS) -lcdb
 SYSLIBS_postern-smtpd  := $(TLS_LIBS) -lcdb
 SYSLIBS_sendmail       := $(TLS_LIBS)
-SYSLIBS_postern-local  :=
+SYSLIBS_postern-local  := -lseccomp
 SYSLIBS_postern-remote := $(TLS_LIBS) -lunbound
 SYSLIBS_postern-pop3-login := $(TLS_LIBS)
-SYSLIBS_postern-pop3   := $(TLS_LIBS)
+SYSLIBS_postern-pop3   := $(TLS_LIBS) -lseccomp
 # everything, for unit tests and fuzz targets
 SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound -lseccomp
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))

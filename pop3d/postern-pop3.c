@@ -3,9 +3,11 @@
  *                UPDATE states) on users' Maildirs
  *
  * PRIVILEGE  postern-mail; each session, before its first reply, opens
- *            mail_root/DOMAIN/USER and restricts itself with Landlock to
- *            that directory (postern-pop3(8) says what happens without
- *            Landlock); no network, no queue, no password hashes
+ *            mail_root/DOMAIN/USER (mailbox_path.h), moves new/ to cur/,
+ *            and confines itself to that directory with the sandbox
+ *            profile "pop3-session" (Landlock: read, remove, create within
+ *            the Maildir; seccomp: no socket, exec or fork;
+ *            postern-pop3(8)); no network, no queue, no password hashes
  * INPUT      fd 4: the unix socket queue_dir/private/pop3 (group
  *            postern-login): hand-overs from postern-pop3-login(8), one
  *            line and one client descriptor each (pop3_handover.h); one

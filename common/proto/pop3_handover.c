@@ -65,30 +65,3 @@ int pop3_handover_parse(const char *p, size_t n, struct pop3_handover *h,
 	*used_r = len + 1;
 	return 0;
 }
-
-static int component_ok(const char *p, size_t n)
-{
-	if (n == 0 || n > 255 || p[0] == '.')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)p[i] < 0x20 || p[i] == '/' ||
-		    (unsigned char)p[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-int pop3_mailbox_parts(const char *address, struct str *user,
-		       struct str *domain)
-{
-	const char *at = strrchr(address, '@');
-
-	if (at == NULL)
-		return -1;
-	if (!component_ok(address, (size_t)(at - address)) ||
-	    !component_ok(at + 1, strlen(at + 1)))
-		return -1;
-	if (str_set(user, address, (size_t)(at - address)) < 0 ||
-	    str_sets(domain, at + 1) < 0)
-		return -1;
-	return 0;
-}

@@ -17,9 +17,8 @@
  * most POP3_HANDOVER_LINE_MAX bytes; the pending input at most
  * POP3_HANDOVER_PENDING_MAX.
  *
- * The mailbox of an address is mail_root/DOMAIN/USER (split at the last
- * '@'); pop3_mailbox_parts() accepts only parts that are one plain path
- * component each.
+ * The mailbox of the address is found by the one address -> Maildir rule,
+ * common/mail/mailbox_path.h, on the mailbox side.
  */
 #ifndef POSTERN_POP3_HANDOVER_H
 #define POSTERN_POP3_HANDOVER_H
@@ -47,10 +46,5 @@ int pop3_handover_format(struct str *out, const char *address,
  * including the LF, or -1 (malformed, or no LF within the limit). */
 int pop3_handover_parse(const char *p, size_t n, struct pop3_handover *h,
 			size_t *used_r);
-/* Split address into user and domain, each a valid single path
- * component (not empty, not starting with '.', no '/', no control bytes,
- * at most 255 bytes). 0, or -1. */
-int pop3_mailbox_parts(const char *address, struct str *user,
-		       struct str *domain);
 
 #endif

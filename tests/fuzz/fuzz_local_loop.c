@@ -1,19 +1,19 @@
 /*
- * fuzz_maildir_headers - libFuzzer target for the header-section scan of
- * the Delivered-To: loop check (common/mail/maildir.h)
+ * fuzz_local_loop - libFuzzer target for the header-section scan of
+ * postern-local's Delivered-To: loop check (deliver/local_loop.h)
  *
  * The first byte chooses how much of the input is the recipient; the rest
  * is a message. The header end must lie inside the input, the scan must
  * agree with itself on the header section alone, and a Delivered-To: line
  * for the recipient put in front of the message must always be found.
  *
- *   make fuzz && build/fuzz/fuzz_maildir_headers -max_total_time=60
+ *   make fuzz && build-fuzz/fuzz/fuzz_local_loop -max_total_time=60
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/maildir.h"
+#include "deliver/local_loop.h"
 #include "util/str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -37,16 +37,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	p = (const char *)data + 1 + rlen;
 	size -= 1 + rlen;
-	maildir_header_end(p, size, &end);
+	local_loop_header_end(p, size, &end);
 	if (end > size)
 		abort();
-	found = maildir_has_delivered_to(p, size, str_c(&rcpt));
-	if (found != maildir_has_delivered_to(p, end, str_c(&rcpt)))
+	found = local_loop_has_delivered_to(p, size, str_c(&rcpt));
+	if (found != local_loop_has_delivered_to(p, end, str_c(&rcpt)))
 		abort();
 	if (rlen > 0) {
 		str_appendf(&msg, "Delivered-To: %s\nX-Fuzz: 1\n", str_c(&rcpt));
 		str_append(&msg, p, size);
-		if (!maildir_has_delivered_to(msg.s, msg.len, str_c(&rcpt)))
+		if (!local_loop_has_delivered_to(msg.s, msg.len, str_c(&rcpt)))
 			abort();
 	}
 	str_free(&rcpt);

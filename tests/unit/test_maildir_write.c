@@ -1,6 +1,8 @@
 /*
- * test_maildir - Maildir names, the Delivered-To: loop scan, and a real
- * delivery into a Maildir in a temporary directory
+ * test_maildir_write - real deliveries into a Maildir in a temporary
+ * directory (common/mail/maildir_write.h): names and sizes, the idempotent
+ * repeat, the message read once, into cur/ with flags, failures that leave
+ * nothing behind
  */
 #include <dirent.h>
 #include <errno.h>
@@ -10,69 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mail/maildir.h"
+#include "mail/maildir_write.h"
 #include "util/fileio.h"
 #include "test.h"
 
 static const char msg[] = "Subject: hi\nDelivered-To: other@x\n\nbody\n"
 			  "Delivered-To: user@example.test\n";
-
-static void test_host_escape(void)
-{
-	struct str s = STR_INIT(0);
-
-	maildir_host_escape("a/b:c.example", &s);
-	TEST_STREQ(str_c(&s), "a\\057b\\072c.example");
-	str_free(&s);
-}
-
-static void test_names(void)
-{
-	struct str s = STR_INIT(0);
-	struct timeval tv = { 1700000000, 42 };
-
-	maildir_name_base(&s, &tv, 1234, 7, "host");
-	TEST_STREQ(str_c(&s), "1700000000.M42P1234Q7.host");
-	maildir_name_sizes(&s, 100, 105);
-	TEST_STREQ(str_c(&s), "1700000000.M42P1234Q7.host,S=100,W=105");
-	str_free(&s);
-}
-
-static void test_header_end(void)
-{
-	size_t end;
-
-	TEST_ASSERT(maildir_header_end("A: b\n\nbody", 10, &end) == 1);
-	TEST_ASSERT(end == 6);
-	TEST_ASSERT(maildir_header_end("\nbody", 5, &end) == 1 && end == 1);
-	TEST_ASSERT(maildir_header_end("A: b\r\n\r\nx", 9, &end) == 1);
-	TEST_ASSERT(end == 8);
-	TEST_ASSERT(maildir_header_end("A: b\nB: c", 9, &end) == 0);
-	TEST_ASSERT(end == 9);
-}
-
-static int has(const char *hdr, const char *rcpt)
-{
-	return maildir_has_delivered_to(hdr, strlen(hdr), rcpt);
-}
-
-static void test_delivered_to(void)
-{
-	TEST_ASSERT(has("Delivered-To: user@example.test\n\n", "user@example.test"));
-	TEST_ASSERT(has("X: y\ndelivered-to:   USER@Example.Test  \n\n",
-			"user@example.test"));
-	TEST_ASSERT(has("DELIVERED-TO : <user@example.test>\n", "user@example.test"));
-	TEST_ASSERT(has("Delivered-To:\n user@example.test\n\n", "user@example.test"));
-	TEST_ASSERT(has("Delivered-To: user@example.test\r\n\r\n", "user@example.test"));
-	TEST_ASSERT(!has("Delivered-To: user@example.testx\n", "user@example.test"));
-	TEST_ASSERT(!has("X-Delivered-To: user@example.test\n", "user@example.test"));
-	TEST_ASSERT(!has("Delivered-Top: user@example.test\n", "user@example.test"));
-	/* in a continuation line of another field, or in the body: no */
-	TEST_ASSERT(!has("X: a\n Delivered-To: user@example.test\n", "user@example.test"));
-	TEST_ASSERT(!has(msg, "user@example.test"));
-	TEST_ASSERT(has(msg, "other@x"));
-	TEST_ASSERT(!has("", "a@b"));
-}
 
 /* A Maildir (cur, new, tmp) under a fresh temporary directory. */
 static int make_maildir(char *dir, size_t size, int with_new)
@@ -140,7 +85,7 @@ static void test_deliver(void)
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	struct maildir_delivery d = { mfd, "h\\057x", &counter, prefix,
-				      sizeof(prefix) - 1, src, 3,
+				      sizeof(prefix) - 1, NULL, 0, src, 3,
 				      sizeof(msg) - 1, NULL, NULL };
 	const char *step;
 
@@ -180,8 +125,8 @@ static void test_deliver_unique_once(void)
 	unsigned long counter = 0;
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, src, 0, 4,
-				      "1000.M5P77Q0000abcd.h", NULL };
+	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, NULL, 0,
+				      src, 0, 4, "1000.M5P77Q0000abcd.h", NULL };
 	const char *step;
 
 	TEST_ASSERT(mfd >= 0 && src >= 0);
@@ -221,8 +166,9 @@ static void test_deliver_from_memory(void)
 	struct str name = STR_INIT(0), f = STR_INIT(0), got = STR_INIT(0);
 	unsigned long counter = 0;
 	int mfd = make_maildir(dir, sizeof(dir), 1);
-	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, -1, 0, 5,
-				      "1000.M5P77Q0000abcd.h", "ab\nc\n" };
+	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, "ab\nc\n",
+				      5, -1, 0, 5, "1000.M5P77Q0000abcd.h",
+				      NULL };
 	const char *step;
 
 	TEST_ASSERT(mfd >= 0);
@@ -248,7 +194,8 @@ static void test_deliver_no_new(void)
 	unsigned long counter = 0;
 	int mfd = make_maildir(dir, sizeof(dir), 0);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 4, NULL, NULL };
+	struct maildir_delivery d = { mfd, "h", &counter, "", 0, NULL, 0, src,
+				      0, 4, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(write(src, "abcd", 4) == 4);
@@ -270,7 +217,8 @@ static void test_deliver_short_source(void)
 	unsigned long counter = 0;
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	struct maildir_delivery d = { mfd, "h", &counter, "", 0, src, 0, 100, NULL, NULL };
+	struct maildir_delivery d = { mfd, "h", &counter, "", 0, NULL, 0, src,
+				      0, 100, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(write(src, "abcd", 4) == 4);
@@ -286,23 +234,144 @@ static void test_deliver_short_source(void)
 	str_free(&got);
 }
 
-static void test_read_header(void)
+/* Bytes this process has read with read(2)/pread(2) so far (rchar of
+ * /proc/self/io, which counts before the read that shows it); *own_r is the
+ * size of that read, to be taken off the next difference. */
+static long long rchar(long long *own_r)
 {
-	struct str h = STR_INIT(0);
-	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	size_t end;
+	char buf[512];
+	int fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	const char *p;
 
-	TEST_ASSERT(write(src, "XX", 2) == 2);
-	TEST_ASSERT(write(src, msg, sizeof(msg) - 1) == sizeof(msg) - 1);
-	TEST_ASSERT(maildir_read_header(src, 2, sizeof(msg) - 1, &h) == 0);
-	TEST_ASSERT(maildir_header_end(h.s, h.len, &end) == 1);
-	TEST_ASSERT(memcmp(h.s, msg, end) == 0);
-	TEST_ASSERT(maildir_read_header(src, 2, 5, &h) == 0 && h.len == 5);
-	TEST_ASSERT(maildir_read_header(src, 1000, 10, &h) < 0 && errno == ENODATA);
-	close(src);
-	str_free(&h);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	*own_r = n;
+	p = strstr(buf, "rchar: ");
+	return p != NULL ? atoll(p + 7) : -1;
 }
 
-TEST_MAIN(test_deliver_unique_once, test_deliver_from_memory, test_host_escape, test_names, test_header_end, test_delivered_to,
-	  test_deliver, test_deliver_no_new, test_deliver_short_source,
-	  test_read_header)
+/* A message file of size bytes whose first head bytes are garbage (the
+ * caller hands the real ones in memory) and the rest lines of text. */
+static int message_file(size_t size, size_t head, struct str *real)
+{
+	int fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+
+	str_clear(real);
+	while (real->len < size)
+		str_appendf(real, "line %zu of the message\n", real->len);
+	str_truncate(real, size);
+	for (size_t i = 0; i < head; i++)
+		if (write(fd, "#", 1) != 1)
+			return -1;
+	if (write(fd, real->s + head, size - head) != (ssize_t)(size - head))
+		return -1;
+	return fd;
+}
+
+/* Each byte of the message is read once: the part in memory not at all,
+ * the rest once, also when the name must be checked first (unique), and
+ * also when the delivery turns out to be a repeat. */
+static void test_read_once(void)
+{
+	char dir[64];
+	struct str name = STR_INIT(0), f = STR_INIT(0), got = STR_INIT(0);
+	struct str real = STR_INIT(0), want = STR_INIT(0);
+	const size_t size = 300000, head = 1000;
+	unsigned long counter = 0;
+	int mfd = make_maildir(dir, sizeof(dir), 1);
+	int src = message_file(size, head, &real);
+	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, NULL,
+				      head, src, 0, size,
+				      "1000.M5P77Q0000abcd.h", NULL };
+	long long before, after, own, own2;
+	const char *step;
+
+	TEST_ASSERT(mfd >= 0 && src >= 0);
+	d.head = real.s;
+	for (int round = 0; round < 2; round++) {
+		before = rchar(&own);
+		TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
+		after = rchar(&own2);
+		TEST_ASSERT(before >= 0 &&
+			    after - before - own == (long long)(size - head));
+		if (after - before - own != (long long)(size - head))
+			printf("round %d: read %lld bytes, want %zu\n", round,
+			       after - before - own, size - head);
+	}
+	TEST_ASSERT(only_file(dir, "new", &f, &got) == 1);
+	str_appends(&want, "P\n");
+	str_append(&want, real.s, real.len);
+	TEST_ASSERT(got.len == want.len && memcmp(got.s, want.s, got.len) == 0);
+	close(src);
+	close(mfd);
+	remove_tree(dir);
+	str_free(&name);
+	str_free(&f);
+	str_free(&got);
+	str_free(&real);
+	str_free(&want);
+}
+
+/* W= is the CRLF size: a CRLF in the message counts once, not twice. */
+static void test_deliver_crlf_size(void)
+{
+	char dir[64];
+	struct str name = STR_INIT(0), f = STR_INIT(0), got = STR_INIT(0);
+	unsigned long counter = 0;
+	int mfd = make_maildir(dir, sizeof(dir), 1);
+	const char m[] = "A: b\r\n\r\nx\ny\r\n";
+	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, m,
+				      sizeof(m) - 1, -1, 0, sizeof(m) - 1,
+				      "1000.M5P77Q0000abcd.h", NULL };
+	const char *step;
+
+	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
+	/* 2 + 13 bytes; bare LFs: the prefix's and "x\n" */
+	TEST_STREQ(str_c(&name), "1000.M5P77Q0000abcd.h,S=15,W=17");
+	close(mfd);
+	remove_tree(dir);
+	str_free(&name);
+	str_free(&f);
+	str_free(&got);
+}
+
+/* With flags (IMAP APPEND): into cur/ with ":2,FLAGS", sorted; a repeat
+ * finds it there. */
+static void test_deliver_into_cur(void)
+{
+	char dir[64];
+	struct str name = STR_INIT(0), f = STR_INIT(0), got = STR_INIT(0);
+	unsigned long counter = 0;
+	int mfd = make_maildir(dir, sizeof(dir), 1);
+	struct maildir_delivery d = { mfd, "h", &counter, "", 0, "a\n", 2, -1,
+				      0, 2, "1000.M5P77Q0000abcd.h", "SaF" };
+	const char *step;
+
+	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
+	TEST_STREQ(str_c(&name), "1000.M5P77Q0000abcd.h,S=2,W=3:2,FSa");
+	TEST_ASSERT(only_file(dir, "cur", &f, &got) == 1);
+	TEST_STREQ(str_c(&f), str_c(&name));
+	TEST_ASSERT(got.len == 2 && memcmp(got.s, "a\n", 2) == 0);
+	TEST_ASSERT(only_file(dir, "new", &f, &got) == 0);
+	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
+	TEST_ASSERT(only_file(dir, "cur", &f, &got) == 1);
+	/* a fresh name: a second copy, also in cur/ */
+	d.unique = NULL;
+	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
+	TEST_ASSERT(strstr(str_c(&name), ",S=2,W=3:2,FSa") != NULL);
+	TEST_ASSERT(only_file(dir, "cur", &f, &got) == 2);
+	TEST_ASSERT(only_file(dir, "tmp", &f, &got) == 0);
+	close(mfd);
+	remove_tree(dir);
+	str_free(&name);
+	str_free(&f);
+	str_free(&got);
+}
+
+TEST_MAIN(test_deliver_unique_once, test_deliver_from_memory, test_deliver,
+	  test_deliver_no_new, test_deliver_short_source, test_read_once,
+	  test_deliver_crlf_size, test_deliver_into_cur)
