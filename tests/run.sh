@@ -81,14 +81,14 @@ for t in tests/integration/test_slow_*.py; do
 	echo "== $name: started in the background"
 done
 
-for t in "$build"/tests/test_*; do
-	[ -x "$t" ] || continue
-	run_one "unit/$(basename "$t")" "$t"
+for src in tests/unit/test_*.c; do
+	n=$(basename "$src" .c)
+	run_one "unit/$n" "$build/tests/$n"
 done
-for t in "$build"/tests/fuzz_*; do
-	[ -x "$t" ] || continue
-	n=$(basename "$t")
-	run_one "fuzz/$n" "$t" "tests/fuzz/corpus/$n"
+# by source, so that a stale binary of a renamed target is not run
+for src in tests/fuzz/fuzz_*.c; do
+	n=$(basename "$src" .c)
+	run_one "fuzz/$n" "$build/tests/$n" "tests/fuzz/corpus/$n"
 done
 for t in tests/integration/test_*.py; do
 	[ -f "$t" ] || continue

@@ -77,8 +77,8 @@ def in_thread(fn, *args):
 
 @test
 def ten_minutes_of_slow_data_and_bdat_are_accepted():
-    a = instance(33000, **SETTINGS)
-    b = instance(33300, **SETTINGS)
+    a = instance(20000, **SETTINGS)
+    b = instance(20300, **SETTINGS)
     got_a, got_b = [], []
     ta, ea = in_thread(slow_data, a, "SLOW-DATA", got_a)
     tb, eb = in_thread(slow_bdat, b, "SLOW-BDAT", got_b)

@@ -367,7 +367,7 @@ def trusted_networks_relay_is_off_by_default_and_on_when_set():
 
 @test
 def config_check_reports_a_bad_network_with_its_line():
-    i = instance(33100)
+    i = instance(20100)
     with open(i.conf, "a") as f:
         f.write("trusted_networks = 127.0.0.0/8, 10.1.2.3/8\n")
     lines = open(i.conf).read().count("\n")
@@ -409,7 +409,7 @@ def auth_data_is_wiped_when_a_reused_process_ends_a_session():
     if not IS_ROOT:
         skip("reading another process's memory needs root")
     password = "wipe-%s-me" % os.urandom(6).hex()
-    i = instance(33200, smtpd_max_use="5")
+    i = instance(20200, smtpd_max_use="5")
     i.ok("user", "passwd", USER, input=password + "\n")
     blob = base64.b64encode(("\0%s\0%s" % (USER, password)).encode())
     r = Raw(smtp_port(i))
