@@ -43,7 +43,7 @@ def close_all(conns):
 def trusted_clients_open_more_than_the_client_limit():
     # a webmail or local application: 120 sessions from 127.0.0.1 while
     # smtpd_client_connection_limit is 3
-    i = instance(32000, smtpd_client_connection_limit="3")
+    i = instance(29000, smtpd_client_connection_limit="3")
     conns, codes = connect_many(i, 120)
     try:
         assert codes == [220] * 120, codes
@@ -65,7 +65,7 @@ def trusted_clients_open_more_than_the_client_limit():
 
 @test
 def untrusted_address_over_the_limit_is_refused():
-    i = instance(32100, smtpd_client_connection_limit="3",
+    i = instance(29100, smtpd_client_connection_limit="3",
                  trusted_networks="127.0.0.1/32, ::1/128")
     conns, codes = connect_many(i, 3, source="127.0.0.2")
     try:
@@ -135,7 +135,7 @@ def ipv6_addresses_of_one_64_count_as_one_client():
     # the instance lives in the namespace: stopped there, also on failure
     code = ("import sys\nsys.path.insert(0, %r)\n"
             "import test_smtpd_limits as t, harness\n"
-            "try:\n    t.v6_inner(32200)\n"
+            "try:\n    t.v6_inner(29200)\n"
             "finally:\n    harness.Instance.cleanup_all()\n" % HERE)
     p = subprocess.run(["unshare", "-n", "sh", "-c",
                         setup + ' && exec "$0" -c "$1"', sys.executable,
@@ -148,7 +148,7 @@ def ipv6_addresses_of_one_64_count_as_one_client():
 def slow_loris_data_is_cut():
     # smtpd_timeout 4 s; one byte a second never lets it expire, but at
     # 500 bytes/s the data deadline does
-    i = instance(32300, smtpd_timeout="4s", smtpd_min_data_rate="500")
+    i = instance(29300, smtpd_timeout="4s", smtpd_min_data_rate="500")
     r = Raw(smtp_port(i))
     envelope(r, [USER])
     r.send("DATA\r\n")
@@ -180,7 +180,7 @@ def slow_loris_data_is_cut():
 @test
 def data_longer_than_smtpd_timeout_at_a_fair_rate_is_accepted():
     # the whole DATA takes twice smtpd_timeout; the rate keeps it alive
-    i = instance(32400, smtpd_timeout="3s", smtpd_min_data_rate="500")
+    i = instance(29400, smtpd_timeout="3s", smtpd_min_data_rate="500")
     r = Raw(smtp_port(i))
     envelope(r, [USER])
     r.send("DATA\r\n")
@@ -199,7 +199,7 @@ def data_longer_than_smtpd_timeout_at_a_fair_rate_is_accepted():
 
 @test
 def session_time_limit_ends_a_busy_session():
-    i = instance(32500, smtpd_session_time_limit="3s",
+    i = instance(29500, smtpd_session_time_limit="3s",
                  smtpd_junk_command_limit="100000")
     r = Raw(smtp_port(i))
     start = time.monotonic()
@@ -218,7 +218,7 @@ def session_time_limit_ends_a_busy_session():
 
 @test
 def junk_commands_are_cut():
-    i = instance(32600, smtpd_junk_command_limit="5")
+    i = instance(29600, smtpd_junk_command_limit="5")
     r = Raw(smtp_port(i))
     envelope(r, [USER])
     # NOOP, RSET, VRFY, HELP and a second EHLO are junk: 4 so far
@@ -246,7 +246,7 @@ def junk_commands_are_cut():
 
 @test
 def oversized_bdat_chunks_are_refused():
-    i = instance(32700, message_size_limit="10000")
+    i = instance(29700, message_size_limit="10000")
     # a chunk larger than the limit: 552 at once, unread, and closed
     r = Raw(smtp_port(i))
     envelope(r, [USER])
@@ -304,7 +304,7 @@ def delivered(i, needle):
 
 @test
 def duplicate_recipients_are_merged():
-    i = instance(32800, smtpd_recipient_limit="2")
+    i = instance(29800, smtpd_recipient_limit="2")
     r = Raw(smtp_port(i))
     assert r.cmd("EHLO client.example")[0] == 250
     assert r.cmd("MAIL FROM:<a@remote.example>")[0] == 250
@@ -328,7 +328,7 @@ def duplicate_recipients_are_merged():
 
 @test
 def trusted_networks_relay_is_off_by_default_and_on_when_set():
-    i = instance(32900)
+    i = instance(29900)
     r = Raw(smtp_port(i))
     assert r.cmd("EHLO client.example")[0] == 250
     assert r.cmd("MAIL FROM:<a@remote.example>")[0] == 250
