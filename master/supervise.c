@@ -66,7 +66,11 @@ static int svc_add_fd(struct svc *s, int fd, const char *desc)
 	return 0;
 }
 
-static int svc_open_unix(struct master *m, struct svc *s, struct str *why)
+/* One unix socket of s: queue_dir/private/name, mode 0666 (public) or
+ * 0660 given to group. */
+static int svc_open_unix_one(struct master *m, struct svc *s,
+			     const char *name, const char *group,
+			     unsigned flags, struct str *why)
 {
 	struct str path = STR_INIT(0);
 	const char *error;
@@ -78,21 +82,21 @@ static int svc_open_unix(struct master *m, struct svc *s, struct str *why)
 		str_appendf(why, "cannot create %s: %m", str_c(&path));
 		goto fail;
 	}
-	str_appendf(&path, "/%s", s->def->unix_socket);
+	str_appendf(&path, "/%s", name);
 	fd = sock_listen_unix(str_c(&path),
-			      s->def->flags & SERVICE_UNIX_PUBLIC ? 0666 : 0660,
+			      flags & SERVICE_UNIX_PUBLIC ? 0666 : 0660,
 			      LISTEN_BACKLOG, &error);
 	if (fd < 0) {
 		str_appendf(why, "service %s: %s", s->def->name, error);
 		goto fail;
 	}
-	if (geteuid() == 0 && s->def->unix_group != NULL) {
-		if (priv_group(s->def->unix_group, &gid) < 0 ||
+	if (geteuid() == 0 && group != NULL) {
+		if (priv_group(group, &gid) < 0 ||
 		    chown(str_c(&path), 0, gid) < 0) {
 			str_appendf(why, "service %s: cannot give %s to group "
 				    "%s (run postern init as root to create "
 				    "the accounts)", s->def->name,
-				    str_c(&path), s->def->unix_group);
+				    str_c(&path), group);
 			close(fd);
 			goto fail;
 		}
@@ -103,6 +107,23 @@ static int svc_open_unix(struct master *m, struct svc *s, struct str *why)
 fail:
 	str_free(&path);
 	return -1;
+}
+
+/* The service's unix_socket, then its rows of service_sockets[]. */
+static int svc_open_unix(struct master *m, struct svc *s, struct str *why)
+{
+	const struct service_def *d = s->def;
+
+	if (svc_open_unix_one(m, s, d->unix_socket, d->unix_group, d->flags,
+			      why) < 0)
+		return -1;
+	for (const struct service_socket *x = service_sockets;
+	     x->service != NULL; x++)
+		if (strcmp(x->service, d->name) == 0 &&
+		    svc_open_unix_one(m, s, x->name, x->group, x->flags,
+				      why) < 0)
+			return -1;
+	return 0;
 }
 
 static int svc_open_inet(struct master *m, struct svc *s, struct str *why)
