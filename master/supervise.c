@@ -406,6 +406,24 @@ static int all_ready(struct master *m)
 	return 1;
 }
 
+/* "retiring": the child stopped accepting on its own (postern-pop3 lost
+ * its connection to postern-auth) and finishes its sessions; it is
+ * treated as retired by a reload, and a new one is started now (no sooner
+ * than MASTER_RESTART_MS after the last start). */
+static void child_retiring(struct master *m, struct child *c)
+{
+	struct svc *s = c->svc;
+
+	if (c->retiring || s == NULL || m->stopping)
+		return;
+	log_info(NULL, "service %s: pid %ld retires on its own; starting "
+		 "another", c->def->name, (long)c->pid);
+	c->retiring = 1;
+	c->svc = NULL;
+	s->running--;
+	svc_spawn_missing(m, s);
+}
+
 static void child_status_line(struct master *m, struct child *c,
 			      const char *line)
 {
@@ -413,6 +431,8 @@ static void child_status_line(struct master *m, struct child *c,
 		c->state = CHILD_READY;
 	else if (strcmp(line, "busy") == 0)
 		c->state = CHILD_BUSY;
+	else if (strcmp(line, "retiring") == 0)
+		child_retiring(m, c);
 	else
 		log_warn(NULL, "service %s pid %ld: unknown status '%.20s'",
 			 c->def->name, (long)c->pid, line);

@@ -24,6 +24,8 @@ const unsigned services_count = sizeof(services) / sizeof(services[0]);
 /* In the order the child receives them, after the service's unix_socket. */
 const struct service_socket service_sockets[] = {
 	/* service      name              group            flags */
+	/* login tokens are redeemed here by the mailbox side only */
+	{ "auth",       "auth-redeem",    "postern-mail",  0 },
 	{ NULL,         NULL,             NULL,            0 },
 };
 
