@@ -15,8 +15,8 @@
  *
  * The session ends on QUIT, end of input, pop3_login_timeout,
  * pop3_max_bad_commands (failed logins count), a failed TLS handshake,
- * SIGTERM, or a login, which hands the client over to postern-pop3 (the
- * layer's login_conn_login) and does not come back.
+ * SIGTERM, or a login, after which the layer hands the client over to
+ * postern-pop3 (login/login.h, LOGIN).
  */
 #include "login.h"
 
@@ -72,13 +72,19 @@ static void session_capa(struct pop3_login_session *s)
 	str_free(&sasl);
 }
 
-/* Check the password; hand over on success (no return). 1 if the client
- * erred, 0 for a temporary failure. */
+/* Check the password. Logged in: the session ends here without a word
+ * (postern-pop3 answers "+OK Logged in."; the layer hands the client
+ * over once run() has returned and wiped what it held). Otherwise the
+ * reply; 1 if the client erred, 0 for a temporary failure. */
 static int session_login(struct pop3_login_session *s, const char *mech,
 			 const char *user, const char *pass)
 {
 	int r = login_conn_login(s->c, mech, user, pass, NULL);
 
+	if (r == AUTH_OK) {
+		s->quit = 1;
+		return 0;
+	}
 	if (r == AUTH_NO)
 		session_reply(s, "-ERR [AUTH] Authentication failed.");
 	else

@@ -19,11 +19,14 @@
  *             thrown away (STYLE.md 17).
  *   LOGIN     login_conn_login(): postern-auth(8) checks the password
  *             (LOGIN, service proto->name, the client's address) and
- *             answers with a single-use token; the client is then handed
- *             over and the call never returns. On a wrong password or a
- *             temporary failure it returns (logged) and the protocol
- *             replies. Plaintext credentials are the protocol's to refuse
- *             where login_conn_plaintext_ok() says no.
+ *             answers with a single-use token. On AUTH_OK the protocol
+ *             sends nothing more (the mailbox side answers the login) and
+ *             returns from run() at once, wiping its buffers on the way
+ *             out; the layer then hands the client over, so no credential
+ *             of the dialogue stays in a process that may live on as the
+ *             TLS proxy. On a wrong password or a temporary failure the
+ *             protocol replies. Plaintext credentials are the protocol's
+ *             to refuse where login_conn_plaintext_ok() says no.
  *   HAND-OVER to queue_dir/private/NAME (proto/login_handover.h): the
  *             token, the client's address, whether TLS is kept here, the
  *             protocol's parameter, the client's pipelined input, and the
@@ -71,7 +74,8 @@ struct login_protocol {
 	const char *client_why;
 	const char *unavailable_reply;	/* the hand-over failed */
 	/* The dialogue of one connection (greeting included), until the
-	 * client leaves or is handed over (never returns then). */
+	 * client leaves or has logged in (login_conn_login() == AUTH_OK:
+	 * return at once, without a reply). */
 	void (*run)(struct login_conn *c);
 };
 
@@ -107,6 +111,8 @@ struct login_conn {
 	unsigned bad;			/* the protocol's count, for the log */
 	struct auth_client ac;
 	int ac_init;
+	char token[AUTH_TOKEN_LEN + 1];	/* after a login: hand over */
+	char param[LOGIN_HANDOVER_PARAM_MAX + 1];
 };
 
 /* Set by SIGTERM in a connection process. */
@@ -127,16 +133,21 @@ int login_conn_plaintext_ok(const struct login_conn *c);
 /* STARTTLS once the protocol has sent its go-ahead: 0, TLS is up; -1 the
  * handshake failed (logged): end the session. */
 int login_conn_starttls(struct login_conn *c);
-/* Check user's password with postern-auth; on success hand the client
- * over (never returns). AUTH_NO: wrong user or password; AUTH_TEMPFAIL:
- * the auth service could not say. Both logged; the protocol replies.
- * mech names the method in the log ("USER", "PLAIN"); param is the
- * protocol's hand-over parameter (login_handover.h), NULL if none. */
+/* Check user's password with postern-auth. AUTH_OK: logged in, the token
+ * kept for the hand-over: return from run() without a reply. AUTH_NO:
+ * wrong user or password; AUTH_TEMPFAIL: the auth service could not say;
+ * both logged, the protocol replies. mech names the method in the log
+ * ("USER", "PLAIN"); param is the protocol's hand-over parameter
+ * (login_handover.h), NULL if none. */
 int login_conn_login(struct login_conn *c, const char *mech,
 		     const char *user, const char *password,
 		     const char *param);
 /* Escape p[0..n) for a log line into buf (log_escape, 100 bytes). */
 const char *login_conn_esc(struct str *buf, const char *p, size_t n);
+
+/* The client has logged in: hand it over (login_conn.c); never
+ * returns. */
+_Noreturn void login_conn_handover(struct login_conn *c);
 
 /* login_proxy.c: relay between the client's TLS session (c->io) and
  * peer (the socketpair end) until either side ends; never returns. */

@@ -67,18 +67,20 @@ static _Noreturn void login_handover_fail(struct login_conn *c,
 }
 
 /* Send the hand-over message with fd; 0 or -1 (errno). */
-static int login_handover_send(struct login_conn *c, const char *token,
-			       const char *param, int fd)
+static int login_handover_send(struct login_conn *c, int fd)
 {
 	struct str msg = STR_INIT(0);
 	int conn, r;
 
-	if (login_handover_format(&msg, token, c->ip, c->tls, param) < 0) {
+	if (login_handover_format(&msg, c->token, c->ip, c->tls,
+				  c->param) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
 	if (str_append(&msg, c->io.rbuf + c->io.rpos, io_pending(&c->io)) < 0)
 		log_panic("hand-over message: %s", strerror(errno));
+	/* the buffer held the login command: nothing of it stays here */
+	explicit_bzero(c->io.rbuf, sizeof(c->io.rbuf));
 	c->io.rpos = c->io.rend = 0;
 	conn = sock_connect_unix(str_c(&c->lg->handover_socket));
 	if (conn < 0) {
@@ -95,8 +97,7 @@ static int login_handover_send(struct login_conn *c, const char *token,
 	return r;
 }
 
-static _Noreturn void login_handover(struct login_conn *c, char *token,
-				     const char *param)
+_Noreturn void login_conn_handover(struct login_conn *c)
 {
 	int sp[2], r;
 
@@ -104,11 +105,12 @@ static _Noreturn void login_handover(struct login_conn *c, char *token,
 		_exit(0);
 	if (c->ac_init) {
 		auth_client_free(&c->ac);
+		explicit_bzero(&c->ac, sizeof(c->ac));	/* its answer */
 		c->ac_init = 0;
 	}
 	if (!c->tls) {
-		r = login_handover_send(c, token, param, c->fd);
-		explicit_bzero(token, AUTH_TOKEN_LEN);
+		r = login_handover_send(c, c->fd);
+		explicit_bzero(c->token, sizeof(c->token));
 		if (r < 0)
 			login_handover_fail(c, strerror(errno));
 		io_free(&c->io);
@@ -116,8 +118,8 @@ static _Noreturn void login_handover(struct login_conn *c, char *token,
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		login_handover_fail(c, strerror(errno));
-	r = login_handover_send(c, token, param, sp[1]);
-	explicit_bzero(token, AUTH_TOKEN_LEN);
+	r = login_handover_send(c, sp[1]);
+	explicit_bzero(c->token, sizeof(c->token));
 	if (r < 0)
 		login_handover_fail(c, strerror(errno));
 	close(sp[1]);
@@ -129,7 +131,7 @@ int login_conn_login(struct login_conn *c, const char *mech,
 		     const char *param)
 {
 	struct str canon = STR_INIT(AUTHPROTO_ADDRESS_MAX), esc = STR_INIT(0);
-	char token[AUTH_TOKEN_LEN + 1], id[LOGIN_TOKEN_ID_LEN + 1];
+	char id[LOGIN_TOKEN_ID_LEN + 1];
 	const char *reason = NULL;
 	int r;
 
@@ -139,23 +141,24 @@ int login_conn_login(struct login_conn *c, const char *mech,
 		c->ac_init = 1;
 	}
 	r = auth_login(&c->ac, c->lg->proto->name, c->ip, user, password,
-		       &canon, token, &reason);
+		       &canon, c->token, &reason);
 	login_conn_esc(&esc, user, strlen(user));
-	if (r == AUTH_OK) {
+	if (r == AUTH_OK && param != NULL &&
+	    cstr_copy(c->param, sizeof(c->param), param) < 0) {
+		explicit_bzero(c->token, sizeof(c->token));
+		r = AUTH_TEMPFAIL;
+		reason = "hand-over parameter too long";
+	}
+	if (r == AUTH_OK)
 		log_info(c->id, "login: user=%s method=%s ip=%s tls=%d "
 			 "token=%s", str_c(&esc), mech, c->ip, c->tls,
-			 login_handover_token_id(token, id));
-		str_free(&esc);
-		str_free(&canon);
-		login_handover(c, token, param);
-	}
-	if (r == AUTH_NO)
+			 login_handover_token_id(c->token, id));
+	else if (r == AUTH_NO)
 		log_info(c->id, "auth failed: user=%s method=%s ip=%s",
 			 str_c(&esc), mech, c->ip);
 	else
 		log_warn(c->id, "auth: user=%s: auth service: %s", str_c(&esc),
 			 reason != NULL ? reason : "unavailable");
-	explicit_bzero(token, sizeof(token));
 	str_free(&canon);
 	str_free(&esc);
 	return r;

@@ -103,6 +103,8 @@ static _Noreturn void login_conn_main(struct login *lg, int fd,
 		c.tls = 1;
 	}
 	lg->proto->run(&c);
+	if (c.token[0] != '\0')
+		login_conn_handover(&c);
 	io_flush(&c.io);
 	log_info(c.id, "disconnect from %s: no login, bad=%u", ip, c.bad);
 	if (c.ac_init)
