@@ -44,14 +44,21 @@
 
 #define AUTH_RESUME_MS 1000
 
+/* The redeem socket has room of its own, so that a flood on the login
+ * socket cannot keep a new mailbox-side process from connecting (one
+ * connection per process, a few processes across a reload). */
+#define AUTH_REDEEM_CONN_MAX 16
+
 static const struct unix_policy auth_login_policy = {
 	.name = "auth",
 	.id = AUTH_KIND_LOGIN,
+	.conn_max = AUTH_CONN_MAX - AUTH_REDEEM_CONN_MAX,
 };
 
 static const struct unix_policy auth_redeem_policy = {
 	.name = AUTH_REDEEM_SOCKET,
 	.id = AUTH_KIND_REDEEM,
+	.conn_max = AUTH_REDEEM_CONN_MAX,
 };
 
 static struct unix_conn *auth_server_accept(void *arg, int fd,

@@ -19,7 +19,8 @@
  * EXIT       0 after SIGTERM (stop) or SIGHUP (retire: serves its
  *            established connections, then exits); 111 when it cannot
  *            start (log says why)
- * LIMITS     request line 1024 bytes; 512 connections; 300 s idle (not
+ * LIMITS     request line 1024 bytes; 512 connections (16 of them kept
+ *            for the redeem socket); 300 s idle (not
  *            the redeem socket's); failed logins delayed
  *            auth_failure_delay doubling up to auth_failure_delay_max,
  *            counted for auth_failure_window per client address and per

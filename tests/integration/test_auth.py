@@ -4,7 +4,7 @@ import poplib
 import socket
 import time
 
-from harness import Instance, run, test
+from harness import Instance, run, test, wait_for
 
 
 @test
@@ -110,6 +110,7 @@ def parallel_wrong_passwords_do_not_hold_up_an_honest_login():
     assert all(a in ("FAIL\n",) or a.startswith("TEMPFAIL\t")
                for a in answers), set(answers)
     refused = sum(a.startswith("TEMPFAIL") for a in answers)
+    wait_for(lambda: "result=refused" in i.log(), what="refusals logged")
     log = i.log()
     computed = log.count("client=192.0.2.66 user=bob@example.test "
                          "result=fail")
