@@ -140,8 +140,8 @@ static int auth_check(struct smtpd_session *s, const char *mech,
 		log_warn(s->id, "auth: %s user=%s: auth service: %s", mech,
 			 str_c(&esc), reason != NULL ? reason : "unavailable");
 	}
-	str_free(&canon);
-	str_free(&esc);
+	auth_wipe(&canon);
+	auth_wipe(&esc);
 	return r == AUTH_NO;
 }
 

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,7 +34,9 @@
 
 #include "mail/services.h"
 #include "util/alloc.h"
+#include "util/cidr.h"
 #include "util/fileio.h"
+#include "util/safedir.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -272,6 +275,35 @@ static int conf_check_dns(const char *v, const char **error_r)
 	return r;
 }
 
+/* A list of CIDR networks (trusted_networks); the reason names the
+ * refused item (in a static buffer: configuration is read by one thread). */
+static int conf_check_networks(const char *v, const char **error_r)
+{
+	static char reason[256];
+	char item[CIDR_TEXT_MAX + 1];
+	struct cidr_list l = { NULL, 0 };
+	const char *error;
+	char **items;
+	size_t n, bad, i;
+	int r;
+
+	if (cfg_list(v, &items, &n, error_r) < 0)
+		return -1;
+	r = cidr_list_parse(&l, items, n, &error, &bad);
+	if (r < 0) {
+		for (i = 0; items[bad][i] != '\0' && i < CIDR_TEXT_MAX; i++)
+			item[i] = isprint((unsigned char)items[bad][i])
+				  ? items[bad][i] : '?';
+		item[i] = '\0';
+		snprintf(reason, sizeof(reason), "network '%s%s': %s", item,
+			 items[bad][i] != '\0' ? "..." : "", error);
+		*error_r = reason;
+	}
+	cidr_list_free(&l);
+	free(items);
+	return r;
+}
+
 static const struct {
 	const char *name;
 	int (*check)(const char *value, const char **error_r);
@@ -281,6 +313,7 @@ static const struct {
 	{ "remote_port", conf_check_port },
 	{ "relay_host", conf_check_relay },
 	{ "dns_servers", conf_check_dns },
+	{ "trusted_networks", conf_check_networks },
 };
 
 static int conf_check_extra(const char *key, const char *value,
@@ -828,9 +861,19 @@ static int conf_write(const char *real, const struct stat *st,
 		str_appendf(errors, "%s: %s\n", real, error);
 		return -1;
 	}
-	if (geteuid() == 0 && chown(real, st->st_uid, st->st_gid) < 0) {
-		str_appendf(errors, "%s: chown: %s\n", real, strerror(errno));
-		return -1;
+	/* the owner back, through a descriptor: never through a symlink
+	 * someone put in the new file's place */
+	if (geteuid() == 0) {
+		int fd = safefile_open(real, S_IFREG);
+
+		if (fd < 0 || safefile_chown(fd, st->st_uid, st->st_gid) < 0) {
+			str_appendf(errors, "%s: chown: %s\n", real,
+				    strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
 	}
 	return 0;
 }

@@ -188,7 +188,9 @@ static int auth_client_request(struct auth_client *ac, struct str *req,
 	} else if (r == 1) {
 		ret = auth_client_result(ac, &rep, w, reason_r);
 	}
-	if (line.s != NULL)		/* it may hold a token */
+	/* the reply names the user (and may hold a login token): nothing of
+	 * it stays in a reused process */
+	if (line.s != NULL)
 		explicit_bzero(line.s, line.cap);
 	str_free(&line);
 	return ret;
@@ -234,7 +236,11 @@ static int auth_password(struct auth_client *ac, const char *service,
 	const char *reason = NULL;
 	int ret, r;
 
-	if (!auth_verify_user_input_ok(address, password)) {
+	/* sized once, so that no realloc leaves a copy of the password in
+	 * freed memory */
+	if (str_reserve(&req, AUTH_LINE_MAX) < 0) {
+		ret = AUTH_TEMPFAIL;
+	} else if (!auth_verify_user_input_ok(address, password)) {
 		ret = AUTH_NO;
 	} else {
 		r = w->token_r != NULL

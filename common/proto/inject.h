@@ -79,6 +79,12 @@ int inject_begin(struct inject_client *ic, const char *socket_path,
 		 struct str *reason_r);
 /* Send message bytes (any split; buffered into chunks). 0 or -1. */
 int inject_write(struct inject_client *ic, const void *p, size_t n);
+/* Bytes written but not yet sent (they wait for a full chunk). */
+size_t inject_buffered(const struct inject_client *ic);
+/* Send them now as a chunk of their own: a caller whose message arrives
+ * slowly calls this so that the injector, which drops a connection idle
+ * for its time limit, keeps hearing from it. 0 or -1. */
+int inject_flush(struct inject_client *ic);
 /* End the message and wait for the answer: INJECT_OK with the queue id in
  * id_r, else TEMP/PERM with the reason. Closes the connection. */
 int inject_commit(struct inject_client *ic, struct str *id_r,

@@ -10,7 +10,8 @@
  * nothing else once the envelope has been flushed) until INJECT_CHUNK_MAX
  * bytes or the commit; then the length line is put in front of them and
  * the whole chunk is flushed. So a caller may write line by line and the
- * injector still sees 64 KiB chunks.
+ * injector still sees 64 KiB chunks; a caller whose data comes slowly
+ * sends a shorter chunk with inject_flush().
  *
  * Answers: the injector answers once and closes, also early (a message
  * over the size limit, a full disk). A write that fails is therefore not
@@ -109,6 +110,22 @@ int inject_write(struct inject_client *ic, const void *p, size_t n)
 fail:
 	ic->failed = 1;
 	return -1;
+}
+
+size_t inject_buffered(const struct inject_client *ic)
+{
+	return ic->fd < 0 || ic->failed ? 0 : ic->io.wbuf.len;
+}
+
+int inject_flush(struct inject_client *ic)
+{
+	if (ic->failed || ic->fd < 0)
+		return -1;
+	if (client_send_chunk(ic) < 0) {
+		ic->failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static void client_close(struct inject_client *ic)
