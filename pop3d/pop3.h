@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "proto/pop3_handover.h"
+#include "login/handover_server.h"
 #include "daemon/service_child.h"
 #include "util/io.h"
 #include "util/sandbox.h"
@@ -20,6 +20,7 @@ struct pop3 {
 	unsigned bad_max;		/* pop3_max_bad_commands */
 	unsigned user_max;		/* pop3_max_user_connections */
 	unsigned process_limit;		/* pop3_process_limit */
+	struct handover_server hs;	/* hand-overs in, sessions out */
 };
 
 /* One message: its current name (in the mailbox's name arena), its size
@@ -47,9 +48,13 @@ struct pop3_mbox {
 
 extern volatile sig_atomic_t pop3_stopping;
 
+/* pop3_server.c: connect to postern-auth's redeem socket and set up the
+ * acceptor (before the process confines itself); then run it until
+ * retired or stopped. */
+void pop3_server_init(struct pop3 *p3);
 void pop3_server_run(struct pop3 *p3);
 _Noreturn void pop3_session_run(struct pop3 *p3, int fd,
-				const struct pop3_handover *h,
+				const struct login_user *h,
 				const char *pending, size_t npending);
 
 /* pop3_mbox.c: open the Maildir of address (mailbox_path.h: mail_root,

@@ -38,7 +38,7 @@ struct session {
 	struct pop3 *p3;
 	struct io io;
 	struct pop3_mbox mb;
-	const struct pop3_handover *h;
+	const struct login_user *h;	/* proven by postern-auth */
 	char id[32];
 	unsigned bad;
 	int quit, update;
@@ -284,7 +284,7 @@ static void session_open(struct session *s)
 }
 
 static void session_init(struct session *s, struct pop3 *p3, int fd,
-			 const struct pop3_handover *h, const char *pending,
+			 const struct login_user *h, const char *pending,
 			 size_t npending)
 {
 	struct timespec ts;
@@ -319,7 +319,7 @@ static void session_update(struct session *s)
 }
 
 _Noreturn void pop3_session_run(struct pop3 *p3, int fd,
-				const struct pop3_handover *h,
+				const struct login_user *h,
 				const char *pending, size_t npending)
 {
 	static struct session s;

@@ -7,7 +7,9 @@
  *     fd 0      /dev/null
  *     fd 1, 2   the master's log pipe (one line per write)
  *     fd 3      the status pipe: the child writes "ready\n" once it accepts,
- *               "busy\n" when it serves its first client
+ *               "busy\n" when it serves its first client, "retiring\n"
+ *               when it has stopped accepting on its own (it finishes its
+ *               clients; the master starts its replacement at once)
  *     fd 4..    its listening sockets, POSTERN_LISTEN_FDS (N) of them
  *     fd 4+N    the instance lock (master/instance.h): an flock'ed file
  *               the child keeps open, and so locked, for its whole life

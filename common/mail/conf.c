@@ -533,6 +533,16 @@ static int conf_crosscheck(const struct conf *c, const char *file,
 			    "than 0\n", file);
 		n++;
 	}
+	if (c->auth_hash_workers == 0 || c->auth_hash_workers > 64) {
+		str_appendf(errors, "%s: auth_hash_workers must be 1 to 64\n",
+			    file);
+		n++;
+	}
+	if (c->auth_token_lifetime == 0 || c->auth_token_lifetime > 60) {
+		str_appendf(errors, "%s: auth_token_lifetime must be 1s to "
+			    "60s\n", file);
+		n++;
+	}
 	if (c->auth_failure_delay > c->auth_failure_delay_max) {
 		str_appendf(errors, "%s: auth_failure_delay (%us) is larger "
 			    "than auth_failure_delay_max (%us)\n", file,

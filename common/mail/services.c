@@ -21,6 +21,14 @@ const struct service_def services[] = {
 };
 const unsigned services_count = sizeof(services) / sizeof(services[0]);
 
+/* In the order the child receives them, after the service's unix_socket. */
+const struct service_socket service_sockets[] = {
+	/* service      name              group            flags */
+	/* login tokens are redeemed here by the mailbox side only */
+	{ "auth",       "auth-redeem",    "postern-mail",  0 },
+	{ NULL,         NULL,             NULL,            0 },
+};
+
 const struct service_def *service_find(const char *name)
 {
 	for (unsigned i = 0; i < services_count; i++)

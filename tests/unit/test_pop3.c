@@ -1,15 +1,11 @@
 /*
- * test_pop3 - the POP3 command parser and the hand-over line (Maildir
- * names: test_maildir_name.c; the address -> Maildir rule:
- * test_mailbox_path.c)
+ * test_pop3 - the POP3 command parser (Maildir names: test_maildir_name.c;
+ * the address -> Maildir rule: test_mailbox_path.c; the hand-over line:
+ * test_login_handover.c)
  */
 #include "test.h"
 
-/* A string literal parsed whole (its length without the NUL). */
-#define PARSE_LITERAL(lit) pop3_handover_parse(lit, sizeof(lit) - 1, &h, &used)
-
 #include "pop3d/pop3_cmd.h"
-#include "proto/pop3_handover.h"
 
 static int parse(const char *line, struct pop3_cmd *cmd, const char **err)
 {
@@ -91,28 +87,4 @@ static void test_cmd_auth(void)
 	TEST_ASSERT(parse("AUTH ABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n", &c, &e) < 0);
 }
 
-static void test_handover(void)
-{
-	struct str line = STR_INIT(0);
-	struct pop3_handover h;
-	const char *in = "LOGIN\tu@d.test\t127.0.0.1\t1\nSTAT\r\n";
-	size_t used;
-
-	TEST_ASSERT(pop3_handover_format(&line, "u@d.test", "::1", 0) == 0);
-	TEST_STREQ(str_c(&line), "LOGIN\tu@d.test\t::1\t0\n");
-	TEST_ASSERT(pop3_handover_format(&line, "u\t@d", "::1", 0) < 0);
-	TEST_ASSERT(pop3_handover_format(&line, "", "::1", 0) < 0);
-	TEST_ASSERT(pop3_handover_parse(in, strlen(in), &h, &used) == 0);
-	TEST_ASSERT(used == strlen(in) - 6 && h.tls == 1);
-	TEST_STREQ(h.address, "u@d.test");
-	TEST_STREQ(h.ip, "127.0.0.1");
-	TEST_ASSERT(PARSE_LITERAL("LOGIN\ta\tb\t2\n") < 0);
-	TEST_ASSERT(PARSE_LITERAL("LOGIN\ta\tb\t1") < 0);
-	TEST_ASSERT(PARSE_LITERAL("LOGIN\ta\tb\tc\t1\n") < 0);
-	TEST_ASSERT(PARSE_LITERAL("LOGIN\t\tb\t1\n") < 0);
-	TEST_ASSERT(PARSE_LITERAL("LOGOUT\ta\tb\t1\n") < 0);
-	str_free(&line);
-}
-
-TEST_MAIN(test_handover, test_cmd_simple, test_cmd_numbers, test_cmd_text,
-	  test_cmd_auth)
+TEST_MAIN(test_cmd_simple, test_cmd_numbers, test_cmd_text, test_cmd_auth)
