@@ -6,7 +6,7 @@ postern-auth has proven with a single-use token: hand-overs forged the way
 code running in a login process could forge them are refused and logged.
 Then the pre-auth layer's robustness: the TLS proxy survives a reader that
 pauses, a wedged hand-over holds up nobody, and login processes have a
-per-client connection limit. Port bases 35000-35900.
+per-client connection limit. Port bases 11000-11900.
 """
 import base64
 import os
@@ -140,7 +140,7 @@ def refused(i, first, reason):
 @test
 def forged_handover_naming_a_user_opens_nothing():
     # the old hand-over line: a real user's name, no token
-    i = setup(35000)
+    i = setup(11000)
     with_message(i)
     first = over_socketpair(i, b"LOGIN\t%s\t127.0.0.1\t1\n" % USER.encode(),
                             b"RETR 1\r\nDELE 1\r\nQUIT\r\n")
@@ -155,7 +155,7 @@ def forged_handover_naming_a_user_opens_nothing():
 
 @test
 def replayed_token_opens_nothing():
-    i = setup(35100)
+    i = setup(11100)
     with_message(i)
     tok = auth_login(i)
     client, ours = socket.socketpair()
@@ -182,7 +182,7 @@ def replayed_token_opens_nothing():
 
 @test
 def token_for_another_service_opens_nothing():
-    i = setup(35200)
+    i = setup(11200)
     with_message(i)
     tok = auth_login(i, service="imap")
     refused(i, over_socketpair(i, line(tok)), "reason=service")
@@ -193,7 +193,7 @@ def token_for_another_service_opens_nothing():
 
 @test
 def token_for_another_client_address_opens_nothing():
-    i = setup(35300)
+    i = setup(11300)
     with_message(i)
     # issued for 192.0.2.9, handed over as if for 127.0.0.1
     tok = auth_login(i, ip="192.0.2.9")
@@ -211,7 +211,7 @@ def token_for_another_client_address_opens_nothing():
 
 @test
 def expired_token_opens_nothing():
-    i = setup(35400, ["auth_token_lifetime=1s"])
+    i = setup(11400, ["auth_token_lifetime=1s"])
     with_message(i)
     tok = auth_login(i)
     time.sleep(2.5)
@@ -223,7 +223,7 @@ def expired_token_opens_nothing():
 
 @test
 def token_redeemed_over_the_wrong_socket_opens_nothing():
-    i = setup(35500)
+    i = setup(11500)
     with_message(i)
     tok = auth_login(i)
     a = i.auth()
@@ -254,7 +254,7 @@ def token_redeemed_over_the_wrong_socket_opens_nothing():
 
 @test
 def normal_logins_take_the_user_from_postern_auth():
-    i = setup(35600)
+    i = setup(11600)
     with_message(i)
     p = poplib.POP3("127.0.0.1", i.port_base + 10, timeout=30)
     p.user("ALICE@Example.TEST")
@@ -283,7 +283,7 @@ def logins_go_on_after_postern_auth_restarts_and_a_reload():
     # postern-pop3 keeps one connection to postern-auth for redeeming; a
     # new postern-auth cannot be reached on it, so postern-pop3 hands over
     # to a new one of its own (status "retiring") and logins go on
-    i = setup(35650)
+    i = setup(11650)
     assert pop3_login_works(i)
     old_pop3 = i.service_pids("pop3-mail")
     old_auth = wait_for(lambda: i.service_pids("auth"), what="auth's pid")
@@ -317,7 +317,7 @@ def ctx():
 @test
 def tls_proxy_survives_a_reader_that_pauses():
     # a 20 MB RETR over pop3s to a client that stops reading for 5 s
-    i = setup(35700)
+    i = setup(11700)
     row = b"x" * 76 + b"\n"
     body = b"Subject: big\n\n" + row * (20 * 1024 * 1024 // len(row))
     put_message(i, "2.M1P1.test", body)
@@ -350,7 +350,7 @@ def a_wedged_handover_holds_up_no_login():
     # twenty connections to the hand-over socket that never say a word;
     # read one at a time for 5 s each they would hold every login for
     # 100 s
-    i = setup(35800)
+    i = setup(11800)
     wedged = []
     for _ in range(20):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -374,7 +374,7 @@ def a_wedged_handover_holds_up_no_login():
 @test
 def login_processes_have_a_per_client_limit():
     settings = ["pop3_client_connection_limit=3"]
-    i = Instance(35900)
+    i = Instance(11900)
     i.add_user(USER, PW)
     for kv in settings:
         i.ok("config", "set", kv)

@@ -8,6 +8,7 @@ Maildir, the accounts the processes run under, TOP on a header that ends
 at a read boundary, and the session's sandbox. Port bases 30000-31000.
 """
 import os
+import re
 import poplib
 import shutil
 import smtplib
@@ -384,7 +385,11 @@ def maildir_written_by_dovecot_lda_is_read():
         assert r.returncode == 0, (r.returncode, r.stderr,
                                    file_bytes(os.path.join(tmp,
                                                            "dovecot.log")))
-    names = sorted(os.listdir(os.path.join(md, "new")))
+    # delivery order, as POP3 numbers them: seconds, then microseconds,
+    # compared as numbers (as text, M99999 would sort after M100000)
+    names = sorted(os.listdir(os.path.join(md, "new")),
+                   key=lambda n: (int(n.split(".")[0]),
+                                  int(re.match(r"M(\d+)", n.split(".")[1]).group(1))))
     assert len(names) == 3, names
     files = [file_bytes(os.path.join(md, "new", n)) for n in names]
     for b, data in zip(bodies, files):
