@@ -114,7 +114,8 @@ static void conn_write_failed(struct inject_conn *c, const char *error)
 	conn_refuse(c, "TEMP", reason);
 }
 
-/* The envelope is complete: open the queue file and write its head. */
+/* The first recipient: open the queue file and write the envelope's
+ * head. */
 static int conn_begin(struct inject_conn *c)
 {
 	struct inject_server *srv = c->srv;
@@ -132,8 +133,23 @@ static int conn_begin(struct inject_conn *c)
 		return -1;
 	}
 	c->writing = 1;
-	if (queue_writer_begin(&c->writer, c->msg.fd, &c->proto.env,
-			       &error) < 0) {
+	if (queue_writer_head(&c->writer, c->msg.fd, &c->proto.env,
+			      &error) < 0) {
+		conn_write_failed(c, error);
+		return -1;
+	}
+	return 0;
+}
+
+/* One recipient, straight into the file. */
+static int conn_rcpt(struct inject_conn *c)
+{
+	const char *error;
+
+	if (!c->writing && conn_begin(c) < 0)
+		return -1;
+	if (queue_writer_rcpt(&c->writer, c->proto.rcpt_addr,
+			      c->proto.rcpt_orig, &error) < 0) {
 		conn_write_failed(c, error);
 		return -1;
 	}
@@ -168,9 +184,11 @@ static int conn_feed(struct inject_conn *c, const char *buf, size_t n)
 					  &len)) {
 		case INJECT_EV_MORE:
 			return 0;
-		case INJECT_EV_ENVELOPE:
-			if (conn_begin(c) < 0)
+		case INJECT_EV_RCPT:
+			if (conn_rcpt(c) < 0)
 				return -1;
+			break;
+		case INJECT_EV_ENVELOPE:
 			break;
 		case INJECT_EV_BODY:
 			if (queue_writer_body(&c->writer, data, len,
@@ -240,6 +258,7 @@ struct unix_conn *inject_conn_new(struct inject_server *srv, int fd,
 {
 	struct inject_conn *c;
 	uid_t uid = peer->uid;
+	int local;
 
 	c = xcalloc(1, sizeof(*c));
 	c->srv = srv;
@@ -248,7 +267,9 @@ struct unix_conn *inject_conn_new(struct inject_server *srv, int fd,
 	c->msg.fd = -1;
 	c->msg.conn = c;
 	c->active_ms = clock_ms();
-	inject_proto_init(&c->proto, conn_is_local(srv, uid), srv->size_limit);
+	local = conn_is_local(srv, uid);
+	inject_proto_init(&c->proto, local, srv->size_limit,
+			  local ? srv->local_rcpt_limit : 0);
 	if (ev_fd_add(srv->loop, fd, EV_READ, conn_on_read, c) < 0) {
 		log_warn(NULL, "event loop: %s", strerror(errno));
 		inject_proto_free(&c->proto);
@@ -274,7 +295,7 @@ static void conn_log_queued(struct inject_conn *c)
 	log_escape(&client, ip, strlen(ip), 80);
 	log_info(c->msg.id, "from=<%s> size=%llu nrcpt=%zu proto=%s "
 		 "client=%s uid=%u", str_c(&from),
-		 (unsigned long long)c->proto.size, env->rcpt_count,
+		 (unsigned long long)c->proto.size, c->proto.nrcpts,
 		 str_c(&proto), str_c(&client), (unsigned)c->uid);
 	str_free(&from);
 	str_free(&proto);
@@ -310,6 +331,6 @@ void inject_conn_stop(struct inject_conn *c)
 
 void inject_conn_sweep(struct inject_conn *c, int64_t now_ms)
 {
-	if (c->state == CONN_READING && now_ms - c->active_ms > INJECT_IDLE_MS)
+	if (c->state == CONN_READING && now_ms - c->active_ms > c->srv->idle_ms)
 		conn_refuse(c, "TEMP", "timeout waiting for data");
 }

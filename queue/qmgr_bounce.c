@@ -275,7 +275,7 @@ static int dsn_inject(const struct qmgr *q, const struct msg *m,
 	ie.protocol = "local";
 	ie.flags = (eightbit ? QUEUE_FLAG_8BITMIME : 0) |
 		   (m->env.flags & QUEUE_FLAG_SMTPUTF8);
-	if (conf_queue_path(q->conf, "private/inject", &path) < 0) {
+	if (conf_queue_path(q->conf, INJECT_SOCKET, &path) < 0) {
 		str_sets(reason_r, "injector socket path too long");
 		str_free(&path);
 		return INJECT_TEMP;

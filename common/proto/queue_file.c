@@ -297,35 +297,26 @@ static int check_optional(struct queue_writer *w, const char *value,
 			   "longer than %d bytes", what, QUEUE_TEXT_MAX);
 }
 
-static int check_rcpts(struct queue_writer *w, const struct queue_env *env,
-		       const char **error_r)
+static int check_rcpt(struct queue_writer *w, const struct queue_rcpt *r,
+		      const char **error_r)
 {
-	const struct queue_rcpt *r;
-	size_t i;
+	size_t i = w->rcpt_count;
 
-	if (env->rcpt_count == 0 || env->rcpt_count > QUEUE_RCPT_MAX)
-		return writer_fail(w, EINVAL, error_r, "%zu recipients (1 to "
-				   "%d allowed)", env->rcpt_count,
-				   QUEUE_RCPT_MAX);
-	for (i = 0; i < env->rcpt_count; i++) {
-		r = &env->rcpts[i];
-		if (r->addr == NULL || !text_ok(r->addr, 0))
-			return writer_fail(w, EINVAL, error_r, "recipient %zu:"
-					   " empty, control character or too "
-					   "long", i + 1);
-		if (r->state != 0 && !state_valid(r->state))
-			return writer_fail(w, EINVAL, error_r, "recipient %zu:"
-					   " bad state", i + 1);
-		if (check_optional(w, r->orig, "original recipient",
-				   error_r) < 0)
-			return -1;
-	}
-	return 0;
+	if (i >= QUEUE_RCPT_MAX)
+		return writer_fail(w, EINVAL, error_r, "more than %d "
+				   "recipients", QUEUE_RCPT_MAX);
+	if (r->addr == NULL || !text_ok(r->addr, 0))
+		return writer_fail(w, EINVAL, error_r, "recipient %zu: empty, "
+				   "control character or too long", i + 1);
+	if (r->state != 0 && !state_valid(r->state))
+		return writer_fail(w, EINVAL, error_r, "recipient %zu: bad "
+				   "state", i + 1);
+	return check_optional(w, r->orig, "original recipient", error_r);
 }
 
 /* Refuse, before anything is written, what the reader would refuse. */
-static int check_env(struct queue_writer *w, const struct queue_env *env,
-		     const char **error_r)
+static int check_head(struct queue_writer *w, const struct queue_env *env,
+		      const char **error_r)
 {
 	if (env->arrival.tv_sec < 0 || env->arrival.tv_nsec < 0 ||
 	    env->arrival.tv_nsec >= 1000000000L)
@@ -342,7 +333,7 @@ static int check_env(struct queue_writer *w, const struct queue_env *env,
 	    check_optional(w, env->auth_user, "login", error_r) < 0 ||
 	    check_optional(w, env->protocol, "protocol", error_r) < 0)
 		return -1;
-	return check_rcpts(w, env, error_r);
+	return 0;
 }
 
 static int writer_text(struct queue_writer *w, char type, const char *s,
@@ -382,8 +373,17 @@ static int writer_rcpt(struct queue_writer *w, const struct queue_rcpt *r,
 		       const char **error_r)
 {
 	unsigned char hdr[QUEUE_RECORD_HEADER + 1];
-	size_t len = strlen(r->addr);
+	size_t len;
 
+	if (w->failed)
+		return writer_failed(w, error_r);
+	if (w->in_message)
+		return writer_fail(w, EINVAL, error_r, "recipient after the "
+				   "message began");
+	if (check_rcpt(w, r, error_r) < 0)
+		return -1;
+	w->rcpt_count++;
+	len = strlen(r->addr);
 	hdr[0] = QREC_RCPT;
 	put_be32(hdr + 1, (uint32_t)(len + 1));
 	hdr[QUEUE_RECORD_HEADER] = r->state != 0 ? (unsigned char)r->state
@@ -394,23 +394,51 @@ static int writer_rcpt(struct queue_writer *w, const struct queue_rcpt *r,
 	return writer_text(w, QREC_ORIG_RCPT, r->orig, error_r);
 }
 
-int queue_writer_begin(struct queue_writer *w, int fd,
-		       const struct queue_env *env, const char **error_r)
+int queue_writer_head(struct queue_writer *w, int fd,
+		      const struct queue_env *env, const char **error_r)
 {
-	unsigned char hdr[QUEUE_RECORD_HEADER] = { QREC_MESSAGE, 0, 0, 0, 0 };
-	size_t i;
-
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	str_init(&w->buf, 0);
-	if (check_env(w, env, error_r) < 0 || writer_head(w, env, error_r) < 0)
+	if (check_head(w, env, error_r) < 0)
+		return -1;
+	return writer_head(w, env, error_r);
+}
+
+int queue_writer_rcpt(struct queue_writer *w, const char *addr,
+		      const char *orig, const char **error_r)
+{
+	struct queue_rcpt r = { .addr = (char *)addr, .orig = (char *)orig };
+
+	return writer_rcpt(w, &r, error_r);
+}
+
+/* The M record's header, once, after at least one recipient. */
+static int writer_message(struct queue_writer *w, const char **error_r)
+{
+	unsigned char hdr[QUEUE_RECORD_HEADER] = { QREC_MESSAGE, 0, 0, 0, 0 };
+
+	if (w->in_message)
+		return 0;
+	if (w->rcpt_count == 0)
+		return writer_fail(w, EINVAL, error_r, "no recipient");
+	w->in_message = 1;
+	w->message_len_offset = w->pos + (off_t)w->buf.len + 1;
+	return writer_append(w, hdr, sizeof(hdr), error_r);
+}
+
+int queue_writer_begin(struct queue_writer *w, int fd,
+		       const struct queue_env *env, const char **error_r)
+{
+	size_t i;
+
+	if (queue_writer_head(w, fd, env, error_r) < 0)
 		return -1;
 	for (i = 0; i < env->rcpt_count; i++) {
 		if (writer_rcpt(w, &env->rcpts[i], error_r) < 0)
 			return -1;
 	}
-	w->message_len_offset = w->pos + (off_t)w->buf.len + 1;
-	return writer_append(w, hdr, sizeof(hdr), error_r);
+	return writer_message(w, error_r);
 }
 
 int queue_writer_body(struct queue_writer *w, const void *data, size_t len,
@@ -418,6 +446,8 @@ int queue_writer_body(struct queue_writer *w, const void *data, size_t len,
 {
 	if (w->failed)
 		return writer_failed(w, error_r);
+	if (writer_message(w, error_r) < 0)
+		return -1;
 	if (len > QUEUE_MESSAGE_MAX - w->message_size)
 		return writer_fail(w, EFBIG, error_r, "message larger than "
 				   "%lu bytes", (unsigned long)QUEUE_MESSAGE_MAX);
@@ -435,6 +465,8 @@ int queue_writer_end(struct queue_writer *w, const char **error_r)
 
 	if (w->failed)
 		return writer_failed(w, error_r);
+	if (writer_message(w, error_r) < 0)
+		return -1;
 	put_be64(size, w->message_size);
 	put_be32(len, (uint32_t)w->message_size);
 	if (writer_record(w, QREC_END, size, sizeof(size), error_r) < 0 ||

@@ -200,6 +200,12 @@ int queue_file_set_state(int fd, struct queue_env *env, size_t rcpt_index,
  *   queue_writer_free(&w);
  *   fsync(fd), rename tmp/ID -> new/ID, fsync new/
  *
+ * or, when the recipients arrive one by one and should not be held in
+ * memory (the injector), queue_writer_head() with an envelope whose
+ * recipients are ignored, then queue_writer_rcpt() for each recipient,
+ * then queue_writer_body() and queue_writer_end() as above (the first
+ * body byte, or the end, closes the recipient list; none is EINVAL).
+ *
  * Every call after a failure fails again with the same error; the writer
  * never leaves a file that reads as valid unless queue_writer_end
  * succeeded. Errors: EINVAL for an envelope the format refuses (a control
@@ -209,6 +215,8 @@ int queue_file_set_state(int fd, struct queue_env *env, size_t rcpt_index,
 struct queue_writer {
 	int fd;
 	int failed;		/* sticky: errno of the first failure */
+	size_t rcpt_count;	/* R records written */
+	int in_message;		/* the M header is written */
 	off_t pos;		/* file offset of the next byte to write */
 	off_t message_len_offset; /* where the M length goes */
 	uint64_t message_size;	/* body bytes so far */
@@ -218,6 +226,10 @@ struct queue_writer {
 
 int queue_writer_begin(struct queue_writer *w, int fd,
 		       const struct queue_env *env, const char **error_r);
+int queue_writer_head(struct queue_writer *w, int fd,
+		      const struct queue_env *env, const char **error_r);
+int queue_writer_rcpt(struct queue_writer *w, const char *addr,
+		      const char *orig, const char **error_r);
 int queue_writer_body(struct queue_writer *w, const void *data, size_t len,
 		      const char **error_r);
 int queue_writer_end(struct queue_writer *w, const char **error_r);
