@@ -34,6 +34,15 @@
 
 /* Messages held open in active/ at once (two descriptors each at most). */
 #define QMGR_ACTIVE_MAX 1000
+/* A message's recipients are read from its file in windows of at most
+ * this many, and no more once this many bytes of addresses are read: the
+ * queue manager's memory does not depend on what an envelope holds
+ * (up to QUEUE_RCPT_MAX recipients of QUEUE_TEXT_MAX bytes). */
+#define QMGR_WINDOW_RCPTS 1000
+#define QMGR_WINDOW_BYTES (64 * 1024)
+/* No message is taken into the active set while the windows and bounce
+ * notes of those in it hold this many bytes (one always is). */
+#define QMGR_ACTIVE_BYTES (32 * 1024 * 1024)
 /* Buckets of the table of messages in memory by id. */
 #define QMGR_ID_BUCKETS 2048
 /* With a backlog in new/, the longest wait for a place to be refilled. */
@@ -58,9 +67,19 @@ struct qmgr_remote;
 struct qmgr_remote_msg;
 
 struct msg {
+	struct qmgr *q;
 	char id[QUEUE_ID_SIZE];
 	int fd;				/* active/ID, read-write */
-	struct queue_env env;
+	struct queue_env env;		/* the head and the current window of
+					 * recipients; indexes into
+					 * env.rcpts are window-relative */
+	size_t rcpt_total;		/* recipients in the file */
+	size_t pending;			/* ... in state Q, in the whole file */
+	size_t win_first;		/* file index of env.rcpts[0] */
+	off_t win_next;			/* where the next window starts */
+	off_t rcpts_end;		/* the M record: no window after it */
+	size_t bytes;			/* accounted in q->active_bytes */
+	int read_failed;		/* a window could not be read */
 	size_t rcpt;			/* recipient being worked on */
 	int rcpt_started;		/* its targets are resolved */
 	struct resolve_result targets;	/* of that recipient */
@@ -111,6 +130,7 @@ struct qmgr {
 	struct cdbmap users, aliases;
 	struct msg *msgs;		/* every message in memory */
 	size_t nmsgs;
+	size_t active_bytes;		/* their windows and notes */
 	struct msg *by_id[QMGR_ID_BUCKETS];	/* the same, by id */
 	struct msg *ready, *ready_tail;	/* messages with a delivery to send */
 	struct agent *agents;
@@ -160,6 +180,13 @@ struct msg *qmgr_find(struct qmgr *q, const char *id);
 const char *qdir_name(enum qdir d);
 
 /* qmgr_msg.c */
+/* Read m's next window of recipients (m->win_next); 0, or -1 (logged,
+ * m->read_failed set). */
+int qmgr_msg_window(struct qmgr *q, struct msg *m);
+/* What a window of recipients costs in memory, roughly. */
+size_t qmgr_window_bytes(const struct queue_env *env);
+/* Change m's share of q->active_bytes by delta. */
+void qmgr_msg_account(struct qmgr *q, struct msg *m, long delta);
 void qmgr_msg_step(struct qmgr *q, struct msg *m);
 void qmgr_msg_result(struct qmgr *q, struct msg *m, enum delivery_status st,
 		     const char *reason);

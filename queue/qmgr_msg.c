@@ -65,7 +65,7 @@ static int memo_has(struct qmgr *q, const struct msg *m, const char *addr)
 	int found = 0;
 
 	if (mo != NULL) {
-		memo_key(&key, m->rcpt, addr);
+		memo_key(&key, m->win_first + m->rcpt, addr);
 		for (size_t i = 0; i < mo->n && !found; i++)
 			found = strcmp(mo->done[i], str_c(&key)) == 0;
 	}
@@ -87,7 +87,7 @@ static void memo_add(struct qmgr *q, const struct msg *m, const char *addr)
 		q->memos = mo;
 		q->nmemos++;
 	}
-	memo_key(&key, m->rcpt, addr);
+	memo_key(&key, m->win_first + m->rcpt, addr);
 	mo->done = xreallocarray(mo->done, mo->n + 1, sizeof(*mo->done));
 	mo->done[mo->n++] = str_steal(&key);
 }
@@ -210,18 +210,21 @@ static void rcpt_record(struct msg *m, char state)
 
 	if (qmgr_bounce_hold(m, m->rcpt, state))
 		return;	/* written once its DSN is queued */
-	if (queue_env_pending(&m->env) == 1 && !m->write_failed) {
+	if (m->pending == 1 && !m->write_failed && !m->read_failed) {
 		r->state = state;
+		m->pending--;
 		return;
 	}
 	if (queue_file_set_state(m->fd, &m->env, m->rcpt, state) < 0 ||
 	    fdatasync(m->fd) < 0) {
 		log_warn(m->id, "cannot record the state of recipient %zu: "
-			 "%s; it will be tried again", m->rcpt,
+			 "%s; it will be tried again", m->win_first + m->rcpt,
 			 strerror(errno));
 		r->state = QUEUE_RCPT_QUEUED;
 		m->write_failed = 1;
+		return;
 	}
+	m->pending--;
 }
 
 /* Remember finished targets of a recipient that stays queued. */
@@ -307,6 +310,57 @@ static int rcpt_next(struct msg *m)
 	return m->rcpt < m->env.rcpt_count;
 }
 
+/* ---- windows of recipients ---------------------------------------------- */
+
+size_t qmgr_window_bytes(const struct queue_env *env)
+{
+	size_t n = env->rcpt_alloc * sizeof(*env->rcpts);
+
+	for (size_t i = 0; i < env->rcpt_count; i++)
+		n += strlen(env->rcpts[i].addr) + 1 +
+		     (env->rcpts[i].orig ? strlen(env->rcpts[i].orig) + 1 : 0);
+	return n;
+}
+
+void qmgr_msg_account(struct qmgr *q, struct msg *m, long delta)
+{
+	if (delta < 0 && (size_t)-delta > m->bytes)
+		delta = -(long)m->bytes;
+	m->bytes += (size_t)delta;
+	q->active_bytes += (size_t)delta;
+}
+
+int qmgr_msg_window(struct qmgr *q, struct msg *m)
+{
+	const char *error;
+	size_t n = m->env.rcpt_count;
+
+	qmgr_msg_account(q, m, -(long)qmgr_window_bytes(&m->env));
+	if (queue_file_read_rcpts(m->fd, &m->env, m->win_next,
+				  QMGR_WINDOW_RCPTS, QMGR_WINDOW_BYTES,
+				  &m->win_next, &error) < 0) {
+		log_warn(m->id, "cannot read recipients %zu and on: %s; "
+			 "retrying later", m->win_first + n, error);
+		m->read_failed = 1;
+		return -1;
+	}
+	m->win_first += n;
+	m->rcpt = 0;
+	qmgr_msg_account(q, m, (long)qmgr_window_bytes(&m->env));
+	return 0;
+}
+
+/* The window is done: its DSN out (and the states it held written),
+ * then the next window. 0 when there is none (or it cannot be read). */
+static int window_next(struct qmgr *q, struct msg *m)
+{
+	if (m->win_next >= m->rcpts_end || m->read_failed)
+		return 0;
+	qmgr_bounce_flush(q, m);
+	qmgr_remote_window_end(m);
+	return qmgr_msg_window(q, m) == 0;
+}
+
 void qmgr_msg_step(struct qmgr *q, struct msg *m)
 {
 	while (!m->inflight) {
@@ -320,6 +374,8 @@ void qmgr_msg_step(struct qmgr *q, struct msg *m)
 			return;		/* remote requests out first */
 		if (!m->rcpt_started) {
 			if (!rcpt_next(m)) {
+				if (window_next(q, m))
+					continue;
 				qmgr_finish(q, m);
 				return;
 			}

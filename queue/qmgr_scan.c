@@ -114,8 +114,27 @@ static void log_pickup(const struct msg *m)
 
 	log_escape(&s, m->env.sender, strlen(m->env.sender), 256);
 	log_info(m->id, "from=<%s> size=%lld nrcpt=%zu (queue active)",
-		 str_c(&s), (long long)m->env.message_size, m->env.rcpt_count);
+		 str_c(&s), (long long)m->env.message_size, m->rcpt_total);
 	str_free(&s);
+}
+
+/* Validate the file and read its first window of recipients. */
+static int msg_read(struct qmgr *q, struct msg *m, const char **error_r)
+{
+	struct queue_scan scan;
+
+	if (queue_file_scan(m->fd, &m->env, &scan, error_r) < 0)
+		return -1;
+	m->rcpt_total = scan.rcpts;
+	m->pending = scan.pending;
+	m->win_next = scan.first_rcpt;
+	m->rcpts_end = scan.message_rec;
+	if (queue_file_read_rcpts(m->fd, &m->env, m->win_next,
+				  QMGR_WINDOW_RCPTS, QMGR_WINDOW_BYTES,
+				  &m->win_next, error_r) < 0)
+		return -1;
+	qmgr_msg_account(q, m, (long)qmgr_window_bytes(&m->env));
+	return 0;
 }
 
 /* Read active/ID into a new message; NULL if it could not be. */
@@ -132,12 +151,14 @@ static struct msg *msg_open(struct qmgr *q, const char *id)
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
+	m->q = q;
 	cstr_copy(m->id, sizeof(m->id), id);
 	m->fd = fd;
 	queue_env_init(&m->env);
 	resolve_result_init(&m->targets);
-	if (queue_file_read(fd, &m->env, &error) == 0)
+	if (msg_read(q, m, &error) == 0)
 		return m;
+	qmgr_msg_account(q, m, -(long)m->bytes);
 	if (errno == EBADMSG) {
 		log_warn(id, "corrupt queue file (%s); moved to corrupt/",
 			 error);
@@ -159,7 +180,8 @@ int qmgr_load(struct qmgr *q, const char *id, enum qdir from)
 
 	if (qmgr_find(q, id) != NULL)
 		return 0;
-	if (q->nmsgs >= QMGR_ACTIVE_MAX) {
+	if (q->nmsgs >= QMGR_ACTIVE_MAX ||
+	    (q->nmsgs > 0 && q->active_bytes >= QMGR_ACTIVE_BYTES)) {
 		q->overflow = 1;
 		return -1;
 	}
@@ -374,19 +396,22 @@ void qmgr_finish(struct qmgr *q, struct msg *m)
 		qmgr_bounce_flush(q, m);	/* before any removal */
 	if (m->delete_req)
 		unlink_active(q, m, " (deleted by the administrator)");
-	else if (queue_env_pending(&m->env) == 0 && !m->write_failed)
+	else if (m->pending == 0 && !m->write_failed && !m->read_failed)
 		unlink_active(q, m, "");
 	else if (m->hold_req && qmove(q, m->id, QD_ACTIVE, QD_HOLD) == 0)
 		log_info(m->id, "held by the administrator");
 	else
 		to_deferred(q, m);
 	msg_unlink_list(q, m);
+	qmgr_msg_account(q, m, -(long)m->bytes);
 	qmgr_msg_free(m);
 	/* room again: go on with new/, a flush ... at once when a quarter
 	 * of the places is free, else within QMGR_REFILL_MS: a backlog in
 	 * new/ must not cost a directory scan for every message */
 	if (q->overflow)
 		qmgr_scan_within(q, q->nmsgs <= QMGR_ACTIVE_MAX -
-				 QMGR_ACTIVE_MAX / 4 ? 0 : QMGR_REFILL_MS, 0);
+				 QMGR_ACTIVE_MAX / 4 &&
+				 q->active_bytes <= QMGR_ACTIVE_BYTES -
+				 QMGR_ACTIVE_BYTES / 4 ? 0 : QMGR_REFILL_MS, 0);
 	qmgr_maybe_done(q);
 }

@@ -522,6 +522,12 @@ enum read_phase {
 struct reader {
 	int fd;
 	int err;		/* errno to report */
+	int count_only;		/* scan: count recipients, keep none */
+	size_t nrcpts;		/* R records read */
+	size_t npending;	/* ... in state Q */
+	off_t first_rcpt;	/* offset of the first R record */
+	off_t message_rec;	/* offset of the M record */
+	size_t rcpt_bytes;	/* R and O data read */
 	struct queue_env *env;
 	enum read_phase phase;
 	unsigned int seen;	/* bit i: records[i] seen (head records) */
@@ -601,6 +607,18 @@ static const struct record_info *record_lookup(unsigned char type,
 		}
 	}
 	return NULL;
+}
+
+/* A text field: no control characters. */
+static int check_text(struct reader *r, const struct record_info *ri,
+		      const unsigned char *data, size_t len)
+{
+	ssize_t bad = find_control(data, len);
+
+	if (bad >= 0)
+		return corrupt(r, "control character 0x%02x in %s",
+			       data[bad], ri->name);
+	return 0;
 }
 
 /* A text field: no control characters; stored NUL-terminated in *dst. */
@@ -695,10 +713,16 @@ static int read_rcpt(struct reader *r, const struct record_info *ri,
 	}
 	if (r->phase != PHASE_RCPTS)
 		return corrupt(r, "recipient record out of order");
-	if (r->env->rcpt_count >= QUEUE_RCPT_MAX)
+	if (r->nrcpts >= QUEUE_RCPT_MAX)
 		return corrupt(r, "more than %d recipients", QUEUE_RCPT_MAX);
 	if (!state_valid((char)data[0]))
 		return corrupt(r, "bad recipient state 0x%02x", data[0]);
+	if (r->nrcpts++ == 0)
+		r->first_rcpt = r->rec_off;
+	r->npending += data[0] == QUEUE_RCPT_QUEUED;
+	r->rcpt_bytes += len;
+	if (r->count_only)
+		return check_text(r, ri, data + 1, len - 1);
 	if (read_text(r, ri, data + 1, len - 1, &addr) < 0)
 		return -1;
 	rcpt = env_new_rcpt(r->env);
@@ -715,6 +739,9 @@ static int read_orig(struct reader *r, const struct record_info *ri,
 
 	if (r->phase != PHASE_RCPTS || r->prev_type != QREC_RCPT)
 		return corrupt(r, "original recipient not after a recipient");
+	r->rcpt_bytes += len;
+	if (r->count_only)
+		return check_text(r, ri, data, len);
 	rcpt = &r->env->rcpts[r->env->rcpt_count - 1];
 	return read_text(r, ri, data, len, &rcpt->orig);
 }
@@ -727,6 +754,7 @@ static int read_message(struct reader *r, uint32_t len)
 	if (r->phase != PHASE_RCPTS)
 		return corrupt(r, "second message record");
 	r->phase = PHASE_BODY;
+	r->message_rec = r->rec_off;
 	r->env->message_offset = r->pos;
 	r->env->message_size = (off_t)len;
 	r->pos += (off_t)len;
@@ -832,6 +860,16 @@ static int read_all(struct reader *r)
 	return 0;
 }
 
+/* A failed read: env emptied, the error kept in it. */
+static int read_failed(struct reader *r, const char **error_r)
+{
+	queue_env_free(r->env);
+	memcpy(r->env->error, r->error, sizeof(r->env->error));
+	*error_r = r->env->error;
+	errno = r->err;
+	return -1;
+}
+
 int queue_file_read(int fd, struct queue_env *env, const char **error_r)
 {
 	struct reader *r = xcalloc(1, sizeof(*r));
@@ -841,11 +879,102 @@ int queue_file_read(int fd, struct queue_env *env, const char **error_r)
 	r->fd = fd;
 	r->env = env;
 	ret = read_all(r);
+	if (ret < 0)
+		read_failed(r, error_r);
+	free(r);
+	return ret;
+}
+
+int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
+		    const char **error_r)
+{
+	struct reader *r = xcalloc(1, sizeof(*r));
+	int ret;
+
+	queue_env_free(env);
+	r->fd = fd;
+	r->env = env;
+	r->count_only = 1;
+	ret = read_all(r);
 	if (ret < 0) {
-		queue_env_free(env);
+		read_failed(r, error_r);
+	} else {
+		scan->rcpts = r->nrcpts;
+		scan->pending = r->npending;
+		scan->first_rcpt = r->first_rcpt;
+		scan->message_rec = r->message_rec;
+	}
+	free(r);
+	return ret;
+}
+
+void queue_env_clear_rcpts(struct queue_env *env)
+{
+	for (size_t i = 0; i < env->rcpt_count; i++) {
+		free(env->rcpts[i].addr);
+		free(env->rcpts[i].orig);
+	}
+	free(env->rcpts);
+	env->rcpts = NULL;
+	env->rcpt_count = env->rcpt_alloc = 0;
+}
+
+/* The type of the record at r->pos: 1, 0 at the end of the file, -1. */
+static int peek_type(struct reader *r, unsigned char *type_r)
+{
+	const unsigned char *p;
+	int got = reader_get(r, 1, &p);
+
+	if (got > 0)
+		*type_r = p[0];
+	return got;
+}
+
+/* R and O records from r->pos up to the M record or the limits. */
+static int read_window(struct reader *r, size_t max_n, size_t max_bytes)
+{
+	unsigned char type;
+	int got;
+
+	r->phase = PHASE_RCPTS;
+	for (;;) {
+		r->rec_off = r->pos;
+		if ((got = peek_type(r, &type)) <= 0)
+			return got < 0 ? -1 : truncated(r, "next");
+		if (type == QREC_MESSAGE)
+			return 0;
+		if (type == QREC_RCPT && r->env->rcpt_count > 0 &&
+		    (r->env->rcpt_count >= max_n || r->rcpt_bytes >= max_bytes))
+			return 0;
+		if (type != QREC_RCPT && type != QREC_ORIG_RCPT)
+			return corrupt(r, "record 0x%02x among the recipients",
+				       type);
+		if (r->env->rcpt_count == 0 && type != QREC_RCPT)
+			return corrupt(r, "recipients must start with R");
+		if (read_record(r) < 0)
+			return -1;
+	}
+}
+
+int queue_file_read_rcpts(int fd, struct queue_env *env, off_t off,
+			  size_t max_n, size_t max_bytes, off_t *next_r,
+			  const char **error_r)
+{
+	struct reader *r = xcalloc(1, sizeof(*r));
+	int ret;
+
+	queue_env_clear_rcpts(env);
+	r->fd = fd;
+	r->env = env;
+	r->pos = off;
+	ret = read_window(r, max_n, max_bytes);
+	if (ret < 0) {
+		queue_env_clear_rcpts(env);
 		memcpy(env->error, r->error, sizeof(env->error));
 		*error_r = env->error;
 		errno = r->err;
+	} else {
+		*next_r = r->pos;
 	}
 	free(r);
 	return ret;

@@ -181,6 +181,38 @@ const char *queue_rcpt_state_name(char state);
 int queue_file_read(int fd, struct queue_env *env, const char **error_r);
 
 /*
+ * The same validation of the whole file, without keeping any recipient:
+ * env gets the head fields and the message's place, scan the counts and
+ * where the recipients are. The queue manager reads them afterwards in
+ * windows (queue_file_read_rcpts), so its memory does not depend on how
+ * many recipients a file holds.
+ */
+struct queue_scan {
+	size_t rcpts;		/* R records */
+	size_t pending;		/* ... in state Q */
+	off_t first_rcpt;	/* offset of the first R record */
+	off_t message_rec;	/* offset of the M record (recipients end) */
+};
+
+int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
+		    const char **error_r);
+
+/*
+ * Read the recipients whose records start at off (the first_rcpt of a
+ * scan, or the *next_r of the previous window) into env, replacing the
+ * recipients it had (its head is left alone): at most max_n of them, and
+ * no further one once max_bytes of R and O data have been read (at least
+ * one is always read). *next_r is where the next window starts; it is
+ * scan.message_rec when none is left. Errors as for queue_file_read
+ * (env's recipients are then empty).
+ */
+int queue_file_read_rcpts(int fd, struct queue_env *env, off_t off,
+			  size_t max_n, size_t max_bytes, off_t *next_r,
+			  const char **error_r);
+/* Free env's recipients only. */
+void queue_env_clear_rcpts(struct queue_env *env);
+
+/*
  * Overwrite recipient rcpt_index's state byte in place and update env.
  * The caller makes it durable with fdatasync(fd) before it acts on it
  * (removes the file, logs the outcome as final). -1 with errno: EINVAL
