@@ -44,6 +44,7 @@ struct inject_conn {
 	struct inject_proto proto;
 	struct queue_writer writer;
 	int writing;			/* writer begun, not yet freed */
+	struct hopcount hops;		/* Received: fields of the header */
 	struct inject_msg msg;
 };
 
@@ -172,6 +173,24 @@ static void conn_end(struct inject_conn *c)
 	inject_commit_submit(c->srv, &c->msg);
 }
 
+/* Count the header's Received: fields (hopcount.h); a loop is refused
+ * at once: PERM with 5.4.6, which smtpd turns into 554 5.4.6, so the
+ * sending MTA bounces it and we make no backscatter. */
+static int conn_hops(struct inject_conn *c, const char *data, size_t len)
+{
+	char reason[128];
+
+	if (hopcount_done(&c->hops))
+		return 0;
+	hopcount_feed(&c->hops, data, len);
+	if (!hopcount_exceeds(&c->hops, c->srv->hop_limit))
+		return 0;
+	snprintf(reason, sizeof(reason), "5.4.6 too many hops (more than %u "
+		 "Received: header fields): mail loop", c->srv->hop_limit);
+	conn_refuse(c, "PERM", reason);
+	return -1;
+}
+
 /* Feed received bytes to the parser. 0 go on reading, -1 stop (the
  * connection is closed or committing). */
 static int conn_feed(struct inject_conn *c, const char *buf, size_t n)
@@ -196,6 +215,8 @@ static int conn_feed(struct inject_conn *c, const char *buf, size_t n)
 				conn_write_failed(c, error);
 				return -1;
 			}
+			if (conn_hops(c, data, len) < 0)
+				return -1;
 			break;
 		case INJECT_EV_END:
 			conn_end(c);
@@ -267,6 +288,7 @@ struct unix_conn *inject_conn_new(struct inject_server *srv, int fd,
 	c->msg.fd = -1;
 	c->msg.conn = c;
 	c->active_ms = clock_ms();
+	hopcount_init(&c->hops);
 	local = conn_is_local(srv, uid);
 	inject_proto_init(&c->proto, local, srv->size_limit,
 			  local ? srv->local_rcpt_limit : 0);

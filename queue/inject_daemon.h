@@ -28,6 +28,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "hopcount.h"
 #include "proto/inject_proto.h"
 #include "proto/queue_file.h"
 #include "proto/queue_id.h"
@@ -144,6 +145,7 @@ struct inject_server {
 	uid_t own_uid;
 	uint64_t size_limit;
 	size_t local_rcpt_limit;	/* inject_local_recipient_limit */
+	unsigned hop_limit;		/* hopcount_limit */
 	int64_t idle_ms;		/* smtpd_timeout + the margin */
 	struct unix_policy trusted, public;	/* the two listeners */
 	struct inject_store store;

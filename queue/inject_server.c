@@ -134,6 +134,7 @@ void inject_server_init(struct inject_server *srv, struct service_child *sc)
 	srv->sc = sc;
 	srv->size_limit = sc->conf.message_size_limit;
 	srv->local_rcpt_limit = sc->conf.inject_local_recipient_limit;
+	srv->hop_limit = sc->conf.hopcount_limit;
 	srv->idle_ms = (int64_t)sc->conf.smtpd_timeout * 1000 +
 		       INJECT_IDLE_MARGIN_MS;
 	/* before the commit thread: it must inherit the blocked signals */

@@ -108,5 +108,9 @@ int inject_commit(struct inject_client *ic, struct str *id_r,
 		  struct str *reason_r);
 /* Give up: the injector removes the temporary file. */
 void inject_abort(struct inject_client *ic);
+/* A TEMP or PERM reason may start with an enhanced status code (RFC 3463)
+ * of class cls ('4' or '5') and a blank, as "5.4.6 too many hops ...":
+ * the code's length, or 0 when it does not. */
+size_t inject_reason_code(const char *reason, char cls);
 
 #endif

@@ -195,3 +195,26 @@ void inject_abort(struct inject_client *ic)
 {
 	client_close(ic);
 }
+
+/* 1 to 3 digits, then stop at stop (or the end when stop is 0). */
+static size_t code_part(const char *s, size_t max, char stop)
+{
+	size_t n = 0;
+
+	while (n < max && s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n > 0 && s[n] == stop ? n : 0;
+}
+
+size_t inject_reason_code(const char *reason, char cls)
+{
+	size_t a, b;
+
+	if (reason[0] != cls || reason[1] != '.')
+		return 0;
+	a = code_part(reason + 2, 3, '.');
+	if (a == 0)
+		return 0;
+	b = code_part(reason + 3 + a, 3, ' ');
+	return b == 0 ? 0 : 3 + a + b;
+}

@@ -537,6 +537,20 @@ static void test_answers(void)
 	str_free(&t);
 }
 
+static void test_reason_code(void)
+{
+	TEST_ASSERT(inject_reason_code("5.4.6 too many hops", '5') == 5);
+	TEST_ASSERT(inject_reason_code("4.3.0 disk full", '4') == 5);
+	TEST_ASSERT(inject_reason_code("5.123.456 x", '5') == 9);
+	TEST_ASSERT(inject_reason_code("4.4.6 x", '5') == 0);
+	TEST_ASSERT(inject_reason_code("5.4.6", '5') == 0);
+	TEST_ASSERT(inject_reason_code("5.4.6x y", '5') == 0);
+	TEST_ASSERT(inject_reason_code("5.1234.6 y", '5') == 0);
+	TEST_ASSERT(inject_reason_code("5..6 y", '5') == 0);
+	TEST_ASSERT(inject_reason_code("message too big", '5') == 0);
+	TEST_ASSERT(inject_reason_code("", '5') == 0);
+}
+
 /* ---- the client against a scripted injector (a forked child) ---------- */
 
 enum script { SCRIPT_OK, SCRIPT_EARLY_PERM, SCRIPT_DROP };
@@ -720,6 +734,6 @@ TEST_MAIN(test_minimal, test_all_fields, test_byte_at_a_time,
 	  test_unknown_requests, test_flags, test_chunk_lengths,
 	  test_size_limit, test_local_submission, test_after_the_end,
 	  test_field_ok, test_envelope_round_trip, test_envelope_refused,
-	  test_answers, test_client_refuses_bad_fields,
+	  test_answers, test_reason_code, test_client_refuses_bad_fields,
 	  test_client_round_trip, test_client_early_answer,
 	  test_client_connection_lost)
