@@ -9,6 +9,7 @@
  *   qmgr_cmd.c    the command socket (WAKE, FLUSH, HOLD, RELEASE, DELETE)
  *   qmgr_bounce.c one DSN per message and round (qmgr_bounce.h)
  *   qmgr_closer.c a thread for the last close of removed queue files
+ *   qmgr_sync.c   the group sync of recorded outcomes
  *   qmgr_remote.c remote recipients: requests by destination, the pool of
  *                 connections to postern-remote (qmgr_remote.h)
  *
@@ -53,8 +54,11 @@
 #define QMGR_STOP_MS 15000
 /* Command lines (WAKE, HOLD ID ...). */
 #define QMGR_CMD_LINE_MAX 128
-/* Messages whose partial alias progress is remembered across retries. */
+/* Messages whose partial alias progress is remembered across retries,
+ * and targets remembered for one message (bounced ones: the delivered
+ * ones are recorded in the queue file, queue_file.h TARGETS). */
 #define QMGR_MEMO_MAX 10000
+#define QMGR_MEMO_TARGETS_MAX 1000
 
 enum qdir { QD_NEW, QD_ACTIVE, QD_DEFERRED, QD_HOLD, QD_CORRUPT, QD_COUNT };
 
@@ -80,6 +84,13 @@ struct msg {
 	off_t rcpts_end;		/* the M record: no window after it */
 	size_t bytes;			/* accounted in q->active_bytes */
 	int read_failed;		/* a window could not be read */
+	off_t trailer;			/* where target records start */
+	off_t trailer_end;		/* where the next one is appended */
+	int no_trailer;			/* it cannot be written */
+	struct queue_targets done;	/* of the current recipient, from the
+					 * file: delivered before */
+	int dirty;			/* written, not yet synced */
+	struct msg *dirty_next;		/* in q->dirty */
 	size_t rcpt;			/* recipient being worked on */
 	int rcpt_started;		/* its targets are resolved */
 	struct resolve_result targets;	/* of that recipient */
@@ -138,6 +149,8 @@ struct qmgr {
 	size_t nagents;
 	struct memo *memos;
 	size_t nmemos;
+	struct msg *dirty;		/* queue files to sync (qmgr_sync) */
+	struct ev_timer *sync_timer;
 	struct cmdconn *conns;
 	struct ev_timer *scan_timer;	/* next periodic or due-time scan */
 	struct ev_timer *soon_timer;	/* a scan asked for by a command */
@@ -178,6 +191,14 @@ int qmgr_load(struct qmgr *q, const char *id, enum qdir from);
 void qmgr_finish(struct qmgr *q, struct msg *m);
 struct msg *qmgr_find(struct qmgr *q, const char *id);
 const char *qdir_name(enum qdir d);
+
+/* qmgr_sync.c: outcomes written into queue files are made durable
+ * together, once per turn of the event loop (group commit). */
+void qmgr_sync_soon(struct qmgr *q, struct msg *m);
+/* Sync everything written so far, now. */
+void qmgr_sync_all(struct qmgr *q);
+/* m leaves memory: sync it now, or (drop) forget it (it is removed). */
+void qmgr_sync_leave(struct qmgr *q, struct msg *m, int drop);
 
 /* qmgr_msg.c */
 /* Read m's next window of recipients (m->win_next); 0, or -1 (logged,

@@ -129,6 +129,15 @@ static int msg_read(struct qmgr *q, struct msg *m, const char **error_r)
 	m->pending = scan.pending;
 	m->win_next = scan.first_rcpt;
 	m->rcpts_end = scan.message_rec;
+	m->trailer = scan.trailer;
+	m->trailer_end = scan.trailer_end;
+	/* a torn append of a target record: cut before appending again */
+	if (scan.size > scan.trailer_end &&
+	    ftruncate(m->fd, scan.trailer_end) < 0) {
+		log_warn(m->id, "cannot cut a torn target record: %s",
+			 strerror(errno));
+		m->no_trailer = 1;
+	}
 	if (queue_file_read_rcpts(m->fd, &m->env, m->win_next,
 				  QMGR_WINDOW_RCPTS, QMGR_WINDOW_BYTES,
 				  &m->win_next, error_r) < 0)
@@ -394,6 +403,9 @@ void qmgr_finish(struct qmgr *q, struct msg *m)
 {
 	if (!m->delete_req)
 		qmgr_bounce_flush(q, m);	/* before any removal */
+	qmgr_sync_leave(q, m, m->delete_req ||
+			(m->pending == 0 && !m->write_failed &&
+			 !m->read_failed));
 	if (m->delete_req)
 		unlink_active(q, m, " (deleted by the administrator)");
 	else if (m->pending == 0 && !m->write_failed && !m->read_failed)

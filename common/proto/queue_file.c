@@ -528,6 +528,11 @@ struct reader {
 	off_t first_rcpt;	/* offset of the first R record */
 	off_t message_rec;	/* offset of the M record */
 	size_t rcpt_bytes;	/* R and O data read */
+	off_t trailer_end;	/* end of the last whole target record */
+	off_t size;		/* the file's size, once seen */
+	int want_targets;	/* collect the targets of want_rcpt */
+	size_t want_rcpt;
+	struct queue_targets *targets;
 	struct queue_env *env;
 	enum read_phase phase;
 	unsigned int seen;	/* bit i: records[i] seen (head records) */
@@ -845,19 +850,112 @@ static int read_record(struct reader *r)
 	return type == QREC_END ? 0 : 1;
 }
 
-static int read_all(struct reader *r)
+/* ---- the trailer: targets done, after END --------------------------- */
+
+/* The file ends within n bytes of r->pos: how many are left (the reader
+ * saw the end), or -1 on a read error. */
+static off_t bytes_left(struct reader *r, size_t n)
 {
 	const unsigned char *p;
+	int got = reader_get(r, n, &p);
+
+	if (got < 0)
+		return -1;
+	if (got > 0)
+		return (off_t)n;
+	r->size = r->buf_off + (off_t)r->buf_len;
+	return r->size - r->pos;
+}
+
+/* What follows the last whole target record: nothing, or what a torn
+ * append leaves (a prefix of a target record, or zeros a power cut may
+ * leave in its place). 0 if it is that, -1 (corrupt) if not. */
+static int trailer_tail(struct reader *r, int starts_record)
+{
+	const size_t most = QUEUE_RECORD_HEADER + 4 + QUEUE_TEXT_MAX;
+	const unsigned char *p;
+	off_t left = bytes_left(r, most + 1);
+
+	if (left < 0)
+		return -1;
+	if (left == 0 || (starts_record && left <= (off_t)most))
+		return 0;
+	if (left > (off_t)most || reader_get(r, (size_t)left, &p) <= 0)
+		return corrupt(r, "data after the END record");
+	for (off_t i = 0; i < left; i++)
+		if (p[i] != 0)
+			return corrupt(r, "data after the END record");
+	return 0;
+}
+
+/* One whole target record at r->pos, header already checked. */
+static int read_target(struct reader *r, const unsigned char *p, size_t len)
+{
+	size_t idx = get_be32(p + QUEUE_RECORD_HEADER);
+	const unsigned char *addr = p + QUEUE_RECORD_HEADER + 4;
+	ssize_t bad = find_control(addr, len - 4);
+
+	if (idx >= r->nrcpts)
+		return corrupt(r, "target record for recipient %zu of %zu",
+			       idx, r->nrcpts);
+	if (bad >= 0)
+		return corrupt(r, "control character 0x%02x in a target",
+			       addr[bad]);
+	if (r->want_targets && idx == r->want_rcpt) {
+		struct queue_targets *t = r->targets;
+
+		t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+		t->v[t->n++] = xstrndup((const char *)addr, len - 4);
+	}
+	r->pos += QUEUE_RECORD_HEADER + (off_t)len;
+	r->trailer_end = r->pos;
+	return 0;
+}
+
+static int read_trailer(struct reader *r)
+{
+	const unsigned char *p;
+	uint32_t len;
+	off_t left;
+
+	r->trailer_end = r->pos;
+	for (;;) {
+		r->rec_off = r->pos;
+		if ((left = bytes_left(r, QUEUE_RECORD_HEADER)) < 0)
+			return -1;
+		if (left < QUEUE_RECORD_HEADER) {
+			if (left > 0 && reader_get(r, 1, &p) > 0)
+				return trailer_tail(r, p[0] ==
+						    QREC_TARGET_DONE);
+			return trailer_tail(r, 0);
+		}
+		reader_get(r, QUEUE_RECORD_HEADER, &p);
+		if (p[0] != QREC_TARGET_DONE)
+			return trailer_tail(r, 0);
+		len = get_be32(p + 1);
+		if (len < 5 || len > 4 + QUEUE_TEXT_MAX)
+			return corrupt(r, "target record of %lu bytes",
+				       (unsigned long)len);
+		left = bytes_left(r, QUEUE_RECORD_HEADER + len);
+		if (left < 0)
+			return -1;
+		if (left < (off_t)(QUEUE_RECORD_HEADER + len))
+			return 0;	/* a torn append: ignored */
+		reader_get(r, QUEUE_RECORD_HEADER + len, &p);
+		if (read_target(r, p, len) < 0)
+			return -1;
+	}
+}
+
+static int read_all(struct reader *r)
+{
 	int ret;
 
 	while ((ret = read_record(r)) > 0)
 		;
 	if (ret < 0)
 		return -1;
-	r->rec_off = r->pos;
-	if ((ret = reader_get(r, 1, &p)) != 0)
-		return ret < 0 ? -1 : corrupt(r, "data after the END record");
-	return 0;
+	return read_trailer(r);
 }
 
 /* A failed read: env emptied, the error kept in it. */
@@ -903,9 +1001,74 @@ int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
 		scan->pending = r->npending;
 		scan->first_rcpt = r->first_rcpt;
 		scan->message_rec = r->message_rec;
+		scan->trailer = r->message_rec + QUEUE_RECORD_HEADER +
+				r->env->message_size + QUEUE_RECORD_HEADER + 8;
+		scan->trailer_end = r->trailer_end;
+		scan->size = r->size;
 	}
 	free(r);
 	return ret;
+}
+
+int queue_file_targets(int fd, off_t start, size_t rcpts, size_t rcpt_index,
+		       struct queue_targets *out, const char **error_r)
+{
+	static char error[sizeof(((struct queue_env *)0)->error)];
+	struct reader *r = xcalloc(1, sizeof(*r));
+	int ret;
+
+	r->fd = fd;
+	r->pos = start;
+	r->phase = PHASE_DONE;
+	r->nrcpts = rcpts;
+	r->want_targets = 1;
+	r->want_rcpt = rcpt_index;
+	r->targets = out;
+	ret = read_trailer(r);
+	if (ret < 0) {
+		memcpy(error, r->error, sizeof(error));
+		*error_r = error;
+		errno = r->err;
+	}
+	free(r);
+	return ret;
+}
+
+int queue_targets_has(const struct queue_targets *t, const char *addr)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
+void queue_targets_free(struct queue_targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+int queue_file_add_target(int fd, off_t *end_io, size_t rcpt_index,
+			  const char *addr)
+{
+	unsigned char rec[QUEUE_RECORD_HEADER + 4 + QUEUE_TEXT_MAX];
+	size_t len = strnlen(addr, QUEUE_TEXT_MAX + 1);
+
+	if (!text_ok(addr, 0) || rcpt_index >= QUEUE_RCPT_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	rec[0] = QREC_TARGET_DONE;
+	put_be32(rec + 1, (uint32_t)(4 + len));
+	put_be32(rec + QUEUE_RECORD_HEADER, (uint32_t)rcpt_index);
+	memcpy(rec + QUEUE_RECORD_HEADER + 4, addr, len);
+	if (pwrite_all(fd, rec, QUEUE_RECORD_HEADER + 4 + len, *end_io) < 0)
+		return -1;
+	*end_io += (off_t)(QUEUE_RECORD_HEADER + 4 + len);
+	return 0;
 }
 
 void queue_env_clear_rcpts(struct queue_env *env)

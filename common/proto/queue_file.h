@@ -109,6 +109,7 @@ enum queue_record_type {
 	QREC_ORIG_RCPT = 'O',
 	QREC_MESSAGE = 'M',
 	QREC_END = 'Z',
+	QREC_TARGET_DONE = 'D',		/* after END only (TARGETS below) */
 };
 
 /* type byte + 4-byte length */
@@ -192,6 +193,9 @@ struct queue_scan {
 	size_t pending;		/* ... in state Q */
 	off_t first_rcpt;	/* offset of the first R record */
 	off_t message_rec;	/* offset of the M record (recipients end) */
+	off_t trailer;		/* after the END record: target records */
+	off_t trailer_end;	/* after the last whole target record */
+	off_t size;		/* the file's size */
 };
 
 int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
@@ -211,6 +215,45 @@ int queue_file_read_rcpts(int fd, struct queue_env *env, off_t off,
 			  const char **error_r);
 /* Free env's recipients only. */
 void queue_env_clear_rcpts(struct queue_env *env);
+
+/*
+ * TARGETS  One recipient may expand, at delivery time, into several
+ *         targets (an alias: a local mailbox and a remote forward). Its
+ *         state byte can say D only when every target is done; until
+ *         then the queue manager records each target delivered as a D
+ *         record after the END record (the trailer), so that a restart
+ *         does not deliver to it again:
+ *
+ *           D   4-byte BE index of the recipient (its R record, from 0)
+ *               + the target's address (1 to QUEUE_TEXT_MAX bytes, no
+ *               control character)
+ *
+ *         The trailer is appended with pwrite(2) and synced with
+ *         fdatasync(2) (which makes the new size durable too); nothing
+ *         before it is ever rewritten. A crash during an append leaves a
+ *         prefix of a D record (or, after a power cut, zeros): the reader
+ *         ignores such a tail, and the queue manager truncates it away
+ *         before it appends again, so a torn append costs at most the
+ *         repeat of the delivery it was recording. Anything else after
+ *         END (another record type, a D record for a recipient the file
+ *         does not have, a control character) is corrupt, as before.
+ */
+/* The targets recorded for recipient rcpt_index, from the trailer at
+ * start (a scan's trailer; rcpts: its number of recipients): appended
+ * to out. 0, or -1 (EBADMSG with *error_r, or the read error). */
+struct queue_targets {
+	char **v;
+	size_t n;
+};
+
+int queue_file_targets(int fd, off_t start, size_t rcpts, size_t rcpt_index,
+		       struct queue_targets *out, const char **error_r);
+int queue_targets_has(const struct queue_targets *t, const char *addr);
+void queue_targets_free(struct queue_targets *t);
+/* Append a D record at *end_io (and advance it); the caller syncs. -1
+ * with errno (EINVAL for an address the format refuses). */
+int queue_file_add_target(int fd, off_t *end_io, size_t rcpt_index,
+			  const char *addr);
 
 /*
  * Overwrite recipient rcpt_index's state byte in place and update env.

@@ -496,6 +496,7 @@ static int order_read(const char *order)
 		case 'R': raw_text(&f, 'R', "Qb@example.test"); break;
 		case 'M': raw_text(&f, 'M', "hi"); break;
 		case 'Z': raw_rec(&f, 'Z', z, sizeof(z)); break;
+		case 'D': raw_rec(&f, 'D', "\0\0\0\0t@x", 7); break;
 		default: raw_text(&f, *p, "x"); break;
 		}
 	}
@@ -508,6 +509,7 @@ static void test_record_order(void)
 {
 	static const char *const good[] = {
 		"VTSRMZ", "VSTRMZ", "VTIHAPESRORMZ", "VPAHISETRRROMZ",
+		"VTSRMZD", "VTSRRMZDDD",	/* targets done, after END */
 	};
 	static const char *const bad[] = {
 		"VTSMZ",	/* no recipient */
@@ -525,6 +527,9 @@ static void test_record_order(void)
 		"VTSRM",	/* no END */
 		"VTSR",		/* no message, no END */
 		"VTSRMZR",	/* recipient after END */
+		"VTSRDMZ",	/* a target before END */
+		"VTSDRMZ",
+		"VTSRMZDZ",	/* END after a target */
 	};
 	size_t i;
 
@@ -875,6 +880,61 @@ static void test_scan_refuses_corrupt(void)
 	close(fd);
 }
 
+/* Targets done after END: read back per recipient; a torn append at
+ * every length is ignored; zeros are too; anything else is corrupt. */
+static void test_trailer_targets(void)
+{
+	struct queue_env env;
+	struct queue_scan scan;
+	struct queue_targets t = { NULL, 0 };
+	const char *error;
+	int fd = write_streamed(3);
+	off_t end, whole;
+	char zeros[40] = { 0 };
+
+	queue_env_init(&env);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+	TEST_ASSERT(scan.trailer == scan.size && scan.trailer_end == scan.size);
+	end = scan.trailer_end;
+	TEST_ASSERT(queue_file_add_target(fd, &end, 0, "a@x.test") == 0);
+	TEST_ASSERT(queue_file_add_target(fd, &end, 2, "c@x.test") == 0);
+	TEST_ASSERT(queue_file_add_target(fd, &end, 0, "b@y.test") == 0);
+	TEST_ASSERT(queue_file_add_target(fd, &end, 0, "bad\nname") < 0 &&
+		    errno == EINVAL);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+	TEST_ASSERT(scan.trailer_end == end && scan.size == end);
+	TEST_ASSERT(queue_file_read(fd, &env, &error) == 0);
+	TEST_ASSERT(queue_file_targets(fd, scan.trailer, 3, 0, &t,
+				       &error) == 0);
+	TEST_ASSERT(t.n == 2 && queue_targets_has(&t, "a@x.test") &&
+		    queue_targets_has(&t, "b@y.test") &&
+		    !queue_targets_has(&t, "c@x.test"));
+	queue_targets_free(&t);
+	TEST_ASSERT(queue_file_targets(fd, scan.trailer, 3, 1, &t,
+				       &error) == 0 && t.n == 0);
+	/* a torn last record, at every length: ignored */
+	whole = end;
+	for (off_t cut = 1; cut < 5 + 4 + 8; cut++) {
+		TEST_ASSERT(ftruncate(fd, whole - cut) == 0);
+		TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+		TEST_ASSERT(scan.trailer_end == whole - (5 + 4 + 8));
+		TEST_ASSERT(queue_file_targets(fd, scan.trailer, 3, 0, &t,
+					       &error) == 0 && t.n == 1);
+		queue_targets_free(&t);
+	}
+	/* zeros where a power cut lost an append: ignored */
+	TEST_ASSERT(pwrite(fd, zeros, sizeof(zeros), scan.trailer_end) ==
+		    (ssize_t)sizeof(zeros));
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+	TEST_ASSERT(scan.size == scan.trailer_end + (off_t)sizeof(zeros));
+	/* a whole record for a recipient the file does not have */
+	end = scan.trailer_end;
+	TEST_ASSERT(queue_file_add_target(fd, &end, 3, "d@x.test") == 0);
+	TEST_ASSERT(queue_file_read(fd, &env, &error) < 0 && errno == EBADMSG);
+	queue_env_free(&env);
+	close(fd);
+}
+
 TEST_MAIN(test_round_trip, test_optional_fields_absent, test_many_recipients,
 	  test_large_body_in_pieces, test_set_state_and_reread,
 	  test_state_names, test_raw_valid, test_truncated_everywhere,
@@ -883,4 +943,5 @@ TEST_MAIN(test_round_trip, test_optional_fields_absent, test_many_recipients,
 	  test_record_order, test_bad_values, test_byte_flips,
 	  test_writer_refuses, test_writer_sticky_and_limits,
 	  test_io_errors_are_not_corrupt, test_reader_keeps_offset,
-	  test_scan_and_windows, test_scan_refuses_corrupt)
+	  test_scan_and_windows, test_scan_refuses_corrupt,
+	  test_trailer_targets)
