@@ -272,12 +272,16 @@ static void rcpt_record(struct msg *m, char state)
 	qmgr_sync_soon(m->q, m);	/* with the others of this turn */
 }
 
-/* Remember finished targets of a recipient that stays queued. */
+/* Remember finished targets of a recipient that stays queued that the
+ * file does not record: bounced ones, and delivered ones when the record
+ * could not be written. */
 static void rcpt_memo(struct qmgr *q, struct msg *m)
 {
 	for (size_t i = 0; i < m->targets.n; i++)
 		if (m->targets.v[i].kind != RESOLVE_FAILED &&
-		    (m->results[i] == TR_SENT || m->results[i] == TR_BOUNCED))
+		    (m->results[i] == TR_BOUNCED ||
+		     (m->results[i] == TR_SENT &&
+		      (m->no_trailer || m->targets.n == 1))))
 			memo_add(q, m, m->targets.v[i].addr);
 }
 
