@@ -21,20 +21,23 @@
  *   new/, deferred/, active/ -> hold/   HOLD; hold/ -> deferred/ RELEASE
  *   any -> (unlinked)       DELETE
  *
- * Recipient outcomes are single state bytes written in place and made
- * durable with fdatasync(2) before the next recipient is looked at
- * (queue_file.h). The only exception is the last recipient still queued:
- * when it is done the file is unlinked without writing its state, because
- * the unlink says the same thing.
+ * Recipient outcomes are single state bytes written in place, and the
+ * delivered targets of an alias are records appended after END
+ * (queue_file.h), as soon as each is known; they are made durable
+ * together once per turn of the event loop (qmgr_sync.c). The only
+ * exception is the last recipient still queued: when it is done the file
+ * is unlinked without writing its state, because the unlink says the same
+ * thing.
  *
  * WHAT A CRASH LEAVES (kill -9 or a power cut at any instant):
  *   - before new/ -> active/: the message is in new/; the next start (or
  *     the next scan) picks it up.
  *   - in active/: at start every file in active/ is treated as new. Its
- *     recipients whose D/F/X was synced are not delivered again; a
- *     recipient whose delivery the agent had finished but whose state was
- *     not yet synced is delivered a second time. That duplicate is the
- *     price of never losing a message (DESIGN.md, step 6).
+ *     recipients whose D/F/X was synced, and alias targets whose D record
+ *     was, are not delivered again; a delivery the agent had finished but
+ *     whose outcome was not yet synced (it ended in the turn the crash
+ *     interrupted) is repeated. That duplicate is the price of never
+ *     losing a message (DESIGN.md, step 6).
  *   - during the last unlink, or with the last state skipped: the file
  *     may come back with that recipient queued: one more delivery.
  *   - active/ -> deferred/ not yet durable: the file is in active/ again

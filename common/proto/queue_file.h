@@ -23,10 +23,11 @@
  *           R        1 state byte + recipient address          one or more
  *           O        original recipient of the R before it     optional
  *           M        the message itself; length = its size     required
- *           Z        END: 8-byte BE message size again         required, last
+ *           Z        END: 8-byte BE message size again         required
+ *           D        a delivered target (TARGETS below)        after Z only
  *
  *         T, I, H, A, P, E and S may come in any order, each at most once,
- *         before the first R. Nothing may follow Z. Text records are capped
+ *         before the first R. Nothing but D records may follow Z. Text records are capped
  *         at QUEUE_TEXT_MAX bytes, M at 4 GiB - 1, and every byte below 0x20
  *         and 0x7f (so CR, LF, NUL, TAB, ESC) is refused in every text
  *         field by the writer and again by the reader: a field can never
@@ -73,8 +74,8 @@
  *
  *         The state bytes cover the recipients the injector wrote. A
  *         recipient that expands at delivery time (an alias with several
- *         targets) has one state for the whole expansion; expansions that
- *         need separate outcomes are done before the file is written.
+ *         targets) has one state for the whole expansion; its targets
+ *         delivered so far are D records after END (TARGETS below).
  *
  * READING queue_file_read validates the whole envelope, skips the message
  *         without reading it, and leaves message_offset and message_size
