@@ -126,11 +126,12 @@ static int msg_read(struct qmgr *q, struct msg *m, const char **error_r)
 {
 	struct queue_scan scan;
 
-	if (queue_file_scan(m->fd, &m->env, &scan, error_r) < 0)
+	if (queue_file_scan(m->fd, &m->env, &scan, QMGR_WINDOW_RCPTS,
+			    QMGR_WINDOW_BYTES, error_r) < 0)
 		return -1;
 	m->rcpt_total = scan.rcpts;
 	m->pending = scan.pending;
-	m->win_next = scan.first_rcpt;
+	m->win_next = scan.window_end;
 	m->rcpts_end = scan.message_rec;
 	m->trailer = scan.trailer;
 	m->trailer_end = scan.trailer_end;
@@ -141,10 +142,6 @@ static int msg_read(struct qmgr *q, struct msg *m, const char **error_r)
 			 strerror(errno));
 		m->no_trailer = 1;
 	}
-	if (queue_file_read_rcpts(m->fd, &m->env, m->win_next,
-				  QMGR_WINDOW_RCPTS, QMGR_WINDOW_BYTES,
-				  &m->win_next, error_r) < 0)
-		return -1;
 	qmgr_msg_account(q, m, (long)qmgr_window_bytes(&m->env));
 	return 0;
 }

@@ -522,7 +522,12 @@ enum read_phase {
 struct reader {
 	int fd;
 	int err;		/* errno to report */
-	int count_only;		/* scan: count recipients, keep none */
+	int count_only;		/* scan: count recipients, keep a window */
+	size_t keep_n, keep_bytes;	/* the window's limits */
+	int keeping;		/* still in the window */
+	int kept_last;		/* the last R was kept */
+	size_t kept_bytes;
+	off_t window_end;	/* the first R not kept */
 	size_t nrcpts;		/* R records read */
 	size_t npending;	/* ... in state Q */
 	off_t first_rcpt;	/* offset of the first R record */
@@ -726,8 +731,16 @@ static int read_rcpt(struct reader *r, const struct record_info *ri,
 		r->first_rcpt = r->rec_off;
 	r->npending += data[0] == QUEUE_RCPT_QUEUED;
 	r->rcpt_bytes += len;
-	if (r->count_only)
+	if (r->count_only && r->keeping &&
+	    (r->env->rcpt_count >= r->keep_n ||
+	     (r->env->rcpt_count > 0 && r->kept_bytes >= r->keep_bytes))) {
+		r->keeping = 0;
+		r->window_end = r->rec_off;
+	}
+	r->kept_last = !r->count_only || r->keeping;
+	if (!r->kept_last)
 		return check_text(r, ri, data + 1, len - 1);
+	r->kept_bytes += len;
 	if (read_text(r, ri, data + 1, len - 1, &addr) < 0)
 		return -1;
 	rcpt = env_new_rcpt(r->env);
@@ -745,8 +758,9 @@ static int read_orig(struct reader *r, const struct record_info *ri,
 	if (r->phase != PHASE_RCPTS || r->prev_type != QREC_RCPT)
 		return corrupt(r, "original recipient not after a recipient");
 	r->rcpt_bytes += len;
-	if (r->count_only)
+	if (!r->kept_last)
 		return check_text(r, ri, data, len);
+	r->kept_bytes += len;
 	rcpt = &r->env->rcpts[r->env->rcpt_count - 1];
 	return read_text(r, ri, data, len, &rcpt->orig);
 }
@@ -984,7 +998,7 @@ int queue_file_read(int fd, struct queue_env *env, const char **error_r)
 }
 
 int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
-		    const char **error_r)
+		    size_t max_n, size_t max_bytes, const char **error_r)
 {
 	struct reader *r = xcalloc(1, sizeof(*r));
 	int ret;
@@ -993,6 +1007,9 @@ int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
 	r->fd = fd;
 	r->env = env;
 	r->count_only = 1;
+	r->keep_n = max_n;
+	r->keep_bytes = max_bytes;
+	r->keeping = max_n > 0;
 	ret = read_all(r);
 	if (ret < 0) {
 		read_failed(r, error_r);
@@ -1001,6 +1018,7 @@ int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
 		scan->pending = r->npending;
 		scan->first_rcpt = r->first_rcpt;
 		scan->message_rec = r->message_rec;
+		scan->window_end = r->keeping ? r->message_rec : r->window_end;
 		scan->trailer = r->message_rec + QUEUE_RECORD_HEADER +
 				r->env->message_size + QUEUE_RECORD_HEADER + 8;
 		scan->trailer_end = r->trailer_end;

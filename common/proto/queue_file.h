@@ -183,24 +183,28 @@ const char *queue_rcpt_state_name(char state);
 int queue_file_read(int fd, struct queue_env *env, const char **error_r);
 
 /*
- * The same validation of the whole file, without keeping any recipient:
- * env gets the head fields and the message's place, scan the counts and
- * where the recipients are. The queue manager reads them afterwards in
- * windows (queue_file_read_rcpts), so its memory does not depend on how
- * many recipients a file holds.
+ * The same validation of the whole file, keeping only the first window
+ * of recipients (at most max_n of them, and no further one once max_bytes
+ * of R and O data are kept; max_n 0 keeps none): env gets the head fields,
+ * those recipients and the message's place, scan the counts and where
+ * the recipients are. The queue manager reads the others afterwards in
+ * windows (queue_file_read_rcpts from window_end), so its memory does not
+ * depend on how many recipients a file holds, and a small file is read in
+ * one pass.
  */
 struct queue_scan {
 	size_t rcpts;		/* R records */
 	size_t pending;		/* ... in state Q */
 	off_t first_rcpt;	/* offset of the first R record */
 	off_t message_rec;	/* offset of the M record (recipients end) */
+	off_t window_end;	/* the first R not kept (or message_rec) */
 	off_t trailer;		/* after the END record: target records */
 	off_t trailer_end;	/* after the last whole target record */
 	off_t size;		/* the file's size */
 };
 
 int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
-		    const char **error_r);
+		    size_t max_n, size_t max_bytes, const char **error_r);
 
 /*
  * Read the recipients whose records start at off (the first_rcpt of a

@@ -77,7 +77,7 @@ static void windows(int fd, const struct queue_env *full, int ok,
 	off_t off, next;
 
 	queue_env_init(&env);
-	if ((queue_file_scan(fd, &env, &scan, &error) == 0) != ok)
+	if ((queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0) != ok)
 		abort();
 	if (!ok) {
 		queue_env_free(&env);

@@ -812,7 +812,7 @@ static void test_scan_and_windows(void)
 	for (size_t i = 0; i < 25; i += 4)
 		TEST_ASSERT(queue_file_set_state(fd, &full, i,
 						 QUEUE_RCPT_DELIVERED) == 0);
-	TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
 	TEST_ASSERT(env.rcpt_count == 0 && env.rcpts == NULL);
 	TEST_ASSERT(scan.rcpts == 25 && scan.pending == 25 - 7);
 	TEST_STREQ(env.sender, "s@example.org");
@@ -844,6 +844,30 @@ static void test_scan_and_windows(void)
 		}
 		TEST_ASSERT(seen == 25 && off == scan.message_rec);
 	}
+	/* the scan keeps the first window; the next one starts where it
+	 * ends */
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 7, SIZE_MAX,
+				    &error) == 0);
+	TEST_ASSERT(env.rcpt_count == 7 && scan.rcpts == 25);
+	TEST_STREQ(env.rcpts[6].addr, full.rcpts[6].addr);
+	TEST_ASSERT(env.rcpts[6].state_offset == full.rcpts[6].state_offset);
+	TEST_STREQ(env.rcpts[3].orig, "rfc822;o3@example.test");
+	{
+		off_t next;
+
+		TEST_ASSERT(queue_file_read_rcpts(fd, &env, scan.window_end,
+						  100, SIZE_MAX, &next,
+						  &error) == 0);
+		TEST_ASSERT(env.rcpt_count == 18 && next == scan.message_rec);
+		TEST_STREQ(env.rcpts[0].addr, full.rcpts[7].addr);
+	}
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 100, SIZE_MAX,
+				    &error) == 0);
+	TEST_ASSERT(env.rcpt_count == 25 &&
+		    scan.window_end == scan.message_rec);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 100, 20, &error) == 0);
+	TEST_ASSERT(env.rcpt_count == 1);	/* r0 and its original: 40 bytes */
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
 	/* a byte budget: at least one, then stop once it is spent */
 	TEST_ASSERT(queue_file_read_rcpts(fd, &env, scan.first_rcpt, 100, 1,
 					  &scan.first_rcpt, &error) == 0);
@@ -871,10 +895,10 @@ static void test_scan_refuses_corrupt(void)
 	char bad = 0x01;
 
 	queue_env_init(&env);
-	TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
 	/* a control character in the last recipient's address */
 	TEST_ASSERT(pwrite(fd, &bad, 1, scan.message_rec - 3) == 1);
-	TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) < 0);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) < 0);
 	TEST_ASSERT(errno == EBADMSG && strstr(error, "control") != NULL);
 	queue_env_free(&env);
 	close(fd);
@@ -893,7 +917,7 @@ static void test_trailer_targets(void)
 	char zeros[40] = { 0 };
 
 	queue_env_init(&env);
-	TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
 	TEST_ASSERT(scan.trailer == scan.size && scan.trailer_end == scan.size);
 	end = scan.trailer_end;
 	TEST_ASSERT(queue_file_add_target(fd, &end, 0, "a@x.test") == 0);
@@ -901,7 +925,7 @@ static void test_trailer_targets(void)
 	TEST_ASSERT(queue_file_add_target(fd, &end, 0, "b@y.test") == 0);
 	TEST_ASSERT(queue_file_add_target(fd, &end, 0, "bad\nname") < 0 &&
 		    errno == EINVAL);
-	TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
 	TEST_ASSERT(scan.trailer_end == end && scan.size == end);
 	TEST_ASSERT(queue_file_read(fd, &env, &error) == 0);
 	TEST_ASSERT(queue_file_targets(fd, scan.trailer, 3, 0, &t,
@@ -916,7 +940,7 @@ static void test_trailer_targets(void)
 	whole = end;
 	for (off_t cut = 1; cut < 5 + 4 + 8; cut++) {
 		TEST_ASSERT(ftruncate(fd, whole - cut) == 0);
-		TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+		TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
 		TEST_ASSERT(scan.trailer_end == whole - (5 + 4 + 8));
 		TEST_ASSERT(queue_file_targets(fd, scan.trailer, 3, 0, &t,
 					       &error) == 0 && t.n == 1);
@@ -925,7 +949,7 @@ static void test_trailer_targets(void)
 	/* zeros where a power cut lost an append: ignored */
 	TEST_ASSERT(pwrite(fd, zeros, sizeof(zeros), scan.trailer_end) ==
 		    (ssize_t)sizeof(zeros));
-	TEST_ASSERT(queue_file_scan(fd, &env, &scan, &error) == 0);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
 	TEST_ASSERT(scan.size == scan.trailer_end + (off_t)sizeof(zeros));
 	/* a whole record for a recipient the file does not have */
 	end = scan.trailer_end;
