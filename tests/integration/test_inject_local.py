@@ -271,7 +271,7 @@ def private_socket_only_for_smtpd_and_root():
     # smtpd's account reaches the private socket (through its group)
     out = subprocess.run(["setpriv", "--reuid=%d" % pw.pw_uid,
                           "--regid=%d" % pw.pw_gid, "--init-groups",
-                          "python3", "-c",
+                          "/usr/bin/python3", "-c",
                           "import socket,sys; s=socket.socket(socket.AF_UNIX);"
                           "s.connect(sys.argv[1]); print('ok')",
                           i.path("spool", "private", "inject")],

@@ -93,9 +93,12 @@ def a_huge_envelope_costs_the_queue_manager_no_memory():
     grew = status_kb(pid, "VmHWM") - before
     # the whole envelope in memory would be 8 MB at least (twice that
     # with the remote requests' copies); windows keep it to a few hundred
-    # kilobytes
-    print("grew %d kB" % grew)
-    assert grew < 4096, "the queue manager grew by %d kB" % grew
+    # kilobytes. Under AddressSanitizer freed memory is kept in quarantine
+    # (256 MB), so there the peak says nothing.
+    with open("/proc/%d/maps" % pid) as f:
+        sanitized = "libasan" in f.read()
+    print("grew %d kB%s" % (grew, " (AddressSanitizer)" if sanitized else ""))
+    assert sanitized or grew < 4096, "the queue manager grew by %d kB" % grew
 
 
 if __name__ == "__main__":
