@@ -8,6 +8,9 @@
 #   make fuzz       libFuzzer targets (clang) into build/fuzz/
 #   make install    PREFIX=/usr/local DESTDIR=
 
+# plain `make` builds everything (the library rules below come first)
+.DEFAULT_GOAL := all
+
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSCONFDIR ?= /etc/postern
@@ -85,7 +88,7 @@ SYSLIBS_postern-remote := $(TLS_LIBS) -lunbound
 SYSLIBS_postern-pop3-login := $(TLS_LIBS)
 SYSLIBS_postern-pop3   := $(TLS_LIBS)
 # everything, for unit tests and fuzz targets
-SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound
+SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound -lseccomp
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
 
 define program_rule
@@ -139,7 +142,7 @@ check-asan:
 # linked with libFuzzer's main into build-fuzz/fuzz/
 FUZZ_SAN = -fsanitize=address,undefined
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang OPT='-g -O1' HARDEN= \
+	$(MAKE) BUILD=build-fuzz CC=clang OPT='-g -O1 -Wno-missing-field-initializers' HARDEN= \
 	  SAN='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' fuzz-libs
 	@mkdir -p build-fuzz/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); echo "clang fuzz $$n"; \

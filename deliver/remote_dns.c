@@ -16,6 +16,20 @@
  * and for the tests. One context per process, created at start; the
  * lookups run in libunbound's worker thread and this process waits on its
  * descriptor with poll(2).
+ *
+ * SPECIAL-USE NAMES  Every name is asked of the servers above. libunbound
+ * answers a list of special-use zones itself, before any forwarder is
+ * asked: test., invalid., onion. (RFC 6761, 7686), home.arpa. (RFC 8375)
+ * and the AS112 zones of RFC 6303 (private reverse zones). A resolver
+ * library sends .test names to its configured servers (RFC 6761 section
+ * 6.2), and a site that serves such names to its mail server means them
+ * to be used; so the AS112 zones are unblocked and the others are made
+ * "transparent" (an empty local zone: every name in it is resolved as
+ * usual). "nodefault" would be the documented way, but libunbound 1.17's
+ * ub_ctx_set_option() keeps the whole "ZONE nodefault" string as the
+ * zone name, so it never matches. Only localhost. and the loopback
+ * reverse zones (127.in-addr.arpa., ::1's ip6.arpa.) are still answered
+ * locally, as RFC 6761 section 6.3 wants.
  */
 #include "remote.h"
 
@@ -78,6 +92,29 @@ static int dns_servers_set(struct remote_agent *ra, const char **error_r)
 	return r;
 }
 
+/* The special-use zones libunbound would answer by itself (see above). */
+static const char *const dns_forwarded_zones[] = {
+	"test.", "invalid.", "onion.", "home.arpa.", "resolver.arpa.",
+	"service.arpa.", NULL,
+};
+
+static int dns_special_use(struct ub_ctx *ub)
+{
+	struct str zone = STR_INIT(0);
+	int r = 0;
+
+	if (ub_ctx_set_option(ub, "unblock-lan-zones:", "yes") != 0)
+		r = -1;
+	for (size_t i = 0; r == 0 && dns_forwarded_zones[i] != NULL; i++) {
+		str_clear(&zone);
+		str_appendf(&zone, "%s transparent", dns_forwarded_zones[i]);
+		if (ub_ctx_set_option(ub, "local-zone:", str_c(&zone)) != 0)
+			r = -1;
+	}
+	str_free(&zone);
+	return r;
+}
+
 int remote_dns_init(struct remote_agent *ra, const char **error_r)
 {
 	int r;
@@ -88,7 +125,8 @@ int remote_dns_init(struct remote_agent *ra, const char **error_r)
 		return -1;
 	}
 	if (ub_ctx_async(ra->ub, 1) != 0 ||
-	    ub_ctx_set_option(ra->ub, "do-not-query-localhost:", "no") != 0) {
+	    ub_ctx_set_option(ra->ub, "do-not-query-localhost:", "no") != 0 ||
+	    dns_special_use(ra->ub) < 0) {
 		*error_r = "cannot configure libunbound";
 		return -1;
 	}

@@ -8,9 +8,12 @@
  *            SIGTERM/SIGINT stop; each child's status pipe and stderr
  * OUTPUT     listening sockets handed to children at fd 4..; the log (log
  *            file, syslog, or stderr with -f); queue_dir/pid/master.pid
- *            (pid, held locked while running) and queue_dir/pid/status
+ *            (pid, held locked while running), queue_dir/pid/instance.lock
+ *            (locked, and held by every child: instance.h) and
+ *            queue_dir/pid/status
  * EXIT       0 stopped cleanly; 1 could not start (reason on -r FD and in
- *            the log)
+ *            the log), among others because processes of an earlier
+ *            start of the instance still run after MASTER_ORPHAN_WAIT_MS
  * LIMITS     restart no sooner than 1 s after the last start of a service;
  *            a service failing before serving anything is throttled 60 s;
  *            children are killed 20 s after SIGTERM
@@ -34,8 +37,9 @@
 #include <unistd.h>
 
 #include "mail/conf.h"
+#include "instance.h"
 #include "supervise.h"
-#include "util/fileio.h"
+#include "util/event.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -76,24 +80,18 @@ static void master_conf_errors(struct master *m, struct str *errors)
 	}
 }
 
-/* The lock: queue_dir/pid/master.pid, flock()ed for the master's life. */
-static int master_lock(struct master *m, struct str *why)
+/* The master's lock: queue_dir/pid/master.pid, flock()ed for the
+ * master's life (close-on-exec: the master's alone), with its pid. */
+static int master_pid_lock(int piddir, struct str *why)
 {
-	struct str path = STR_INIT(0);
 	char buf[32];
 	int fd;
 
-	if (conf_queue_path(&m->conf, "pid", &path) < 0 ||
-	    mkdir_p(str_c(&path), 0700) < 0) {
-		str_appendf(why, "cannot create %s: %m", str_c(&path));
-		str_free(&path);
-		return -1;
-	}
-	str_appends(&path, "/master.pid");
-	fd = open(str_c(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = openat(piddir, "master.pid", O_RDWR | O_CREAT | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
 	if (fd < 0) {
-		str_appendf(why, "open %s: %m", str_c(&path));
-		str_free(&path);
+		str_appendf(why, "open pid/master.pid: %s", errno == ELOOP ?
+			    "a symbolic link: refused" : strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -101,17 +99,79 @@ static int master_lock(struct master *m, struct str *why)
 
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
-		str_appendf(why, "already running (pid %s, lock %s)", buf,
-			    str_c(&path));
+		str_appendf(why, "already running (pid %s, lock pid/master.pid)",
+			    buf);
 		close(fd);
-		str_free(&path);
 		return -1;
 	}
 	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, strlen(buf), 0) < 0)
-		log_warn(NULL, "cannot write %s: %m", str_c(&path));
-	str_free(&path);
-	return fd;	/* kept open (close-on-exec) until exit */
+		log_warn(NULL, "cannot write pid/master.pid: %m");
+	return fd;	/* kept open until exit */
+}
+
+/* The instance lock (instance.h): held while any process of an earlier
+ * start of this instance lives. Children of a master killed with -9 stop
+ * by themselves once they notice (service_child.h); wait for them a
+ * while, then give up and name them. Nothing of the instance (no socket)
+ * has been touched before this returns 0. */
+static int master_instance_lock(struct master *m, int piddir,
+				struct str *why)
+{
+	struct instance_proc procs[16];
+	int64_t end = clock_ms() + MASTER_ORPHAN_WAIT_MS;
+	int r, said = 0;
+	size_t n;
+
+	m->instance_fd = instance_lock_open(piddir, 1);
+	if (m->instance_fd < 0) {
+		str_appendf(why, "open pid/instance.lock: %s", errno == ELOOP ?
+			    "a symbolic link: refused" : strerror(errno));
+		return -1;
+	}
+	while ((r = instance_lock_take(m->instance_fd)) == 0 &&
+	       clock_ms() < end) {
+		if (!said) {
+			n = instance_procs(m->instance_fd, procs, 16);
+			log_info(NULL, "waiting up to %d s for %zu process(es) "
+				 "of an earlier start of this instance to "
+				 "finish", MASTER_ORPHAN_WAIT_MS / 1000, n);
+			said = 1;
+		}
+		usleep(100 * 1000);
+	}
+	if (r == 1)
+		return 0;
+	if (r < 0) {
+		str_appendf(why, "lock pid/instance.lock: %m");
+		return -1;
+	}
+	n = instance_procs(m->instance_fd, procs, 16);
+	str_appends(why, "processes of this instance still run without a "
+		    "master (");
+	instance_procs_text(procs, n < 16 ? n : 16, why);
+	str_appends(why, "); \"postern stop\" stops them");
+	return -1;
+}
+
+/* Both locks, under queue_dir/pid (never through a symlink). */
+static int master_lock(struct master *m, struct str *why)
+{
+	int piddir = instance_pid_dir(&m->conf, 1), fd;
+
+	if (piddir < 0) {
+		str_appendf(why, "cannot open %s/pid: %s", m->conf.queue_dir,
+			    errno == ELOOP ? "a symbolic link, not a directory"
+					   : strerror(errno));
+		return -1;
+	}
+	fd = master_pid_lock(piddir, why);
+	if (fd >= 0 && master_instance_lock(m, piddir, why) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	close(piddir);
+	return fd;
 }
 
 static void master_signal(void *arg, int fd, unsigned revents)
@@ -177,6 +237,7 @@ int main(int argc, char **argv)
 	int lockfd;
 
 	memset(&m, 0, sizeof(m));
+	m.instance_fd = -1;
 	umask(022);
 	log_open("postern-master", LOG_TO_STDERR);
 	master_args(&m, argc, argv);

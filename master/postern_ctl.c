@@ -5,6 +5,13 @@
  * runs, with its pid inside. "Running" means that lock is held; a pid file
  * left by a master killed with -9 is therefore harmless. The master writes
  * queue_dir/pid/status (one line per child: SERVICE PID STATE LISTENERS).
+ *
+ * Processes of the instance can outlive their master (killed with -9,
+ * they finish what they were doing first): queue_dir/pid/instance.lock
+ * is held by every one of them (instance.h). status reports them (exit
+ * 1, as LSB's "dead, but something is left"); stop stops them, with or
+ * without a master, and returns only once the lock is free, that is once
+ * no process of the instance is left.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,13 +28,23 @@
 #include "mail/conf.h"
 #include "mail/exitcode.h"
 #include "mail/progpath.h"
+#include "instance.h"
 #include "postern.h"
+#include "util/alloc.h"
 #include "util/event.h"
 #include "util/fileio.h"
 #include "util/str.h"
 
 #define START_TIMEOUT_MS 60000
 #define STOP_TIMEOUT_MS  40000
+/* After its master, the instance's last processes get this long to go by
+ * themselves, then SIGTERM, then (as the master does) SIGKILL this long
+ * after SIGTERM; then this long for SIGKILL to take effect. */
+#define LEFTOVER_WAIT_MS 5000
+#define ORPHAN_TERM_MS   20000
+#define ORPHAN_KILL_MS   5000
+/* postern status: processes of the instance run, but no master. */
+#define EXIT_ORPHANS 1
 
 /* Load the configuration. strict: any error refuses the command (start,
  * reload). Otherwise (stop, status) errors are printed as warnings and the
@@ -71,7 +88,7 @@ static pid_t ctl_running(const struct conf *c)
 	int fd;
 
 	conf_queue_path(c, "pid/master.pid", &path);
-	fd = open(str_c(&path), O_RDONLY | O_CLOEXEC);
+	fd = open(str_c(&path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	str_free(&path);
 	if (fd < 0)
 		return 0;
@@ -238,28 +255,108 @@ static int ctl_begin(int argc, const char *usage, const char *conf_opt,
 	return 0;
 }
 
+/* The instance lock, to look at (status, stop); -1 if there is none. */
+static int ctl_instance_lock(const struct conf *c)
+{
+	int dir = instance_pid_dir(c, 0), fd;
+
+	if (dir < 0)
+		return -1;
+	fd = instance_lock_open(dir, 0);
+	close(dir);
+	return fd;
+}
+
+/* Wait until the lock is free, at most ms; 1 free, 0 not. */
+static int lock_free_within(int lockfd, int64_t ms)
+{
+	int64_t end = clock_ms() + ms;
+
+	for (;;) {
+		if (instance_lock_held(lockfd) == 0)
+			return 1;
+		if (clock_ms() >= end)
+			return 0;
+		usleep(50 * 1000);
+	}
+}
+
+/* sig to every process still holding the lock; how many there were. */
+static size_t signal_procs(int lockfd, int sig, struct str *names)
+{
+	struct instance_proc *v = xcalloc(INSTANCE_PROCS_MAX, sizeof(*v));
+	size_t n = instance_procs(lockfd, v, INSTANCE_PROCS_MAX);
+
+	if (n > INSTANCE_PROCS_MAX)
+		n = INSTANCE_PROCS_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (instance_proc_signal(lockfd, &v[i], sig) < 0)
+			fprintf(stderr, "postern: warning: signal %d to %s pid "
+				"%ld: %s\n", sig, v[i].name, (long)v[i].pid,
+				strerror(errno));
+	if (names != NULL)
+		instance_procs_text(v, n, names);
+	free(v);
+	return n;
+}
+
+/* Stop what is left of the instance without its master: SIGTERM (their
+ * stop path), SIGKILL ORPHAN_TERM_MS later. 0 when nothing is left, else
+ * 1 (said why). master_was: a master was stopped just before (its
+ * children's sessions may take a moment to go). *found_r: anything was
+ * left. */
+static int stop_leftovers(const struct conf *c, int master_was, int *found_r)
+{
+	struct str names = STR_INIT(0);
+	int lockfd = ctl_instance_lock(c), r = 0;
+	size_t n;
+
+	*found_r = 0;
+	if (lockfd < 0)
+		return 0;
+	if (instance_lock_held(lockfd) != 1 ||
+	    (master_was && lock_free_within(lockfd, LEFTOVER_WAIT_MS))) {
+		close(lockfd);
+		return 0;
+	}
+	*found_r = 1;
+	n = signal_procs(lockfd, SIGTERM, &names);
+	printf("postern: %s; stopping %zu process%s of the instance: %s\n",
+	       master_was ? "processes of the instance outlived the master"
+			  : "the master is not running",
+	       n, n == 1 ? "" : "es", n > 0 ? str_c(&names) : "(not visible "
+	       "to this user)");
+	if (!lock_free_within(lockfd, ORPHAN_TERM_MS)) {
+		str_clear(&names);
+		n = signal_procs(lockfd, SIGKILL, &names);
+		fprintf(stderr, "postern: still running %d s after SIGTERM, "
+			"killed: %s\n", ORPHAN_TERM_MS / 1000, str_c(&names));
+		if (!lock_free_within(lockfd, ORPHAN_KILL_MS))
+			r = postern_fail("processes of the instance are still "
+					 "running (%s)", str_c(&names));
+	}
+	str_free(&names);
+	close(lockfd);
+	return r;
+}
+
 int cmd_stop(int argc, char **argv, const char *conf_opt)
 {
 	struct conf c;
 	pid_t pid;
 	int64_t end;
-	int r;
+	int r, found;
 
 	(void)argv;
 	r = ctl_begin(argc, "postern stop", conf_opt, 0, &c, &pid);
 	if (r != 0)
 		return r;
-	if (pid == 0) {
-		conf_free(&c);
-		printf("postern: not running\n");
-		return 0;
-	}
 	if (pid > 0 && kill(pid, SIGTERM) < 0 && errno != ESRCH) {
 		conf_free(&c);
 		return postern_fail("kill %ld: %s", (long)pid, strerror(errno));
 	}
 	end = clock_ms() + STOP_TIMEOUT_MS;
-	while (ctl_running(&c) != 0) {
+	while (pid != 0 && ctl_running(&c) != 0) {
 		if (clock_ms() > end) {
 			conf_free(&c);
 			return postern_fail("the master (pid %ld) has not "
@@ -268,9 +365,12 @@ int cmd_stop(int argc, char **argv, const char *conf_opt)
 		}
 		usleep(50 * 1000);
 	}
+	r = stop_leftovers(&c, pid != 0, &found);
 	conf_free(&c);
-	printf("postern: stopped\n");
-	return 0;
+	if (r == 0)
+		printf("postern: %s\n", pid != 0 || found ? "stopped"
+							    : "not running");
+	return r;
 }
 
 int cmd_reload(int argc, char **argv, const char *conf_opt)
@@ -294,6 +394,33 @@ int cmd_reload(int argc, char **argv, const char *conf_opt)
 	return 0;
 }
 
+/* No master: are processes of the instance left? Print them ("SERVICE
+ * PID orphaned -", as the status file's lines) and return 1, else 0. */
+static int status_orphans(const struct conf *c)
+{
+	struct instance_proc *v;
+	int lockfd = ctl_instance_lock(c);
+	size_t n;
+
+	if (lockfd < 0)
+		return 0;
+	if (instance_lock_held(lockfd) != 1) {
+		close(lockfd);
+		return 0;
+	}
+	v = xcalloc(INSTANCE_PROCS_MAX, sizeof(*v));
+	n = instance_procs(lockfd, v, INSTANCE_PROCS_MAX);
+	printf("postern: the master is not running, but %zu process%s of the "
+	       "instance %s (they stop by themselves once they have finished "
+	       "their work; \"postern stop\" stops them now)\n", n,
+	       n == 1 ? "" : "es", n == 1 ? "is" : "are");
+	for (size_t i = 0; i < n && i < INSTANCE_PROCS_MAX; i++)
+		printf("%s %ld orphaned -\n", v[i].name, (long)v[i].pid);
+	free(v);
+	close(lockfd);
+	return 1;
+}
+
 int cmd_status(int argc, char **argv, const char *conf_opt)
 {
 	struct str path = STR_INIT(0), text = STR_INIT(0);
@@ -306,9 +433,11 @@ int cmd_status(int argc, char **argv, const char *conf_opt)
 	if (r != 0)
 		return r;
 	if (pid == 0) {
+		r = status_orphans(&c);
 		conf_free(&c);
-		printf("postern: not running\n");
-		return EXIT_NOTRUNNING;
+		if (r == 0)
+			printf("postern: not running\n");
+		return r == 0 ? EXIT_NOTRUNNING : EXIT_ORPHANS;
 	}
 	printf("master %ld running %s\n", (long)pid, c.config_path);
 	conf_queue_path(&c, "pid/status", &path);

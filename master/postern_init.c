@@ -22,9 +22,14 @@
  *   tls.key                                  root 0600
  * Files that exist already (a TLS pair put in place by hand, the maps of
  * an earlier, unfinished init) are kept; only postern.conf marks an
- * instance as initialised.
+ * instance as initialised. Below DIR nothing is followed through a
+ * symlink: directories are opened with O_NOFOLLOW from DIR's descriptor
+ * and get their modes and owners through their own descriptors, files
+ * their group through a descriptor opened with O_NOFOLLOW (safedir.h); a
+ * symlink where one is expected is refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
@@ -42,6 +47,7 @@
 #include "util/cfgfile.h"
 #include "util/fileio.h"
 #include "util/privs.h"
+#include "util/safedir.h"
 #include "util/str.h"
 #include "util/tls.h"
 
@@ -326,28 +332,33 @@ static int accounts_create(void)
 
 /* ---- directories and files ----------------------------------------- */
 
-/* Make (if missing) dir/name with mode, enforcing the mode; with owner
- * (as root) chown it to that account. */
-static int make_dir(const struct instance *inst, const char *name,
+/* Make (if missing) the directory name under the instance directory (at
+ * its descriptor top), never through a symlink, and give it mode and, with
+ * owner (as root), that account, through its own descriptor. */
+static int make_dir(const struct instance *inst, int top, const char *name,
 		    mode_t mode, const char *owner)
 {
 	struct str path = STR_INIT(0);
-	struct stat st;
-	uid_t uid;
-	gid_t gid;
-	int r = 0;
+	uid_t uid = SAFEDIR_KEEP_OWNER;
+	gid_t gid = 0;
+	int fd, r = 0;
 
 	path_join(&path, str_c(&inst->dir), name);
-	if (mkdir(str_c(&path), mode) < 0 && errno != EEXIST)
-		r = postern_fail("%s: %s", str_c(&path), strerror(errno));
-	else if (lstat(str_c(&path), &st) < 0 || !S_ISDIR(st.st_mode))
-		r = postern_fail("%s: not a directory", str_c(&path));
-	else if (chmod(str_c(&path), mode) < 0)
-		r = postern_fail("%s: chmod: %s", str_c(&path), strerror(errno));
-	else if (inst->root && owner && priv_account(owner, &uid, &gid) < 0)
-		r = postern_fail("account %s does not exist", owner);
-	else if (inst->root && owner && chown(str_c(&path), uid, gid) < 0)
-		r = postern_fail("%s: chown: %s", str_c(&path), strerror(errno));
+	if (inst->root && owner && priv_account(owner, &uid, &gid) < 0) {
+		str_free(&path);
+		return postern_fail("account %s does not exist", owner);
+	}
+	fd = safedir_open_at(top, name, mode, NULL);
+	if (fd < 0)
+		r = postern_fail("%s: %s", str_c(&path), errno == ELOOP ?
+				 "a symbolic link, not a directory: refused" :
+				 strerror(errno));
+	else if (safedir_fix(fd, inst->root ? uid : SAFEDIR_KEEP_OWNER, gid,
+			     mode) < 0)
+		r = postern_fail("%s: chown/chmod: %s", str_c(&path),
+				 strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	str_free(&path);
 	return r;
 }
@@ -356,24 +367,33 @@ static int make_dirs(const struct instance *inst)
 {
 	const char *dir = str_c(&inst->dir);
 	struct stat st;
+	int top, r;
 
-	if (mkdir_p(dir, 0755) < 0)
+	/* DIR itself is the operator's (a symlink they made is followed) */
+	top = safedir_open_top(dir, 0755, NULL);
+	if (top < 0)
 		return postern_fail("%s: %s", dir, strerror(errno));
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return postern_fail("%s: not a directory", dir);
+	if (fstat(top, &st) < 0) {
+		close(top);
+		return postern_fail("%s: %s", dir, strerror(errno));
+	}
 	if (inst->root && (st.st_mode & 0755) != 0755) {
-		if (chmod(dir, (st.st_mode & 07777) | 0755) < 0)
-			return postern_fail("%s: chmod: %s", dir,
-					    strerror(errno));
+		if (fchmod(top, (st.st_mode & 07777) | 0755) < 0) {
+			r = postern_fail("%s: chmod: %s", dir, strerror(errno));
+			close(top);
+			return r;
+		}
 		printf("%s: mode changed to %04o\n", dir,
 		       (unsigned)((st.st_mode & 07777) | 0755));
 	}
-	return make_dir(inst, "etc", 0755, NULL) ||
-	       make_dir(inst, "spool", 0755, NULL) ||
-	       make_dir(inst, "spool/private", 0755, NULL) ||
-	       make_dir(inst, "spool/pid", 0700, NULL) ||
-	       make_dir(inst, "mail", 0750, "postern-mail") ||
-	       make_dir(inst, "log", 0755, NULL);
+	r = make_dir(inst, top, "etc", 0755, NULL) ||
+	    make_dir(inst, top, "spool", 0755, NULL) ||
+	    make_dir(inst, top, "spool/private", 0755, NULL) ||
+	    make_dir(inst, top, "spool/pid", 0700, NULL) ||
+	    make_dir(inst, top, "mail", 0750, "postern-mail") ||
+	    make_dir(inst, top, "log", 0755, NULL);
+	close(top);
+	return r;
 }
 
 static void conf_text(const struct instance *inst, const struct init_opts *o,
@@ -444,28 +464,32 @@ static int tls_pair(const struct conf *c)
 		       c->tls_key);
 		return 0;
 	}
+	/* written with their modes (0600, 0644) set on the descriptor */
 	if (tls_selfsigned_create(c->tls_cert, c->tls_key, c->hostname,
 				  &error) < 0)
 		return postern_fail("TLS pair %s: %s", c->tls_cert, error);
-	if (chmod(c->tls_key, 0600) < 0 || chmod(c->tls_cert, 0644) < 0)
-		return postern_fail("%s: chmod: %s", c->tls_key,
-				    strerror(errno));
 	return 0;
 }
 
-/* As root: path becomes root:group (when group is not NULL). */
+/* As root: path becomes root:group (when group is not NULL), through a
+ * descriptor opened without following a symlink. */
 static int set_group(const struct instance *inst, const char *path,
 		     const char *group)
 {
 	gid_t gid;
+	int fd, r = 0;
 
 	if (!inst->root || group == NULL)
 		return 0;
 	if (priv_group(group, &gid) < 0)
 		return postern_fail("group %s does not exist", group);
-	if (chown(path, 0, gid) < 0)
-		return postern_fail("%s: chown: %s", path, strerror(errno));
-	return 0;
+	fd = safefile_open(path, S_IFREG);
+	if (fd < 0 || safefile_chown(fd, 0, gid) < 0)
+		r = postern_fail("%s: chown: %s", path, errno == ELOOP ?
+				 "a symbolic link: refused" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 /* etc/NAME: written with header when missing, then read into m. */

@@ -8,7 +8,9 @@
  * INPUT      the configuration; "list" reads every queue file in new/,
  *            active/, deferred/ and hold/ directly (queue_file_read, no
  *            lock needed: files only ever move by rename, and a file that
- *            moves while we look is simply missed or shown once); the
+ *            moves while we look is simply missed or shown once); only
+ *            regular files are read: anything else (a FIFO, a symlink, a
+ *            device) is skipped with a warning on standard error; the
  *            other commands are one line each to the queue manager on
  *            queue_dir/private/qmgr: FLUSH, HOLD/RELEASE/DELETE <TAB> ID
  * OUTPUT     list: one line per message, oldest first,
@@ -124,17 +126,64 @@ static void qlist_free(struct qlist *l)
 	free(l->v);
 }
 
+/* What a directory entry is, for a warning: "fifo", "symlink", ... */
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFLNK: return "symbolic link";
+	case S_IFIFO: return "fifo";
+	case S_IFSOCK: return "socket";
+	case S_IFCHR: return "character device";
+	case S_IFBLK: return "block device";
+	case S_IFDIR: return "directory";
+	}
+	return "not a regular file";
+}
+
+/* Only regular files are queue files. Anything else in a queue directory
+ * is skipped with a warning, never opened: a FIFO would block the open,
+ * a symlink would lead out of the queue, a device could be anything. The
+ * type is checked before the open (fstatat, not following links) and
+ * again on the open descriptor, which is opened with O_NONBLOCK and
+ * O_NOFOLLOW in case the entry was swapped in between. 1 regular (fd_r
+ * open), 0 gone, -1 failed (errno) or skipped (errno 0, warned). */
+static int open_regular(int dfd, const char *id, const char *state,
+			int *fd_r)
+{
+	struct stat st;
+	int fd;
+
+	*fd_r = -1;
+	if (fstatat(dfd, id, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISREG(st.st_mode)) {
+		fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+			    O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			*fd_r = fd;
+			return 1;
+		}
+		close(fd);
+	}
+	fprintf(stderr, "postern: warning: %s/%s: %s, not a queue file; "
+		"skipped\n", state, id, file_kind(st.st_mode));
+	errno = 0;
+	return -1;
+}
+
 /* One file: read its envelope. A file gone since readdir has moved on to
  * another directory (or left the queue): it is not shown. */
 static void list_file(int dfd, const char *id, const char *state,
 		      struct qlist *l)
 {
-	int fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct qentry *e;
 	const char *error = NULL;
 	struct stat st;
+	int fd, r = open_regular(dfd, id, state, &fd);
 
-	if (fd < 0 && errno == ENOENT)
+	if (r == 0 || (r < 0 && errno == 0))
 		return;
 	e = qlist_add(l);
 	cstr_copy(e->id, sizeof(e->id), id);
@@ -151,16 +200,22 @@ static void list_file(int dfd, const char *id, const char *state,
 		close(fd);
 }
 
+/* A queue directory, never through a symbolic link. */
 static DIR *list_opendir(const struct conf *c, const char *sub)
 {
 	struct str path = STR_INIT(0);
-	DIR *d;
+	DIR *d = NULL;
+	int fd;
 
 	conf_queue_path(c, sub, &path);
-	d = opendir(str_c(&path));
+	fd = open(str_c(&path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		  O_CLOEXEC);
+	if (fd >= 0 && (d = fdopendir(fd)) == NULL)
+		close(fd);
 	if (d == NULL)
 		postern_fail("cannot read %s: %s%s", str_c(&path),
-			     strerror(errno), dir_hint(errno));
+			     errno == ELOOP ? "a symbolic link, not a "
+			     "directory" : strerror(errno), dir_hint(errno));
 	str_free(&path);
 	return d;
 }

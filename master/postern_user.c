@@ -33,6 +33,7 @@
 #include "postern.h"
 #include "util/fileio.h"
 #include "util/privs.h"
+#include "util/safedir.h"
 #include "util/pwhash.h"
 #include "util/str.h"
 
@@ -379,20 +380,20 @@ static int subdir(int at, const char *name, const char *path, mode_t mode,
 	return 0;
 }
 
+/* mail_root is the operator's (a symlink they made is followed); when
+ * it is created here it gets its owner through its descriptor. */
 static int mail_root_open(const char *root, const struct owner *o, int *fd)
 {
-	struct stat st;
+	int created = 0;
 
-	if (stat(root, &st) < 0 && errno == ENOENT) {
-		if (mkdir_p(root, 0750) < 0)
-			return postern_fail("%s: %s", root, strerror(errno));
-		if (o->set && chown(root, o->uid, o->gid) < 0)
-			return postern_fail("%s: chown: %s", root,
-					    strerror(errno));
-	}
-	*fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*fd = safedir_open_top(root, 0750, &created);
 	if (*fd < 0)
 		return postern_fail("%s: %s", root, strerror(errno));
+	if (created && o->set && fchown(*fd, o->uid, o->gid) < 0) {
+		close(*fd);
+		*fd = -1;
+		return postern_fail("%s: chown: %s", root, strerror(errno));
+	}
 	return 0;
 }
 

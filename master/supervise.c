@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@
 #include "util/log.h"
 #include "util/privs.h"
 #include "daemon/service_child.h"
+#include "util/safedir.h"
 #include "util/sock.h"
 
 #define LISTEN_BACKLOG 511
@@ -66,47 +68,72 @@ static int svc_add_fd(struct svc *s, int fd, const char *desc)
 	return 0;
 }
 
-/* One unix socket of s: queue_dir/private/name, mode 0666 (public) or
- * 0660 given to group. */
+/* queue_dir/private, opened without following a symlink (it is created
+ * if missing, root 0755 as queue_layout.h says). -1 with why. */
+static int svc_private_dir(struct master *m, struct str *why)
+{
+	struct str path = STR_INIT(0);
+	int qfd, fd = -1;
+
+	conf_queue_path(&m->conf, "private", &path);
+	qfd = safedir_open_top(m->conf.queue_dir, 0755, NULL);
+	if (qfd >= 0)
+		fd = safedir_open_at(qfd, "private", 0755, NULL);
+	if (fd < 0)
+		str_appendf(why, "cannot open %s: %s", str_c(&path),
+			    errno == ELOOP ? "a symbolic link, not a directory"
+					   : strerror(errno));
+	if (qfd >= 0)
+		close(qfd);
+	str_free(&path);
+	return fd;
+}
+
+/* One unix socket of s, queue_dir/private/name: mode 0666 (public) or
+ * 0660 given to group. The socket is made in the private/ directory
+ * through its descriptor, its mode given at bind and its group through a
+ * descriptor opened with O_NOFOLLOW (sock_listen_unix_at): a symlink in
+ * private/ is refused, never followed. */
 static int svc_open_unix_one(struct master *m, struct svc *s,
 			     const char *name, const char *group,
 			     unsigned flags, struct str *why)
 {
 	struct str path = STR_INIT(0);
 	const char *error;
-	gid_t gid;
-	int fd;
+	gid_t gid = (gid_t)-1;
+	int dfd, fd = -1;
 
+	if (geteuid() == 0 && group != NULL && priv_group(group, &gid) < 0) {
+		str_appendf(why, "service %s: group %s does not exist (run "
+			    "postern init as root to create the accounts)",
+			    s->def->name, group);
+		return -1;
+	}
+	dfd = svc_private_dir(m, why);
+	if (dfd < 0)
+		return -1;
 	conf_queue_path(&m->conf, "private", &path);
-	if (mkdir_p(str_c(&path), 0755) < 0) {
-		str_appendf(why, "cannot create %s: %m", str_c(&path));
-		goto fail;
-	}
 	str_appendf(&path, "/%s", name);
-	fd = sock_listen_unix(str_c(&path),
-			      flags & SERVICE_UNIX_PUBLIC ? 0666 : 0660,
-			      LISTEN_BACKLOG, &error);
-	if (fd < 0) {
-		str_appendf(why, "service %s: %s", s->def->name, error);
-		goto fail;
+	if (path.len >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		str_appendf(why, "service %s: %s: longer than a unix socket's "
+			    "name may be (%zu bytes); choose a shorter "
+			    "queue_dir", s->def->name, str_c(&path),
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		close(dfd);
+		str_free(&path);
+		return -1;
 	}
-	if (geteuid() == 0 && group != NULL) {
-		if (priv_group(group, &gid) < 0 ||
-		    chown(str_c(&path), 0, gid) < 0) {
-			str_appendf(why, "service %s: cannot give %s to group "
-				    "%s (run postern init as root to create "
-				    "the accounts)", s->def->name,
-				    str_c(&path), group);
-			close(fd);
-			goto fail;
-		}
-	}
-	svc_add_fd(s, fd, str_c(&path));
+	fd = sock_listen_unix_at(dfd, name, str_c(&path),
+				 flags & SERVICE_UNIX_PUBLIC ? 0666 : 0660,
+				 gid, LISTEN_BACKLOG, &error);
+	close(dfd);
+	if (fd < 0)
+		str_appendf(why, "service %s: %s%s", s->def->name, error,
+			    errno == EEXIST ? " (not a socket: refused)" : "");
+	else
+		svc_add_fd(s, fd, str_c(&path));
 	str_free(&path);
-	return 0;
-fail:
-	str_free(&path);
-	return -1;
+	return fd < 0 ? -1 : 0;
 }
 
 /* The service's unix_socket, then its rows of service_sockets[]. */
@@ -478,13 +505,53 @@ static void child_status_readable(void *arg, int fd, unsigned revents)
 	}
 }
 
-/* In the forked child: put every descriptor at its fixed number, exec. */
+/* What a child's environment holds besides POSTERN_LISTEN_FDS and PATH:
+ * only these, and only when the master has them (postern-master(8)). TZ
+ * gives the time zone of the Date: and Received: fields the services
+ * write; the rest are for tests (postern-inject(8), sandbox.h's test
+ * hooks, read only by test builds) and sanitizer builds. A new variable a
+ * service reads must be added here, or it never reaches the service. */
+static const char *const child_env_keep[] = {
+	"TZ", "POSTERN_INJECT_NO_TMPFILE", "POSTERN_TEST_LANDLOCK_ABI",
+	"POSTERN_TEST_FORBIDDEN", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	"LSAN_OPTIONS", NULL,
+};
+#define CHILD_ENV_MAX 10
+#define CHILD_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* In the forked child: the environment, explicitly (nothing is inherited
+ * from whoever started the master but child_env_keep). */
+static void child_env(size_t nlisten, char *listen_var, size_t size,
+		      char **envp)
+{
+	size_t n = 0;
+
+	snprintf(listen_var, size, "POSTERN_LISTEN_FDS=%zu", nlisten);
+	envp[n++] = listen_var;
+	envp[n++] = CHILD_PATH;
+	for (size_t i = 0; child_env_keep[i] != NULL; i++) {
+		size_t len = strlen(child_env_keep[i]);
+
+		for (char **e = environ; *e != NULL; e++)
+			if (strncmp(*e, child_env_keep[i], len) == 0 &&
+			    (*e)[len] == '=' && n < CHILD_ENV_MAX) {
+				envp[n++] = *e;
+				break;
+			}
+	}
+	envp[n] = NULL;
+}
+
+/* In the forked child: put every descriptor at its fixed number (fd 3 the
+ * status pipe, 4.. the listeners, then the instance lock), exec. */
 static _Noreturn void child_exec(struct master *m, struct svc *s,
 				 const char *prog, int status_w)
 {
-	int moved[SERVICE_LISTEN_MAX + 1];
+	int moved[SERVICE_LISTEN_MAX + 2];
 	size_t n = s->nfds < SERVICE_LISTEN_MAX ? s->nfds : SERVICE_LISTEN_MAX;
-	char nbuf[16];
+	char listen_var[48], *envp[CHILD_ENV_MAX + 1];
+	char *const argv[] = { (char *)prog, "-c", (char *)m->conf_file, "-s",
+			       (char *)s->def->name, NULL };
 	sigset_t none;
 	int devnull;
 
@@ -497,18 +564,17 @@ static _Noreturn void child_exec(struct master *m, struct svc *s,
 	moved[0] = fcntl(status_w, F_DUPFD_CLOEXEC, 64);
 	for (size_t i = 0; i < n; i++)
 		moved[i + 1] = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 64);
+	moved[n + 1] = fcntl(m->instance_fd, F_DUPFD_CLOEXEC, 64);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(m->log_w, 1) < 0 ||
 	    dup2(m->log_w, 2) < 0 || dup2(moved[0], 3) < 0)
 		_exit(111);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i <= n; i++)
 		if (moved[i + 1] < 0 || dup2(moved[i + 1], 4 + (int)i) < 0)
 			_exit(111);
-	snprintf(nbuf, sizeof(nbuf), "%zu", n);
-	setenv("POSTERN_LISTEN_FDS", nbuf, 1);
-	closefrom(4 + (int)n);
-	execl(prog, prog, "-c", m->conf_file, "-s", s->def->name,
-	      (char *)NULL);
+	closefrom(5 + (int)n);
+	child_env(n, listen_var, sizeof(listen_var), envp);
+	execve(prog, argv, envp);
 	log_warn(NULL, "exec %s: %m", prog);
 	_exit(111);
 }

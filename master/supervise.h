@@ -18,6 +18,9 @@
 #define MASTER_THROTTLE_MS 60000
 /* Children still alive this long after SIGTERM are killed. */
 #define MASTER_STOP_MS 20000
+/* A new master waits this long for the processes of an earlier start of
+ * the instance (children of a master killed with -9) to finish. */
+#define MASTER_ORPHAN_WAIT_MS 10000
 /* Lines kept to explain a start failure. */
 #define MASTER_RECENT_LINES 32
 
@@ -65,6 +68,7 @@ struct master {
 	int exit_status;
 	int ready_fd;		/* "postern start" waits on it; -1 after */
 	int sig_fd;
+	int instance_fd;	/* the instance lock, handed to every child */
 	int log_r, log_w;	/* children's stderr pipe */
 	int log_syslog;		/* else fd 2 (terminal or log file) */
 	struct str logbuf;

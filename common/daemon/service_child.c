@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -62,6 +64,56 @@ static void service_child_listeners(struct service_child *sc)
 			log_fatal("fcntl descriptor %d: %m", fd);
 		sc->listen_fds[sc->nlisten++] = fd;
 	}
+	/* the instance lock: kept, but not by programs we might exec */
+	if (fcntl(SERVICE_LISTEN_FD0 + (int)n, F_GETFD) >= 0)
+		(void)fcntl(SERVICE_LISTEN_FD0 + (int)n, F_SETFD, FD_CLOEXEC);
+}
+
+/* ---- the master's death (service_child.h) ----------------------------- */
+
+/* Has the master closed its end of the status pipe (it is dead)? */
+static int master_pipe_closed(void)
+{
+	struct pollfd p = { SERVICE_STATUS_FD, 0, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+static volatile sig_atomic_t master_gone;
+
+/* SIGIO: async-signal-safe calls only. */
+static void master_sigio(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (!master_gone && master_pipe_closed()) {
+		master_gone = 1;
+		kill(getpid(), SIGTERM);
+	}
+	errno = saved;
+}
+
+static void master_watch(struct service_child *sc)
+{
+	struct sigaction sa;
+	int fl;
+
+	sc->master_pid = getppid();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = master_sigio;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGIO, &sa, NULL) < 0 ||
+	    fcntl(SERVICE_STATUS_FD, F_SETOWN, getpid()) < 0 ||
+	    (fl = fcntl(SERVICE_STATUS_FD, F_GETFL)) < 0 ||
+	    fcntl(SERVICE_STATUS_FD, F_SETFL, fl | O_ASYNC) < 0)
+		log_warn(NULL, "cannot watch the status pipe for the master's "
+			 "death: %s", strerror(errno));
+	if (master_pipe_closed()) {
+		log_info(NULL, "the master has gone; not starting");
+		exit(0);
+	}
 }
 
 void service_child_init(struct service_child *sc, int argc, char **argv,
@@ -92,12 +144,20 @@ void service_child_init(struct service_child *sc, int argc, char **argv,
 	if (fcntl(SERVICE_STATUS_FD, F_SETFD, FD_CLOEXEC) < 0)
 		log_fatal("status descriptor %d is not open: %m",
 			  SERVICE_STATUS_FD);
+	master_watch(sc);
 	service_child_listeners(sc);
 }
 
 void service_child_drop(struct service_child *sc)
 {
 	sc->separated = priv_drop(sc->def->account);
+	/* after the drop: a change of credentials clears it */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		log_warn(NULL, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+	if (getppid() != sc->master_pid && !master_gone) {
+		master_gone = 1;
+		kill(getpid(), SIGTERM);
+	}
 }
 
 static void service_child_status(const char *msg)

@@ -8,13 +8,33 @@
  *     fd 1, 2   the master's log pipe (one line per write)
  *     fd 3      the status pipe: the child writes "ready\n" once it accepts,
  *               "busy\n" when it serves its first client
- *     fd 4..    its listening sockets, POSTERN_LISTEN_FDS of them
+ *     fd 4..    its listening sockets, POSTERN_LISTEN_FDS (N) of them
+ *     fd 4+N    the instance lock (master/instance.h): an flock'ed file
+ *               the child keeps open, and so locked, for its whole life
+ *               (it is made close-on-exec, and forked processes inherit
+ *               it); never read, never unlocked
+ * and an environment of POSTERN_LISTEN_FDS, PATH and at most TZ and a
+ * few test variables (postern-master(8)); nothing else is inherited.
  * Signals from the master:
  *   SIGHUP   retire (a reload): stop accepting, keep serving the
  *            connections already established until they end (each under
  *            the service's own idle and session limits), then exit 0;
  *   SIGTERM  stop: finish the request in hand quickly and exit 0; the
  *            master kills what still runs 20 s later.
+ *
+ * THE MASTER'S DEATH  A child whose master dies (kill -9, a crash) stops
+ * as if the master had sent SIGTERM, so that the listening sockets it
+ * holds are freed and a new master can start. The master holds the read
+ * end of every child's status pipe; when it dies, however it dies, the
+ * kernel closes it and the child's write end (fd 3) reports POLLERR. fd 3
+ * is set O_ASYNC with this process as its owner, and the kernel raises
+ * SIGIO when the last reader goes (fs/pipe.c); the SIGIO handler checks
+ * poll(2) for POLLERR (SIGIO also comes when the master reads a status
+ * line) and then sends this process SIGTERM: each daemon's own stop path,
+ * with no change to its loop. PR_SET_PDEATHSIG(SIGTERM), set after the
+ * privilege drop (a change of credentials clears it), is the second net;
+ * getppid() is checked after setting it, for a master that died before.
+ * The signal handler needs poll(2), getpid(2) and kill(2) on itself.
  * See postern-master(8).
  */
 #ifndef POSTERN_SERVICE_CHILD_H
@@ -35,6 +55,7 @@ struct service_child {
 	int listen_fds[SERVICE_LISTEN_MAX];
 	size_t nlisten;
 	int separated;		/* 1 if running under def->account */
+	pid_t master_pid;	/* the parent at start */
 	int reported_busy;
 };
 
@@ -43,7 +64,8 @@ struct service_child {
  * listening descriptors. */
 void service_child_init(struct service_child *sc, int argc, char **argv,
 			const char *program);
-/* priv_drop() to def->account; logs once when separation is off. */
+/* priv_drop() to def->account; logs once when separation is off. Then
+ * the parent-death signal (see THE MASTER'S DEATH). */
 void service_child_drop(struct service_child *sc);
 void service_child_ready(struct service_child *sc);
 /* Call when a client has been served (first call only writes). */

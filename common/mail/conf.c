@@ -34,6 +34,7 @@
 #include "mail/services.h"
 #include "util/alloc.h"
 #include "util/fileio.h"
+#include "util/safedir.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -818,9 +819,19 @@ static int conf_write(const char *real, const struct stat *st,
 		str_appendf(errors, "%s: %s\n", real, error);
 		return -1;
 	}
-	if (geteuid() == 0 && chown(real, st->st_uid, st->st_gid) < 0) {
-		str_appendf(errors, "%s: chown: %s\n", real, strerror(errno));
-		return -1;
+	/* the owner back, through a descriptor: never through a symlink
+	 * someone put in the new file's place */
+	if (geteuid() == 0) {
+		int fd = safefile_open(real, S_IFREG);
+
+		if (fd < 0 || safefile_chown(fd, st->st_uid, st->st_gid) < 0) {
+			str_appendf(errors, "%s: chown: %s\n", real,
+				    strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
 	}
 	return 0;
 }

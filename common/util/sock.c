@@ -214,64 +214,150 @@ static int sock_unix_addr(struct sockaddr_un *sun, const char *path)
 	return 0;
 }
 
-/* Remove a stale socket file at path; refuse anything else (EEXIST). */
-static int sock_unlink_stale(const char *path)
+/* The directory of path and its last component; sock_listen_unix_at
+ * does the rest. The whole path must fit in sun_path: clients connect to
+ * it by that name. */
+int sock_listen_unix(const char *path, mode_t mode, int backlog,
+		     const char **error_r)
+{
+	struct sockaddr_un sun;
+	char dir[sizeof(sun.sun_path)];
+	const char *slash = strrchr(path, '/');
+	int dfd, fd, err;
+
+	if (sock_unix_addr(&sun, path) < 0) {	/* then dir fits too */
+		err = errno;
+		*error_r = sock_error("bind", path, err);
+		errno = err;
+		return -1;
+	}
+	if (slash == NULL)
+		memcpy(dir, ".", 2);
+	else if (slash == path)
+		memcpy(dir, "/", 2);
+	else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err = errno;
+		*error_r = sock_error("bind", path, err);
+		errno = err;
+		return -1;
+	}
+	fd = sock_listen_unix_at(dfd, slash != NULL ? slash + 1 : path, path,
+				 mode, (gid_t)-1, backlog, error_r);
+	err = errno;
+	close(dfd);
+	errno = err;
+	return fd;
+}
+
+/* Remove a stale socket name under dirfd; refuse anything else (EEXIST),
+ * a symlink included. */
+static int sock_unlinkat_stale(int dirfd, const char *name)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0)
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISSOCK(st.st_mode)) {
 		errno = EEXIST;
 		return -1;
 	}
-	if (unlink(path) < 0 && errno != ENOENT)
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 		return -1;
 	return 0;
 }
 
-/* bind, chmod (not fchmod: that is a no-op on sockets), listen. Nobody
- * can connect between bind and listen, so the mode is in place first. A
- * failure after bind removes the file again. */
-static int sock_unix_bind(int fd, const struct sockaddr_un *sun,
-			  mode_t mode, int backlog, const char **what_r)
+/* The group of the socket name under dirfd, through a descriptor: the
+ * name is not followed and must still be a socket. */
+static int sock_chgrp_at(int dirfd, const char *name, gid_t gid)
 {
-	int err;
+	struct stat st;
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC), r = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			errno = EEXIST;
+		else
+			r = fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH);
+	}
+	if (r < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+/* bind under dirfd with mode (the umask decides a new socket's mode; a
+ * path through /proc/self/fd reaches the directory that was checked, as
+ * there is no bindat), the group, listen. A failure after bind removes
+ * the name again. */
+static int sock_unix_bind_at(int fd, int dirfd, const char *name,
+			     mode_t mode, gid_t gid, int backlog,
+			     const char **what_r)
+{
+	struct sockaddr_un sun;
+	char via[sizeof(sun.sun_path)];
+	mode_t old;
+	int err, r;
 
 	*what_r = "bind";
-	if (bind(fd, (const void *)sun, sizeof(*sun)) < 0)
+	if (snprintf(via, sizeof(via), "/proc/self/fd/%d/%s", dirfd, name) >=
+	    (int)sizeof(via)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	*what_r = "chmod";
-	if (chmod(sun->sun_path, mode) == 0) {
+	}
+	if (sock_unix_addr(&sun, via) < 0)
+		return -1;
+	old = umask(~mode & 0777);
+	r = bind(fd, (const void *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0)
+		return -1;
+	*what_r = "chgrp";
+	if (gid == (gid_t)-1 || sock_chgrp_at(dirfd, name, gid) == 0) {
 		*what_r = "listen";
 		if (listen(fd, backlog) == 0)
 			return 0;
 	}
 	err = errno;
-	unlink(sun->sun_path);
+	unlinkat(dirfd, name, 0);
 	errno = err;
 	return -1;
 }
 
-int sock_listen_unix(const char *path, mode_t mode, int backlog,
-		     const char **error_r)
+int sock_listen_unix_at(int dirfd, const char *name, const char *label,
+			mode_t mode, gid_t gid, int backlog,
+			const char **error_r)
 {
-	struct sockaddr_un sun;
 	const char *what = "bind";
 	int fd = -1, err;
 
-	if (sock_unix_addr(&sun, path) < 0 || sock_unlink_stale(path) < 0)
+	if (strchr(name, '/') != NULL || name[0] == '\0') {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (sock_unlinkat_stale(dirfd, name) < 0)
 		goto fail;
 	what = "socket";
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || sock_unix_bind(fd, &sun, mode, backlog, &what) < 0)
+	if (fd < 0 || sock_unix_bind_at(fd, dirfd, name, mode, gid, backlog,
+					&what) < 0)
 		goto fail;
 	return fd;
 fail:
 	err = errno;
 	if (fd >= 0)
 		close(fd);
-	*error_r = sock_error(what, path, err);
+	*error_r = sock_error(what, label, err);
 	errno = err;
 	return -1;
 }

@@ -20,10 +20,22 @@ struct hostport;
 int sock_listen_inet(const struct hostport *hp, int backlog,
 		     const char **error_r);
 /* Bind a unix stream socket at path (an old socket file is removed, any
- * other file is refused with EEXIST), chmod it to mode, listen.
- * Close-on-exec and non-blocking; -1 with *error_r. */
+ * other file, a symlink too, is refused with EEXIST) with mode, listen:
+ * sock_listen_unix_at in path's directory. Close-on-exec and
+ * non-blocking; -1 with *error_r. */
 int sock_listen_unix(const char *path, mode_t mode, int backlog,
 		     const char **error_r);
+/* The same in the directory dirfd (opened without following symlinks,
+ * safedir.h), by root's setup: an old socket name is removed, any other
+ * file (a symlink too) refused with EEXIST; the mode is given at bind
+ * time (through the umask: not for threaded programs) and, when gid is
+ * not (gid_t)-1, the group through a descriptor opened with O_NOFOLLOW,
+ * both before listen(2), so nobody can connect before they are in place.
+ * label names the socket in *error_r; the name clients connect to must
+ * fit in sun_path (the caller checks: dirfd's path is not known here). */
+int sock_listen_unix_at(int dirfd, const char *name, const char *label,
+			mode_t mode, gid_t gid, int backlog,
+			const char **error_r);
 /* Connect to a unix stream socket; blocking, close-on-exec. */
 int sock_connect_unix(const char *path);
 /* "ip" text of the peer's address (v4-mapped IPv6 shown as IPv4);

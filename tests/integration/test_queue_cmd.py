@@ -5,6 +5,7 @@ in deferred/ where the commands can act on them.
 """
 import os
 import re
+import stat
 import subprocess
 
 from harness import BIN, Instance, run, test, wait_for
@@ -139,6 +140,43 @@ def stopped_instance_list_works_commands_fail():
         assert "cannot reach the queue manager" in r.stderr, r.stderr
         assert "is the instance running?" in r.stderr, r.stderr
     assert files(i, "deferred") == [qid]
+
+
+@test
+def list_skips_fifos_symlinks_and_devices():
+    # a FIFO in a queue directory must not hang "queue list" (it was
+    # opened for reading, which blocks until a writer comes), a symlink
+    # must not be followed, a device not opened
+    i = Instance(32600)
+    i.ok("config", "set", "relay_host=[127.0.0.1]:9")
+    i.start()
+    send(i, ["user@remote.test"])
+    qid = one_deferred(i)
+    i.ok("stop")
+    outside = os.path.join(i.tmp, "outside")
+    with open(i.path("spool", "deferred", qid), "rb") as f:
+        data = f.read()
+    with open(outside, "wb") as f:
+        f.write(data)
+    fifo, link, dev = "1NG4HXQSFXYAEHW7", "1NG4HXQSFXYAEHW8", "1NG4HXQSFXYAEHW6"
+    os.mkfifo(i.path("spool", "deferred", fifo))
+    os.symlink(outside, i.path("spool", "hold", link))
+    if os.geteuid() == 0:
+        os.mknod(i.path("spool", "new", dev), 0o600 | stat.S_IFCHR,
+                 os.makedev(1, 3))      # /dev/null's numbers
+    r = i.run_postern("queue", "list", timeout=30)
+    assert r.returncode == 0, r
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith(qid + " ") and lines[-1] == "1 message", lines
+    for name in (fifo, link, dev):
+        assert name not in r.stdout, r.stdout
+    assert "deferred/%s: fifo, not a queue file; skipped" % fifo in r.stderr, \
+        r.stderr
+    assert "hold/%s: symbolic link, not a queue file; skipped" % link in \
+        r.stderr, r.stderr
+    if os.geteuid() == 0:
+        assert "new/%s: character device, not a queue file; skipped" % dev \
+            in r.stderr, r.stderr
 
 
 if __name__ == "__main__":

@@ -447,6 +447,26 @@ def one_flush_retries_more_than_the_active_limit():
         stop_servers()
 
 
+@test
+def special_use_names_are_asked_of_dns_servers():
+    # RFC 6761 section 6.2: .test names go to the configured servers.
+    # libunbound answers test. (NXDOMAIN) and home.arpa. itself unless
+    # told not to; here the MX is in .test and its host in home.arpa.
+    try:
+        cap = capture("127.0.0.1", 32597)
+        dns(32598, mx=[("dest.test", "mx.site.home.arpa", 10)],
+            hosts=[("mx.site.home.arpa", "127.0.0.1")])
+        i = setup(32500, ["dns_servers=127.0.0.1:32598",
+                          "remote_port=32597"])
+        qid = inject(i, "a@example.test", ["x@dest.test"], BODY)
+        log_has(i, qid + r": to=<x@dest\.test> relay=mx\.site\.home\.arpa"
+                r"\[127\.0\.0\.1\]:32597 delay=[0-9.]+ status=sent")
+        assert cap.envelopes[0]["rcpts"] == ["x@dest.test"], cap.envelopes
+        wait_for(lambda: queue_empty(i), what="the queue to empty")
+    finally:
+        stop_servers()
+
+
 def queue_empty_but_deferred(inst):
     return all(not os.listdir(inst.path("spool", d))
                for d in ("new", "active"))

@@ -1,0 +1,110 @@
+/*
+ * sandbox - confine a process to what its PRIVILEGE line says: Landlock for
+ *           paths, seccomp for system calls (STYLE.md 10)
+ *
+ * A daemon sets itself up (privileges dropped, configuration read, files
+ * and sockets it will need opened), then calls sandbox_apply() with its
+ * named profile, before it reads its first untrusted byte. From then on:
+ *
+ * PATHS (Landlock) Only the paths of the profile can be opened, listed,
+ *          written, created or removed, each with the rights named there;
+ *          everything else in the file system is out of reach, whatever the
+ *          file modes say. Descriptors opened before stay usable. Moving or
+ *          linking a file from one directory to another needs
+ *          SANDBOX_RENAME on a path above both: Landlock ABI 1 kernels
+ *          (Linux 5.13-5.18) cannot allow that at all, so for a profile
+ *          that asks for it an ABI 1 kernel counts as "Landlock
+ *          unavailable" (the process would otherwise fail at its first
+ *          rename: a Maildir's new/ -> cur/). On ABI 4 and later a profile
+ *          without SANDBOX_SYS_INET may neither bind nor connect TCP; on
+ *          ABI 6 and later it cannot signal processes outside its domain nor
+ *          reach abstract unix sockets.
+ *          A kernel without Landlock (or with it disabled) leaves paths to
+ *          the file modes and the accounts; that is reported, not fatal.
+ * CALLS    (seccomp, through libseccomp) An allow-list: the calls every
+ *          daemon makes (I/O on descriptors it has, memory, time, signals,
+ *          poll and epoll), plus the families of the profile's
+ *          SANDBOX_SYS_* bits. Anything else kills the whole process
+ *          (SECCOMP_RET_KILL_PROCESS: SIGSYS, the master logs it and
+ *          restarts the service). Some calls are refused with an error
+ *          instead, where library code tries them and copes (listed in
+ *          sandbox.c). Never allowed: exec, ptrace, mount, namespaces,
+ *          module and key management, changing ids, new executable memory.
+ *          seccomp is in every kernel postern supports: failing to install
+ *          it is fatal to the caller (it must not serve unconfined).
+ *
+ * Both are inherited by every child the process forks and cannot be
+ * undone. PR_SET_NO_NEW_PRIVS is set first (both require it).
+ *
+ * Sanitizer builds (make check-asan) also allow what the sanitizers' own
+ * run-time needs (LeakSanitizer stops the world with ptrace at exit).
+ *
+ * Test builds (-DPOSTERN_TEST_HOOKS, never installed) read two variables:
+ * POSTERN_TEST_LANDLOCK_ABI=N uses at most ABI N (to act as an older
+ * kernel would), and POSTERN_TEST_FORBIDDEN=CALL makes the process attempt
+ * a call its profile forbids right after confining itself (socket, exec,
+ * connect, ptrace, open-outside), so that a test can see it stopped.
+ */
+#ifndef POSTERN_SANDBOX_H
+#define POSTERN_SANDBOX_H
+
+#include <stddef.h>
+
+/* Rights on a path and everything beneath it. */
+#define SANDBOX_READ	0x01u	/* open files for reading, list directories */
+#define SANDBOX_WRITE	0x02u	/* open existing files for writing, truncate */
+#define SANDBOX_CREATE	0x04u	/* create regular files (and link or rename in) */
+#define SANDBOX_REMOVE	0x08u	/* unlink files (and rename out) */
+#define SANDBOX_MKDIR	0x10u	/* create and remove directories */
+#define SANDBOX_RENAME	0x20u	/* move or link files between directories */
+#define SANDBOX_MKSOCK	0x40u	/* create unix sockets by path (bind) */
+
+/* Families of system calls beyond the base set. */
+#define SANDBOX_SYS_FORK	0x001u	/* fork processes, wait for them */
+#define SANDBOX_SYS_THREADS	0x002u	/* start threads (clone with CLONE_THREAD) */
+#define SANDBOX_SYS_FSWRITE	0x004u	/* create, link, rename, unlink, mkdir,
+					 * fsync, utimes, fchmod of own files */
+#define SANDBOX_SYS_UNIX	0x008u	/* create AF_UNIX sockets, connect them */
+#define SANDBOX_SYS_INET	0x010u	/* create AF_INET/AF_INET6 sockets, connect */
+#define SANDBOX_SYS_ACCEPT	0x020u	/* accept on listeners it was handed */
+
+struct sandbox_path {
+	const char *path;	/* opened with O_PATH; NULL: use fd */
+	int fd;			/* a directory or file already open */
+	unsigned rights;	/* SANDBOX_READ ... */
+};
+
+struct sandbox_profile {
+	const char *name;	/* named in the log and the man page */
+	unsigned sys;		/* SANDBOX_SYS_* */
+	const struct sandbox_path *paths;
+	size_t npaths;
+};
+
+/* What sandbox_apply() did, for the one log line the caller writes
+ * (sandbox_describe()). */
+struct sandbox_report {
+	int landlock;		/* 1 on, 0 off */
+	int landlock_abi;	/* ABI used (0: none) */
+	const char *landlock_why;	/* off: why */
+	int seccomp;		/* 1 on */
+};
+
+/* Confine the calling process (and its future children). 0 with *r
+ * filled; -1 with *error_r (a static string, errno set) when a path of the
+ * profile cannot be opened, Landlock refuses a rule, or seccomp cannot be
+ * installed: the caller must then exit, not serve. */
+int sandbox_apply(const struct sandbox_profile *p, struct sandbox_report *r,
+		  const char **error_r);
+/* "sandbox=NAME landlock=on abi=7 seccomp=on" or
+ * "sandbox=NAME landlock=off (why) seccomp=on" into buf. */
+void sandbox_describe(const struct sandbox_profile *p,
+		      const struct sandbox_report *r, char *buf, size_t size);
+/* The Landlock ABI of the running kernel (capped as below), 0 when there
+ * is none. */
+int sandbox_landlock_abi(void);
+/* Use at most ABI max from now on, as an older kernel would (unit tests;
+ * a kernel whose newer Landlock features misbehave). */
+void sandbox_landlock_abi_cap(int max);
+
+#endif

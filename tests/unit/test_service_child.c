@@ -1,0 +1,91 @@
+/*
+ * test_service_child - a supervised daemon notices its master's death
+ *
+ * The test process plays the child: fd 3 is the write end of a status
+ * pipe whose read end is held by a forked "master". Reading a status line
+ * must not stop the child; the master's death (SIGKILL) must bring
+ * SIGTERM, through the pipe's close alone (the "master" is not our
+ * parent here, so PR_SET_PDEATHSIG plays no part).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "daemon/service_child.h"
+#include "util/str.h"
+
+/* SIGTERM within ms? (it is blocked, so it waits to be taken here) */
+static int sigterm_within(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	return sigtimedwait(&set, NULL, &ts) == SIGTERM;
+}
+
+static pid_t fake_master(int *status_w)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char buf[64];
+
+		close(p[1]);
+		while (read(p[0], buf, sizeof(buf)) > 0)
+			;
+		pause();
+		_exit(0);
+	}
+	close(p[0]);
+	*status_w = p[1];
+	return pid;
+}
+
+static void test_master_death_brings_sigterm(void)
+{
+	char conf[] = "/tmp/test_service_child.XXXXXX";
+	char *argv[] = { "postern-test", "-c", conf, "-s", "auth", NULL };
+	struct service_child sc;
+	sigset_t set;
+	pid_t master;
+	int w = -1, fd;
+
+	fd = mkstemp(conf);
+	TEST_ASSERT(fd >= 0);
+	close(fd);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	TEST_ASSERT(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
+	master = fake_master(&w);
+	TEST_ASSERT(master > 0);
+	TEST_ASSERT(dup2(w, SERVICE_STATUS_FD) == SERVICE_STATUS_FD);
+	close(w);
+	service_child_init(&sc, 5, argv, "postern-test");
+	/* the master reads our line: SIGIO, but it is alive */
+	service_child_ready(&sc);
+	TEST_ASSERT(!sigterm_within(300));
+	/* the master dies: its end of the pipe closes */
+	TEST_ASSERT(kill(master, SIGKILL) == 0);
+	TEST_ASSERT(waitpid(master, NULL, 0) == master);
+	TEST_ASSERT(sigterm_within(5000));
+	/* once only */
+	TEST_ASSERT(!sigterm_within(100));
+	conf_free(&sc.conf);
+	close(SERVICE_STATUS_FD);
+	signal(SIGIO, SIG_DFL);
+	unlink(conf);
+}
+
+TEST_MAIN(test_master_death_brings_sigterm)
