@@ -206,21 +206,32 @@ static void data_reason(struct str *out, const struct str *reason)
 		str_appends(out, "queue unavailable, try again later");
 }
 
-/* The one mapping of injector results to replies. */
+/* The one mapping of injector results to replies. A reason that starts
+ * with an enhanced status code of its class gives the code (5.4.6 for a
+ * mail loop, inject.h). */
 static void data_reply(struct smtpd_session *s, int status,
 		       const struct str *id, const struct str *reason)
 {
-	struct str text = STR_INIT(0);
+	struct str text = STR_INIT(0), rest = STR_INIT(0);
+	char code[16];
+	size_t cl;
 
 	if (status == INJECT_OK) {
 		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", str_c(id));
 		return;
 	}
-	data_reason(&text, reason);
+	cl = inject_reason_code(str_c(reason), status == INJECT_PERM ? '5'
+								  : '4');
+	snprintf(code, sizeof(code), "%.*s", (int)(cl > 0 ? cl : 5),
+		 cl > 0 ? str_c(reason) : status == INJECT_PERM ? "5.3.4"
+								: "4.3.0");
+	str_appends(&rest, str_c(reason) + (cl > 0 ? cl + 1 : 0));
+	data_reason(&text, &rest);
+	str_free(&rest);
 	if (status == INJECT_PERM)
-		smtp_reply(s, 554, "5.3.4", "%s", str_c(&text));
+		smtp_reply(s, 554, code, "%s", str_c(&text));
 	else
-		smtp_reply(s, 451, "4.3.0", "%s", str_c(&text));
+		smtp_reply(s, 451, code, "%s", str_c(&text));
 	log_warn(s->id, "message from %s not queued: %s", s->ip,
 		 str_c(&text));
 	str_free(&text);
