@@ -1,6 +1,11 @@
 /*
  * local_deliver - one request: check the message descriptor, find the
- * Maildir, refuse a Delivered-To: loop, write the file (maildir.h)
+ * Maildir (mailbox_path.h, maildir_open.h), refuse a Delivered-To: loop
+ * (local_loop.h), write the file (maildir_write.h)
+ *
+ * Each byte of the message is read once: the header section (the whole
+ * of a small message) for the loop check, then the rest by the writer,
+ * which is handed the bytes already read.
  *
  * Every failure becomes a reply in one place, local_outcome(): errno
  * values and the failed step are translated there and nowhere else.
@@ -16,7 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mail/maildir.h"
+#include "local_loop.h"
+#include "mail/mailbox_path.h"
+#include "mail/maildir_open.h"
+#include "mail/maildir_write.h"
 #include "proto/queue_id.h"
 #include "util/log.h"
 
@@ -76,27 +84,29 @@ static int message_ok(int fd, const struct delivery_req *req)
 	return (uint64_t)st.st_size >= req->offset + req->size;
 }
 
-/* Open mail_root/DOMAIN/USER without following a link in the last two
- * components. mail_root stays open for the process's life (a new
- * configuration starts new processes). -1 with errno. */
-static int maildir_open(struct local_agent *la, const struct delivery_req *req)
+/* Open mail_root/DOMAIN/USER (maildir_open.h: no symbolic link followed
+ * beneath mail_root). mail_root stays open for the process's life (a new
+ * configuration starts new processes). -1 with errno and *step. */
+static int maildir_at(struct local_agent *la, const struct delivery_req *req,
+		      struct mailbox_path *mp, const char **step)
 {
-	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	int dom, box = -1, saved;
+	const char *error;
+	int fd;
 
+	if (mailbox_path_from_parts(req->domain, req->user, mp, &error) < 0) {
+		*step = error;
+		errno = EINVAL;
+		return -1;
+	}
+	*step = "open mail_root";
 	if (la->root_fd < 0)
-		la->root_fd = open(la->conf->mail_root, O_RDONLY | O_DIRECTORY |
+		la->root_fd = open(la->conf->mail_root, O_PATH | O_DIRECTORY |
 				   O_CLOEXEC);
 	if (la->root_fd < 0)
 		return -1;
-	dom = openat(la->root_fd, req->domain, flags);
-	if (dom >= 0) {
-		box = openat(dom, req->user, flags);
-		saved = errno;
-		close(dom);
-		errno = saved;
-	}
-	return box;
+	if (maildir_open_at(la->root_fd, mp, &fd, step) < 0)
+		return -1;
+	return fd;
 }
 
 static int is_missing(int err)
@@ -131,8 +141,15 @@ static void prefix_make(const struct delivery_req *req, struct str *out)
 		    req->rcpt);
 }
 
+/* The Maildir a request is delivered to. */
+struct target {
+	int fd;
+	struct mailbox_path mp;
+};
+
 /* Write the file; the failure kind and step on error. */
-static enum local_fail write_file(struct local_agent *la, int mfd, int fd,
+static enum local_fail write_file(struct local_agent *la,
+				  const struct target *t, int fd,
 				  const struct delivery_req *req,
 				  const struct str *hdr, int *err,
 				  const char **step)
@@ -143,8 +160,9 @@ static enum local_fail write_file(struct local_agent *la, int mfd, int fd,
 	enum local_fail r = LF_NONE;
 
 	prefix_make(req, &prefix);
+	memset(&d, 0, sizeof(d));
 	d.unique = unique_make(la, req, &unique) == 0 ? str_c(&unique) : NULL;
-	d.maildir_fd = mfd;
+	d.maildir_fd = t->fd;
 	d.host = str_c(&la->host);
 	d.counter = &la->counter;
 	d.prefix = prefix.s;
@@ -152,8 +170,9 @@ static enum local_fail write_file(struct local_agent *la, int mfd, int fd,
 	d.src_fd = fd;
 	d.offset = req->offset;
 	d.size = req->size;
-	/* a small message was read whole with its header: not again */
-	d.data = hdr->len == req->size ? hdr->s : NULL;
+	/* what the loop check read is not read again */
+	d.head = hdr->s;
+	d.head_len = hdr->len;
 	if (maildir_deliver(&d, &name, step) < 0) {
 		*err = errno;
 		r = is_missing(*err) && (strcmp(*step, "open tmp/") == 0 ||
@@ -161,7 +180,7 @@ static enum local_fail write_file(struct local_agent *la, int mfd, int fd,
 		    LF_NOMAILBOX : LF_SYSTEM;
 	} else {
 		log_info(req->id, "maildir=%s/%s/new/%s size=%llu",
-			 req->domain, req->user, str_c(&name),
+			 t->mp.domain, t->mp.user, str_c(&name),
 			 (unsigned long long)(prefix.len + req->size));
 	}
 	str_free(&prefix);
@@ -175,28 +194,27 @@ static enum local_fail deliver(struct local_agent *la,
 			       int *err, const char **step)
 {
 	struct str hdr = STR_INIT(0);
+	struct target t;
 	enum local_fail r;
-	int mfd;
 
 	if (!message_ok(fd, req))
 		return LF_SHORT;
-	*step = "open Maildir";
-	mfd = maildir_open(la, req);
-	if (mfd < 0) {
+	t.fd = maildir_at(la, req, &t.mp, step);
+	if (t.fd < 0) {
 		*err = errno;
 		return is_missing(*err) ? LF_NOMAILBOX : LF_SYSTEM;
 	}
 	*step = "read header";
-	if (maildir_read_header(fd, req->offset, req->size, &hdr) < 0) {
+	if (local_loop_read_header(fd, req->offset, req->size, &hdr) < 0) {
 		*err = errno;
 		r = LF_SYSTEM;
-	} else if (maildir_has_delivered_to(hdr.s ? hdr.s : "", hdr.len,
-					    req->rcpt)) {
+	} else if (local_loop_has_delivered_to(hdr.s ? hdr.s : "", hdr.len,
+					       req->rcpt)) {
 		r = LF_LOOP;
 	} else {
-		r = write_file(la, mfd, fd, req, &hdr, err, step);
+		r = write_file(la, &t, fd, req, &hdr, err, step);
 	}
-	close(mfd);
+	close(t.fd);
 	str_free(&hdr);
 	return r;
 }

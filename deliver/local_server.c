@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "mail/maildir.h"
+#include "mail/maildir_name.h"
 #include "daemon/agent_loop.h"
 #include "util/event.h"
 #include "util/log.h"
@@ -159,7 +159,7 @@ static void local_agent_init(struct local_agent *la, struct service_child *sc)
 	la->conf = &sc->conf;
 	la->root_fd = -1;
 	str_init(&la->host, 0);
-	maildir_host_escape(sc->conf.hostname, &la->host);
+	maildir_name_host_escape(sc->conf.hostname, &la->host);
 }
 
 int local_run(struct service_child *sc)

@@ -14,8 +14,9 @@
  *            (delivery_proto.h), served in order
  * OUTPUT     mail_root/DOMAIN/USER/new/<unique>,S=<size>,W=<vsize>, with
  *            "Return-Path: <SENDER>" and "Delivered-To: RCPT" before the
- *            queued bytes, via tmp/, fsync, rename, fsync of new/
- *            (maildir.h); a reply per request: "OK", "TEMP x.y.z text",
+ *            queued bytes, read once, via an unnamed file in tmp/'s file
+ *            system, fsync, link, fsync of new/ (maildir_write.h) into the
+ *            Maildir of mailbox_path.h; a reply per request: "OK", "TEMP x.y.z text",
  *            "PERM x.y.z text". fd 3: "ready", "busy" to the master
  * EXIT       0 after SIGTERM (the request in hand is finished first) or
  *            SIGHUP (the same, then the connection is closed so the queue

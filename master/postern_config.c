@@ -162,6 +162,60 @@ static int check_maps(const struct conf *c)
 	return n;
 }
 
+/* The line of path that last sets key ("key = ..."), 0 if none. */
+static unsigned config_key_line(const char *path, const char *key)
+{
+	char line[1024];
+	size_t klen = strlen(key);
+	unsigned n = 0, found = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *p = line + strspn(line, " \t");
+
+		n++;
+		if (strncmp(p, key, klen) == 0 &&
+		    p[klen + strspn(p + klen, " \t")] == '=')
+			found = n;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A failed login is answered after up to auth_failure_delay_max: a
+ * client that gives up sooner never hears it (and retries, piling up
+ * connections). Reported at the line that sets the delay, else at the
+ * timeout's. */
+static int check_auth_delay(const char *path, const struct conf *c)
+{
+	const struct {
+		const char *key;
+		unsigned t;
+	} clients[] = {
+		{ "pop3_login_timeout", c->pop3_login_timeout },
+		{ "smtpd_timeout", c->smtpd_timeout },
+	};
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++) {
+		unsigned t = clients[i].t;
+		unsigned line = config_key_line(path, "auth_failure_delay_max");
+
+		if (c->auth_failure_delay_max <= t)
+			continue;
+		if (line == 0)
+			line = config_key_line(path, clients[i].key);
+		fprintf(stderr, "%s:%u: auth_failure_delay_max (%us) is longer "
+			"than %s (%us): a client would give up before a failed "
+			"login is answered\n", path, line,
+			c->auth_failure_delay_max, clients[i].key, t);
+		n++;
+	}
+	return n;
+}
+
 static int config_check(const char *path)
 {
 	struct conf c;
@@ -176,6 +230,7 @@ static int config_check(const char *path)
 		n += check_dir(path, "mail_root", c.mail_root);
 		n += check_dir(path, "queue_dir", c.queue_dir);
 		n += check_maps(&c);
+		n += check_auth_delay(path, &c);
 	}
 	conf_free(&c);
 	str_free(&errors);

@@ -9,7 +9,8 @@
  *            twice with echo off when standard input is a terminal
  * OUTPUT     etc/passwd -> passwd.cdb (address -> hash, 0640) and
  *            users.cdb (address -> "", 0644); etc/aliases -> aliases.cdb
- *            (address -> "t1,t2", 0644); mail_root/DOMAIN/LOCAL/{cur,new,tmp}
+ *            (address -> "t1,t2", 0644); mail_root/DOMAIN/USER/{cur,new,tmp}
+ *            (mailbox_path.h)
  * LOCKING    every edit holds an exclusive flock on etc/.lock while it reads
  *            the text, changes it, writes it atomically and rebuilds the
  *            cdb maps (atomically too), so concurrent edits serialise and
@@ -29,6 +30,7 @@
 
 #include "mail/conf.h"
 #include "mail/exitcode.h"
+#include "mail/mailbox_path.h"
 #include "usermap.h"
 #include "postern.h"
 #include "util/fileio.h"
@@ -397,25 +399,38 @@ static int mail_root_open(const char *root, const struct owner *o, int *fd)
 	return 0;
 }
 
-/* mail_root/DOMAIN/LOCAL/{cur,new,tmp}; path_r gets the Maildir. */
+/* The Maildir of addr (mailbox_path.h, the rule every program uses). */
+static int maildir_of(const char *addr, struct mailbox_path *mp)
+{
+	const char *error;
+
+	if (mailbox_path_from_addr(addr, mp, &error) < 0)
+		return postern_fail("%s: no mailbox for this address: %s", addr,
+				    error);
+	return 0;
+}
+
+/* mail_root/DOMAIN/USER/{cur,new,tmp}; path_r gets the Maildir. */
 static int maildir_create(const struct conf *c, const char *addr,
 			  struct str *path_r)
 {
 	static const char *const subs[] = { "cur", "new", "tmp" };
-	const char *at = strchr(addr, '@');
-	struct str local = STR_INIT(0), path = STR_INIT(0);
+	struct str path = STR_INIT(0);
+	struct mailbox_path mp;
 	struct owner o;
 	int rootfd = -1, dfd = -1, mfd = -1, fd, r;
 
+	r = maildir_of(addr, &mp);
+	if (r != 0)
+		return r;
 	mail_owner(&o);
-	str_set(&local, addr, (size_t)(at - addr));
-	path_join(&path, c->mail_root, at + 1);
+	path_join(&path, c->mail_root, mp.domain);
+	mailbox_path_full(c->mail_root, &mp, path_r);
 	r = mail_root_open(c->mail_root, &o, &rootfd);
 	if (r == 0)
-		r = subdir(rootfd, at + 1, str_c(&path), 0750, &o, &dfd);
-	path_join(path_r, str_c(&path), str_c(&local));
+		r = subdir(rootfd, mp.domain, str_c(&path), 0750, &o, &dfd);
 	if (r == 0)
-		r = subdir(dfd, str_c(&local), str_c(path_r), 0700, &o, &mfd);
+		r = subdir(dfd, mp.user, str_c(path_r), 0700, &o, &mfd);
 	for (size_t i = 0; r == 0 && i < 3; i++) {
 		path_join(&path, str_c(path_r), subs[i]);
 		r = subdir(mfd, subs[i], str_c(&path), 0700, &o, &fd);
@@ -428,7 +443,6 @@ static int maildir_create(const struct conf *c, const char *addr,
 		close(dfd);
 	if (rootfd >= 0)
 		close(rootfd);
-	str_free(&local);
 	str_free(&path);
 	return r;
 }
@@ -436,15 +450,14 @@ static int maildir_create(const struct conf *c, const char *addr,
 static void maildir_path(const struct conf *c, const char *addr,
 			 struct str *out)
 {
-	const char *at = strchr(addr, '@');
-	struct str dir = STR_INIT(0);
+	struct mailbox_path mp;
+	const char *error;
 
-	path_join(&dir, c->mail_root, at + 1);
 	str_clear(out);
-	str_append(out, str_c(&dir), dir.len);
-	str_appendc(out, '/');
-	str_append(out, addr, (size_t)(at - addr));
-	str_free(&dir);
+	if (mailbox_path_from_addr(addr, &mp, &error) == 0)
+		mailbox_path_full(c->mail_root, &mp, out);
+	else
+		str_appendf(out, "(none: %s)", error);
 }
 
 /* ---- user subcommands ---------------------------------------------- */

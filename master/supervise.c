@@ -89,43 +89,39 @@ static int svc_private_dir(struct master *m, struct str *why)
 	return fd;
 }
 
-/* The socket is made in the private/ directory through its descriptor,
- * its mode given at bind and its group through a descriptor opened with
- * O_NOFOLLOW (sock_listen_unix_at): a symlink in private/ is refused,
- * never followed. */
-static int svc_open_unix(struct master *m, struct svc *s, struct str *why)
+/* One unix socket of s: private/name, mode 0666 (public) or 0660 given
+ * to group. The socket is made in the private/ directory through its
+ * descriptor dfd, its mode given at bind and its group through a
+ * descriptor opened with O_NOFOLLOW (sock_listen_unix_at): a symlink in
+ * private/ is refused, never followed. */
+static int svc_open_unix_one(struct master *m, struct svc *s, int dfd,
+			     const char *name, const char *group,
+			     unsigned flags, struct str *why)
 {
 	struct str path = STR_INIT(0);
 	const char *error;
 	gid_t gid = (gid_t)-1;
-	int dfd, fd = -1;
+	int fd = -1;
 
-	if (geteuid() == 0 && s->def->unix_group != NULL &&
-	    priv_group(s->def->unix_group, &gid) < 0) {
+	if (geteuid() == 0 && group != NULL && priv_group(group, &gid) < 0) {
 		str_appendf(why, "service %s: group %s does not exist (run "
 			    "postern init as root to create the accounts)",
-			    s->def->name, s->def->unix_group);
+			    s->def->name, group);
 		return -1;
 	}
-	dfd = svc_private_dir(m, why);
-	if (dfd < 0)
-		return -1;
 	conf_queue_path(&m->conf, "private", &path);
-	str_appendf(&path, "/%s", s->def->unix_socket);
+	str_appendf(&path, "/%s", name);
 	if (path.len >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		str_appendf(why, "service %s: %s: longer than a unix socket's "
 			    "name may be (%zu bytes); choose a shorter "
 			    "queue_dir", s->def->name, str_c(&path),
 			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-		close(dfd);
 		str_free(&path);
 		return -1;
 	}
-	fd = sock_listen_unix_at(dfd, s->def->unix_socket, str_c(&path),
-				 s->def->flags & SERVICE_UNIX_PUBLIC ? 0666
-								     : 0660,
+	fd = sock_listen_unix_at(dfd, name, str_c(&path),
+				 flags & SERVICE_UNIX_PUBLIC ? 0666 : 0660,
 				 gid, LISTEN_BACKLOG, &error);
-	close(dfd);
 	if (fd < 0)
 		str_appendf(why, "service %s: %s%s", s->def->name, error,
 			    errno == EEXIST ? " (not a socket: refused)" : "");
@@ -133,6 +129,25 @@ static int svc_open_unix(struct master *m, struct svc *s, struct str *why)
 		svc_add_fd(s, fd, str_c(&path));
 	str_free(&path);
 	return fd < 0 ? -1 : 0;
+}
+
+/* The service's unix_socket, then its rows of service_sockets[]. */
+static int svc_open_unix(struct master *m, struct svc *s, struct str *why)
+{
+	const struct service_def *d = s->def;
+	int dfd = svc_private_dir(m, why), r;
+
+	if (dfd < 0)
+		return -1;
+	r = svc_open_unix_one(m, s, dfd, d->unix_socket, d->unix_group,
+			      d->flags, why);
+	for (const struct service_socket *x = service_sockets;
+	     r == 0 && x->service != NULL; x++)
+		if (strcmp(x->service, d->name) == 0)
+			r = svc_open_unix_one(m, s, dfd, x->name, x->group,
+					      x->flags, why);
+	close(dfd);
+	return r;
 }
 
 static int svc_open_inet(struct master *m, struct svc *s, struct str *why)
@@ -415,6 +430,24 @@ static int all_ready(struct master *m)
 	return 1;
 }
 
+/* "retiring": the child stopped accepting on its own (postern-pop3 lost
+ * its connection to postern-auth) and finishes its sessions; it is
+ * treated as retired by a reload, and a new one is started now (no sooner
+ * than MASTER_RESTART_MS after the last start). */
+static void child_retiring(struct master *m, struct child *c)
+{
+	struct svc *s = c->svc;
+
+	if (c->retiring || s == NULL || m->stopping)
+		return;
+	log_info(NULL, "service %s: pid %ld retires on its own; starting "
+		 "another", c->def->name, (long)c->pid);
+	c->retiring = 1;
+	c->svc = NULL;
+	s->running--;
+	svc_spawn_missing(m, s);
+}
+
 static void child_status_line(struct master *m, struct child *c,
 			      const char *line)
 {
@@ -422,6 +455,8 @@ static void child_status_line(struct master *m, struct child *c,
 		c->state = CHILD_READY;
 	else if (strcmp(line, "busy") == 0)
 		c->state = CHILD_BUSY;
+	else if (strcmp(line, "retiring") == 0)
+		child_retiring(m, c);
 	else
 		log_warn(NULL, "service %s pid %ld: unknown status '%.20s'",
 			 c->def->name, (long)c->pid, line);

@@ -7,9 +7,10 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "proto/pop3_handover.h"
+#include "login/handover_server.h"
 #include "daemon/service_child.h"
 #include "util/io.h"
+#include "util/sandbox.h"
 #include "util/str.h"
 
 struct pop3 {
@@ -19,6 +20,7 @@ struct pop3 {
 	unsigned bad_max;		/* pop3_max_bad_commands */
 	unsigned user_max;		/* pop3_max_user_connections */
 	unsigned process_limit;		/* pop3_process_limit */
+	struct handover_server hs;	/* hand-overs in, sessions out */
 };
 
 /* One message: its current name (in the mailbox's name arena), its size
@@ -46,20 +48,23 @@ struct pop3_mbox {
 
 extern volatile sig_atomic_t pop3_stopping;
 
+/* pop3_server.c: connect to postern-auth's redeem socket and set up the
+ * acceptor (before the process confines itself); then run it until
+ * retired or stopped. */
+void pop3_server_init(struct pop3 *p3);
 void pop3_server_run(struct pop3 *p3);
 _Noreturn void pop3_session_run(struct pop3 *p3, int fd,
-				const struct pop3_handover *h,
+				const struct login_user *h,
 				const char *pending, size_t npending);
 
-/* pop3_mbox.c: open mail_root/DOMAIN/USER (O_NOFOLLOW at each step);
- * 0, or -1 with *error_r. */
+/* pop3_mbox.c: open the Maildir of address (mailbox_path.h: mail_root,
+ * DOMAIN, USER one component at a time, O_NOFOLLOW), move new/ to cur/,
+ * confine the process to the Maildir (POP3_SANDBOX_PROFILE; the report in
+ * *sb), list cur/. 0, or -1 with errno and *error_r naming the step. */
+#define POP3_SANDBOX_PROFILE "pop3-session"
 int pop3_mbox_open(struct pop3_mbox *mb, const char *mail_root,
-		   const char *address, const char **error_r);
-/* Restrict the process to the open Maildir (Landlock): 1 restricted,
- * 0 the kernel has no Landlock (logged by the caller), -1 failed. */
-int pop3_mbox_landlock(struct pop3_mbox *mb);
-/* Move new/ to cur/ (":2," added), then list cur/. 0 or -1 (errno). */
-int pop3_mbox_load(struct pop3_mbox *mb, const char *id);
+		   const char *address, const char *id,
+		   struct sandbox_report *sb, const char **error_r);
 const char *pop3_mbox_name(const struct pop3_mbox *mb, uint32_t i);
 /* Write message i to io as RETR (lines = -1) or TOP (lines = body lines):
  * CRLF line ends, dot-stuffed, ended by ".\r\n" (the "+OK" line is the

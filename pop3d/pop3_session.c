@@ -1,8 +1,9 @@
 /*
  * pop3_session - one logged-in POP3 session, in its own process
  *
- * Start: open the user's Maildir, restrict the process to it (Landlock),
- * move new/ to cur/, list cur/, answer "+OK Logged in." Then the
+ * Start: open the user's Maildir, move new/ to cur/, confine the process
+ * to the Maildir (Landlock and seccomp, the "pop3-session" profile), list
+ * cur/, answer "+OK Logged in." (pop3_mbox.c). Then the
  * TRANSACTION state of RFC 1939: STAT, LIST, UIDL, TOP, RETR, DELE, RSET,
  * NOOP, CAPA, QUIT. Message numbers are fixed for the session; a deleted
  * message answers "-ERR Message is deleted." Nothing changes on disk
@@ -25,7 +26,8 @@
 #include <unistd.h>
 
 #include "pop3_cmd.h"
-#include "mail/pop3_mname.h"
+#include "mail/maildir_name.h"
+#include "mail/maildir_open.h"
 #include "daemon/session_server.h"
 #include "util/log.h"
 #include "util/sock.h"
@@ -36,7 +38,7 @@ struct session {
 	struct pop3 *p3;
 	struct io io;
 	struct pop3_mbox mb;
-	const struct pop3_handover *h;
+	const struct login_user *h;	/* proven by postern-auth */
 	char id[32];
 	unsigned bad;
 	int quit, update;
@@ -96,10 +98,10 @@ static void session_stat(struct session *s)
 
 static void session_uidl_one(struct session *s, uint32_t i, int single)
 {
-	struct pop3_mname m;
+	struct maildir_name m;
 	const char *name = pop3_mbox_name(&s->mb, i);
-	int len = pop3_mname_parse(name, &m) == 0 ? (int)m.base_len
-						  : (int)strlen(name);
+	int len = maildir_name_parse(name, &m) == 0 ? (int)m.base_len
+						    : (int)strlen(name);
 
 	reply(s, "%s%lu %.*s", single ? "+OK " : "", (unsigned long)i + 1,
 	      len, name);
@@ -266,26 +268,23 @@ static _Noreturn void session_fail(struct session *s, const char *what)
 
 static void session_open(struct session *s)
 {
+	struct sandbox_report sb;
 	const char *error;
-	int ll;
+	char sandbox[160];
 
 	if (pop3_mbox_open(&s->mb, s->p3->conf->mail_root, s->h->address,
-			   &error) < 0)
+			   s->id, &sb, &error) < 0)
 		session_fail(s, error);
-	ll = pop3_mbox_landlock(&s->mb);
-	if (ll < 0)
-		session_fail(s, "landlock");
-	if (pop3_mbox_load(&s->mb, s->id) < 0)
-		session_fail(s, "read cur/");
+	maildir_confine_describe(POP3_SANDBOX_PROFILE, &sb, sandbox,
+				 sizeof(sandbox));
 	log_info(s->id, "session: user=%s ip=%s tls=%d messages=%lu "
-		 "size=%llu moved=%u landlock=%s", s->h->address, s->h->ip,
+		 "size=%llu moved=%u %s", s->h->address, s->h->ip,
 		 s->h->tls, (unsigned long)s->mb.n,
-		 (unsigned long long)s->mb.total, s->mb.moved,
-		 ll ? "on" : "unavailable");
+		 (unsigned long long)s->mb.total, s->mb.moved, sandbox);
 }
 
 static void session_init(struct session *s, struct pop3 *p3, int fd,
-			 const struct pop3_handover *h, const char *pending,
+			 const struct login_user *h, const char *pending,
 			 size_t npending)
 {
 	struct timespec ts;
@@ -320,7 +319,7 @@ static void session_update(struct session *s)
 }
 
 _Noreturn void pop3_session_run(struct pop3 *p3, int fd,
-				const struct pop3_handover *h,
+				const struct login_user *h,
 				const char *pending, size_t npending)
 {
 	static struct session s;

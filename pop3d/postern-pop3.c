@@ -3,22 +3,32 @@
  *                UPDATE states) on users' Maildirs
  *
  * PRIVILEGE  postern-mail; each session, before its first reply, opens
- *            mail_root/DOMAIN/USER and restricts itself with Landlock to
- *            that directory (postern-pop3(8) says what happens without
- *            Landlock); no network, no queue, no password hashes.
+ *            mail_root/DOMAIN/USER (mailbox_path.h), moves new/ to cur/,
+ *            and confines itself to that directory with the sandbox
+ *            profile "pop3-session" (Landlock: read, remove, create within
+ *            the Maildir; seccomp: no socket, exec or fork;
+ *            postern-pop3(8)); no network, no queue, no password hashes.
  *            SANDBOX pop3 (below, postern-pop3(8)): mail_root only;
  *            accepts hand-overs, forks sessions (which inherit it); no
- *            socket creation, no exec
+ *            socket creation (the auth-redeem connection is made before),
+ *            no exec
  * INPUT      fd 4: the unix socket queue_dir/private/pop3 (group
  *            postern-login): hand-overs from postern-pop3-login(8), one
- *            line and one client descriptor each (pop3_handover.h); one
- *            forked process per session
+ *            line with a login token and one client descriptor each
+ *            (proto/login_handover.h), read concurrently; each token is
+ *            redeemed with postern-auth(8) over
+ *            queue_dir/private/auth-redeem (connected at start, kept), and
+ *            the user's address taken from its answer; one forked process
+ *            per session
  * OUTPUT     POP3 replies on the client descriptor; deletions and flag
  *            renames in the Maildir at QUIT only; fd 3: "ready", "busy";
  *            one log line per session start and end
- * EXIT       0 after SIGHUP (sessions finished) or SIGTERM; 111 when it
- *            cannot start (the log says why)
- * LIMITS     pop3_timeout between commands, pop3_max_bad_commands,
+ * EXIT       0 after SIGHUP (sessions finished) or SIGTERM, or once its
+ *            sessions have finished after it lost postern-auth (it then
+ *            tells the master "retiring" at once, so that a new one
+ *            takes over); 111 when it cannot start (the log says why)
+ * LIMITS     hand-overs: 5 s each, 256 at once;
+ *            pop3_timeout between commands, pop3_max_bad_commands,
  *            pop3_max_user_connections per address, pop3_process_limit;
  *            command lines 255 bytes with CRLF; per message held in
  *            memory: its name and two numbers
@@ -72,6 +82,7 @@ int main(int argc, char **argv)
 			  "got %zu", sc.nlisten);
 	pop3_settings(&p3, &sc);
 	service_child_drop(&sc);
+	pop3_server_init(&p3);
 	service_child_ready(&sc);
 	pop3_server_run(&p3);
 	conf_free(&sc.conf);

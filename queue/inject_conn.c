@@ -44,6 +44,7 @@ struct inject_conn {
 	struct inject_proto proto;
 	struct queue_writer writer;
 	int writing;			/* writer begun, not yet freed */
+	struct hopcount hops;		/* Received: fields of the header */
 	struct inject_msg msg;
 };
 
@@ -114,7 +115,8 @@ static void conn_write_failed(struct inject_conn *c, const char *error)
 	conn_refuse(c, "TEMP", reason);
 }
 
-/* The envelope is complete: open the queue file and write its head. */
+/* The first recipient: open the queue file and write the envelope's
+ * head. */
 static int conn_begin(struct inject_conn *c)
 {
 	struct inject_server *srv = c->srv;
@@ -132,8 +134,23 @@ static int conn_begin(struct inject_conn *c)
 		return -1;
 	}
 	c->writing = 1;
-	if (queue_writer_begin(&c->writer, c->msg.fd, &c->proto.env,
-			       &error) < 0) {
+	if (queue_writer_head(&c->writer, c->msg.fd, &c->proto.env,
+			      &error) < 0) {
+		conn_write_failed(c, error);
+		return -1;
+	}
+	return 0;
+}
+
+/* One recipient, straight into the file. */
+static int conn_rcpt(struct inject_conn *c)
+{
+	const char *error;
+
+	if (!c->writing && conn_begin(c) < 0)
+		return -1;
+	if (queue_writer_rcpt(&c->writer, c->proto.rcpt_addr,
+			      c->proto.rcpt_orig, &error) < 0) {
 		conn_write_failed(c, error);
 		return -1;
 	}
@@ -156,6 +173,24 @@ static void conn_end(struct inject_conn *c)
 	inject_commit_submit(c->srv, &c->msg);
 }
 
+/* Count the header's Received: fields (hopcount.h); a loop is refused
+ * at once: PERM with 5.4.6, which smtpd turns into 554 5.4.6, so the
+ * sending MTA bounces it and we make no backscatter. */
+static int conn_hops(struct inject_conn *c, const char *data, size_t len)
+{
+	char reason[128];
+
+	if (hopcount_done(&c->hops))
+		return 0;
+	hopcount_feed(&c->hops, data, len);
+	if (!hopcount_exceeds(&c->hops, c->srv->hop_limit))
+		return 0;
+	snprintf(reason, sizeof(reason), "5.4.6 too many hops (more than %u "
+		 "Received: header fields): mail loop", c->srv->hop_limit);
+	conn_refuse(c, "PERM", reason);
+	return -1;
+}
+
 /* Feed received bytes to the parser. 0 go on reading, -1 stop (the
  * connection is closed or committing). */
 static int conn_feed(struct inject_conn *c, const char *buf, size_t n)
@@ -168,9 +203,11 @@ static int conn_feed(struct inject_conn *c, const char *buf, size_t n)
 					  &len)) {
 		case INJECT_EV_MORE:
 			return 0;
-		case INJECT_EV_ENVELOPE:
-			if (conn_begin(c) < 0)
+		case INJECT_EV_RCPT:
+			if (conn_rcpt(c) < 0)
 				return -1;
+			break;
+		case INJECT_EV_ENVELOPE:
 			break;
 		case INJECT_EV_BODY:
 			if (queue_writer_body(&c->writer, data, len,
@@ -178,6 +215,8 @@ static int conn_feed(struct inject_conn *c, const char *buf, size_t n)
 				conn_write_failed(c, error);
 				return -1;
 			}
+			if (conn_hops(c, data, len) < 0)
+				return -1;
 			break;
 		case INJECT_EV_END:
 			conn_end(c);
@@ -240,6 +279,7 @@ struct unix_conn *inject_conn_new(struct inject_server *srv, int fd,
 {
 	struct inject_conn *c;
 	uid_t uid = peer->uid;
+	int local;
 
 	c = xcalloc(1, sizeof(*c));
 	c->srv = srv;
@@ -248,7 +288,10 @@ struct unix_conn *inject_conn_new(struct inject_server *srv, int fd,
 	c->msg.fd = -1;
 	c->msg.conn = c;
 	c->active_ms = clock_ms();
-	inject_proto_init(&c->proto, conn_is_local(srv, uid), srv->size_limit);
+	hopcount_init(&c->hops);
+	local = conn_is_local(srv, uid);
+	inject_proto_init(&c->proto, local, srv->size_limit,
+			  local ? srv->local_rcpt_limit : 0);
 	if (ev_fd_add(srv->loop, fd, EV_READ, conn_on_read, c) < 0) {
 		log_warn(NULL, "event loop: %s", strerror(errno));
 		inject_proto_free(&c->proto);
@@ -274,7 +317,7 @@ static void conn_log_queued(struct inject_conn *c)
 	log_escape(&client, ip, strlen(ip), 80);
 	log_info(c->msg.id, "from=<%s> size=%llu nrcpt=%zu proto=%s "
 		 "client=%s uid=%u", str_c(&from),
-		 (unsigned long long)c->proto.size, env->rcpt_count,
+		 (unsigned long long)c->proto.size, c->proto.nrcpts,
 		 str_c(&proto), str_c(&client), (unsigned)c->uid);
 	str_free(&from);
 	str_free(&proto);
@@ -310,6 +353,6 @@ void inject_conn_stop(struct inject_conn *c)
 
 void inject_conn_sweep(struct inject_conn *c, int64_t now_ms)
 {
-	if (c->state == CONN_READING && now_ms - c->active_ms > INJECT_IDLE_MS)
+	if (c->state == CONN_READING && now_ms - c->active_ms > c->srv->idle_ms)
 		conn_refuse(c, "TEMP", "timeout waiting for data");
 }

@@ -28,6 +28,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "hopcount.h"
 #include "proto/inject_proto.h"
 #include "proto/queue_file.h"
 #include "proto/queue_id.h"
@@ -35,8 +36,16 @@
 #include "daemon/unix_server.h"
 #include "util/str.h"
 
-#define INJECT_CONN_MAX 1000		/* concurrent clients */
-#define INJECT_IDLE_MS (300 * 1000)	/* a silent client is dropped */
+#define INJECT_CONN_MAX 1000		/* concurrent clients, private socket */
+/* Concurrent clients on the public socket (sendmail), over all users:
+ * the public share of the descriptors, so that local users can never
+ * take what smtpd needs (inject_local_connection_limit is per user). */
+#define INJECT_LOCAL_CONN_MAX 256
+/* A client silent for smtpd_timeout plus this is dropped: smtpd waits
+ * smtpd_timeout for each piece of DATA and flushes what it has to us
+ * more often than that (inject_client.c), so a slow but legal DATA is
+ * never cut here. */
+#define INJECT_IDLE_MARGIN_MS (60 * 1000)
 #define INJECT_SWEEP_MS (10 * 1000)	/* how often silent ones are sought */
 #define INJECT_STOP_MS 5000		/* SIGTERM: time to finish a round */
 #define INJECT_READ_SIZE (64 * 1024)	/* one read from a client */
@@ -135,6 +144,10 @@ struct inject_server {
 	int root;			/* started as root */
 	uid_t own_uid;
 	uint64_t size_limit;
+	size_t local_rcpt_limit;	/* inject_local_recipient_limit */
+	unsigned hop_limit;		/* hopcount_limit */
+	int64_t idle_ms;		/* smtpd_timeout + the margin */
+	struct unix_policy trusted, public;	/* the two listeners */
 	struct inject_store store;
 	struct inject_committer commit;
 	struct inject_wake wake;
@@ -156,7 +169,7 @@ struct unix_conn *inject_conn_new(struct inject_server *srv, int fd,
 void inject_conn_committed(struct inject_conn *c);
 /* SIGTERM: a client still sending gets TEMP and is closed. */
 void inject_conn_stop(struct inject_conn *c);
-/* Close c if silent since before now_ms - INJECT_IDLE_MS. */
+/* Close c if silent since before now_ms - idle_ms. */
 void inject_conn_sweep(struct inject_conn *c, int64_t now_ms);
 void inject_conn_close(struct inject_conn *c);
 struct inject_conn *inject_conn_of(struct unix_conn *uc);

@@ -4,8 +4,13 @@
  * The loop is daemon/unix_server.h's; this file gives it postern-inject's
  * rules. One process, one epoll loop, plus the commit thread
  * (inject_commit.c).
- * A client beyond INJECT_CONN_MAX is answered "TEMP too many connections"
- * and closed (logged at most once a second, with a count). When accept
+ * Two listeners (services.c): private/inject for smtpd, root and the
+ * queue manager, at most INJECT_CONN_MAX clients; private/inject-local
+ * for sendmail (any local user), at most INJECT_LOCAL_CONN_MAX clients
+ * and inject_local_connection_limit from one uid. A client beyond a limit
+ * is answered "TEMP too many connections ..." and closed (logged at most
+ * once a second, with a count), so a local user can never take the
+ * places smtpd needs. When accept
  * runs out of descriptors or memory the listeners rest for a second
  * (any other accept failure is logged; the next round tries again).
  *
@@ -22,6 +27,7 @@
 #include "inject_daemon.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,21 +36,25 @@
 #include "util/str.h"
 
 #define INJECT_RESUME_MS 1000
-#define INJECT_TOO_MANY "TEMP\ttoo many connections\n"
 
+/* The one answer a refused client gets: TEMP, so sendmail exits 75 and
+ * smtpd answers 451. */
 static void server_refuse(int fd, const struct unix_peer *peer,
 			  enum unix_refusal why, unsigned limit)
 {
-	(void)peer;
-	(void)why;
-	(void)limit;
-	unix_server_send_line(fd, INJECT_TOO_MANY);
-}
+	char line[128];
 
-static const struct unix_policy inject_policy = {
-	.name = "inject",
-	.refuse = server_refuse,
-};
+	if (why == UNIX_REFUSE_UID)
+		snprintf(line, sizeof(line), "TEMP\ttoo many connections from "
+			 "uid %lu (limit %u)\n", (unsigned long)peer->uid,
+			 limit);
+	else if (why == UNIX_REFUSE_LISTENER)
+		snprintf(line, sizeof(line), "TEMP\ttoo many local "
+			 "connections (limit %u)\n", limit);
+	else
+		snprintf(line, sizeof(line), "TEMP\ttoo many connections\n");
+	unix_server_send_line(fd, line);
+}
 
 static struct unix_conn *server_accept(void *arg, int fd,
 				       const struct unix_peer *peer)
@@ -84,12 +94,24 @@ void inject_server_check_done(struct inject_server *srv)
 	unix_server_check_done(&srv->us);
 }
 
+/* fd 4: private/inject (smtpd, root, DSNs); fd 5: private/inject-local
+ * (anyone: sendmail), services.c. Each with its own limits. */
 static void server_listeners(struct inject_server *srv)
 {
 	struct service_child *sc = srv->sc;
 
+	srv->trusted = (struct unix_policy){
+		.name = "inject", .conn_max = INJECT_CONN_MAX,
+		.refuse = server_refuse,
+	};
+	srv->public = (struct unix_policy){
+		.name = "inject-local", .conn_max = INJECT_LOCAL_CONN_MAX,
+		.uid_conn_max = sc->conf.inject_local_connection_limit,
+		.refuse = server_refuse,
+	};
 	for (size_t i = 0; i < sc->nlisten; i++)
-		unix_server_listen(&srv->us, sc->listen_fds[i], &inject_policy);
+		unix_server_listen(&srv->us, sc->listen_fds[i],
+				   i == 0 ? &srv->trusted : &srv->public);
 	sc->nlisten = 0;	/* the server's now */
 }
 
@@ -97,7 +119,6 @@ void inject_server_init(struct inject_server *srv, struct service_child *sc)
 {
 	const struct unix_server_ops ops = {
 		.arg = srv,
-		.conn_max = INJECT_CONN_MAX,
 		.accept_errors = UNIX_ACCEPT_PAUSE_RESOURCES,
 		.resume_ms = INJECT_RESUME_MS,
 		.stop_ms = INJECT_STOP_MS,
@@ -112,6 +133,10 @@ void inject_server_init(struct inject_server *srv, struct service_child *sc)
 
 	srv->sc = sc;
 	srv->size_limit = sc->conf.message_size_limit;
+	srv->local_rcpt_limit = sc->conf.inject_local_recipient_limit;
+	srv->hop_limit = sc->conf.hopcount_limit;
+	srv->idle_ms = (int64_t)sc->conf.smtpd_timeout * 1000 +
+		       INJECT_IDLE_MARGIN_MS;
 	/* before the commit thread: it must inherit the blocked signals */
 	unix_server_init(&srv->us, &ops);
 	srv->loop = srv->us.loop;

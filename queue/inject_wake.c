@@ -16,8 +16,10 @@
  * no injector could wake the queue manager). The master keeps the
  * listening socket across restarts of the queue manager, but a connection
  * ends with the process that accepted it: when the queue manager's end
- * closes, this injector retires (finishes its clients, exits 0) and the
- * master starts one that connects to the new queue manager. Messages
+ * closes, this injector retires (finishes its clients, exits 0) and tells
+ * the master, which starts one that connects to the new queue manager at
+ * once (new clients wait in the listening socket for a few milliseconds,
+ * not for the old injector's clients to finish). Messages
  * committed meanwhile are found by that one's first WAKE. If the socket
  * cannot be reached at start, the injector runs without wake-ups (logged)
  * and the queue manager finds new messages by its periodic scans.
@@ -63,6 +65,7 @@ static void wake_close(struct inject_server *srv, int lost)
 			 "connection (restarted?): retiring, so that the "
 			 "master starts an injector that reaches the new one");
 		unix_server_retire(&srv->us);
+		service_child_retiring(srv->sc);
 	}
 }
 

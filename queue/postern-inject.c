@@ -9,12 +9,14 @@
  *            the queue only; no socket creation (the one connection to
  *            the queue manager is made before), no fork, no exec
  * INPUT      fd 4: the listening unix socket queue_dir/private/inject
+ *            (mode 0660, group postern-injectc: smtpd, the queue
+ *            manager's DSNs; root), fd 5: queue_dir/private/inject-local
  *            (mode 0666: any local user, for sendmail), handed over by the
  *            master; one message per connection in the protocol of
- *            inject.h (SENDER, RCPT..., DATA, length-prefixed chunks). The
- *            client's uid (SO_PEERCRED) decides whether it may set CLIENT,
- *            HELO, AUTH and PROTO (root, postern-smtpd) or is a local
- *            submission.
+ *            inject.h (SENDER, head fields, RCPT..., DATA, length-prefixed
+ *            chunks). The client's uid (SO_PEERCRED) decides whether it
+ *            may set CLIENT, HELO, AUTH and PROTO (root, postern-smtpd) or
+ *            is a local submission.
  * OUTPUT     queue_dir/new/ID, on stable storage before the answer
  *            "OK ID"; otherwise "TEMP reason" or "PERM reason" and nothing
  *            in new/. Group commit: one sync round for every message
@@ -25,9 +27,13 @@
  * EXIT       0 after SIGHUP (retire: finish the clients in progress) or
  *            SIGTERM (stop: drop unfinished messages, commit complete
  *            ones, within 5 s); 111 when it cannot start (log says why)
- * LIMITS     1000 clients; request lines 1100 bytes; fields 1024 bytes;
- *            100000 recipients; chunks 64 KiB; message_size_limit; 300 s
- *            without a byte from a client
+ * LIMITS     1000 clients on inject, 256 on inject-local and
+ *            inject_local_connection_limit (10) from one uid there;
+ *            request lines 1100 bytes; fields 1024 bytes; 100000
+ *            recipients, inject_local_recipient_limit (1000) for a local
+ *            submission (recipients go to the file as they come: memory
+ *            does not grow with them); chunks 64 KiB; message_size_limit;
+ *            smtpd_timeout + 60 s without a byte from a client
  * SEE ALSO   postern-inject(8), postern-queue(5), postern-master(8),
  *            inject.h
  */
@@ -65,7 +71,7 @@ static const struct service_profile inject_profile = {
  * descriptors to the hard limit (as root, to at least what we need). */
 static void inject_fd_limit(void)
 {
-	const rlim_t need = 2 * INJECT_CONN_MAX + 64;
+	const rlim_t need = 2 * (INJECT_CONN_MAX + INJECT_LOCAL_CONN_MAX) + 64;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
@@ -81,7 +87,7 @@ static void inject_fd_limit(void)
 	else if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
 		log_warn(NULL, "only %llu descriptors: fewer than %d clients "
 			 "may be served", (unsigned long long)rl.rlim_cur,
-			 INJECT_CONN_MAX);
+			 INJECT_CONN_MAX + INJECT_LOCAL_CONN_MAX);
 }
 
 /* Who may speak for others: root, smtpd and, unseparated, ourselves. */

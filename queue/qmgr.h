@@ -9,6 +9,7 @@
  *   qmgr_cmd.c    the command socket (WAKE, FLUSH, HOLD, RELEASE, DELETE)
  *   qmgr_bounce.c one DSN per message and round (qmgr_bounce.h)
  *   qmgr_closer.c a thread for the last close of removed queue files
+ *   qmgr_sync.c   the group sync of recorded outcomes
  *   qmgr_remote.c remote recipients: requests by destination, the pool of
  *                 connections to postern-remote (qmgr_remote.h)
  *
@@ -34,6 +35,15 @@
 
 /* Messages held open in active/ at once (two descriptors each at most). */
 #define QMGR_ACTIVE_MAX 1000
+/* A message's recipients are read from its file in windows of at most
+ * this many, and no more once this many bytes of addresses are read: the
+ * queue manager's memory does not depend on what an envelope holds
+ * (up to QUEUE_RCPT_MAX recipients of QUEUE_TEXT_MAX bytes). */
+#define QMGR_WINDOW_RCPTS 1000
+#define QMGR_WINDOW_BYTES (64 * 1024)
+/* No message is taken into the active set while the windows and bounce
+ * notes of those in it hold this many bytes (one always is). */
+#define QMGR_ACTIVE_BYTES (32 * 1024 * 1024)
 /* Buckets of the table of messages in memory by id. */
 #define QMGR_ID_BUCKETS 2048
 /* With a backlog in new/, the longest wait for a place to be refilled. */
@@ -44,8 +54,11 @@
 #define QMGR_STOP_MS 15000
 /* Command lines (WAKE, HOLD ID ...). */
 #define QMGR_CMD_LINE_MAX 128
-/* Messages whose partial alias progress is remembered across retries. */
+/* Messages whose partial alias progress is remembered across retries,
+ * and targets remembered for one message (bounced ones: the delivered
+ * ones are recorded in the queue file, queue_file.h TARGETS). */
 #define QMGR_MEMO_MAX 10000
+#define QMGR_MEMO_TARGETS_MAX 1000
 
 enum qdir { QD_NEW, QD_ACTIVE, QD_DEFERRED, QD_HOLD, QD_CORRUPT, QD_COUNT };
 
@@ -58,9 +71,26 @@ struct qmgr_remote;
 struct qmgr_remote_msg;
 
 struct msg {
+	struct qmgr *q;
 	char id[QUEUE_ID_SIZE];
 	int fd;				/* active/ID, read-write */
-	struct queue_env env;
+	struct queue_env env;		/* the head and the current window of
+					 * recipients; indexes into
+					 * env.rcpts are window-relative */
+	size_t rcpt_total;		/* recipients in the file */
+	size_t pending;			/* ... in state Q, in the whole file */
+	size_t win_first;		/* file index of env.rcpts[0] */
+	off_t win_next;			/* where the next window starts */
+	off_t rcpts_end;		/* the M record: no window after it */
+	size_t bytes;			/* accounted in q->active_bytes */
+	int read_failed;		/* a window could not be read */
+	off_t trailer;			/* where target records start */
+	off_t trailer_end;		/* where the next one is appended */
+	int no_trailer;			/* it cannot be written */
+	struct queue_targets done;	/* of the current recipient, from the
+					 * file: delivered before */
+	int dirty;			/* written, not yet synced */
+	struct msg *dirty_next;		/* in q->dirty */
 	size_t rcpt;			/* recipient being worked on */
 	int rcpt_started;		/* its targets are resolved */
 	struct resolve_result targets;	/* of that recipient */
@@ -111,6 +141,7 @@ struct qmgr {
 	struct cdbmap users, aliases;
 	struct msg *msgs;		/* every message in memory */
 	size_t nmsgs;
+	size_t active_bytes;		/* their windows and notes */
 	struct msg *by_id[QMGR_ID_BUCKETS];	/* the same, by id */
 	struct msg *ready, *ready_tail;	/* messages with a delivery to send */
 	struct agent *agents;
@@ -118,6 +149,8 @@ struct qmgr {
 	size_t nagents;
 	struct memo *memos;
 	size_t nmemos;
+	struct msg *dirty;		/* queue files to sync (qmgr_sync) */
+	struct ev_timer *sync_timer;
 	struct cmdconn *conns;
 	struct ev_timer *scan_timer;	/* next periodic or due-time scan */
 	struct ev_timer *soon_timer;	/* a scan asked for by a command */
@@ -159,7 +192,22 @@ void qmgr_finish(struct qmgr *q, struct msg *m);
 struct msg *qmgr_find(struct qmgr *q, const char *id);
 const char *qdir_name(enum qdir d);
 
+/* qmgr_sync.c: outcomes written into queue files are made durable
+ * together, once per turn of the event loop (group commit). */
+void qmgr_sync_soon(struct qmgr *q, struct msg *m);
+/* Sync everything written so far, now. */
+void qmgr_sync_all(struct qmgr *q);
+/* m leaves memory: sync it now, or (drop) forget it (it is removed). */
+void qmgr_sync_leave(struct qmgr *q, struct msg *m, int drop);
+
 /* qmgr_msg.c */
+/* Read m's next window of recipients (m->win_next); 0, or -1 (logged,
+ * m->read_failed set). */
+int qmgr_msg_window(struct qmgr *q, struct msg *m);
+/* What a window of recipients costs in memory, roughly. */
+size_t qmgr_window_bytes(const struct queue_env *env);
+/* Change m's share of q->active_bytes by delta. */
+void qmgr_msg_account(struct qmgr *q, struct msg *m, long delta);
 void qmgr_msg_step(struct qmgr *q, struct msg *m);
 void qmgr_msg_result(struct qmgr *q, struct msg *m, enum delivery_status st,
 		     const char *reason);

@@ -40,11 +40,27 @@ struct qmgr_bounce {
 	size_t nnotes;
 	struct held_state *held;
 	size_t nheld;
+	unsigned char *failed;		/* per recipient of the window: a
+					 * failed or expired note */
+	size_t nfailed_rcpts;		/* its size */
+	size_t unlisted, unlisted_failed;	/* notes past the cap */
 };
 
 static char *dup_or_null(const char *s)
 {
 	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static size_t len_or_0(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* What a note costs in memory, roughly. */
+static size_t note_bytes(const struct bounce_note *n)
+{
+	return sizeof(*n) + len_or_0(n->addr) + len_or_0(n->reason) +
+	       len_or_0(n->remote_mta) + len_or_0(n->smtp_reply);
 }
 
 void qmgr_bounce_note(struct msg *m, size_t rcpt, const char *addr,
@@ -59,6 +75,20 @@ void qmgr_bounce_note(struct msg *m, size_t rcpt, const char *addr,
 			  rcpt, m->env.rcpt_count);
 	if (b == NULL)
 		b = m->bounce = xcalloc(1, sizeof(*b));
+	if (action != DSN_DELAYED) {
+		if (b->failed == NULL) {
+			b->nfailed_rcpts = m->env.rcpt_count;
+			b->failed = xcalloc(b->nfailed_rcpts, 1);
+			qmgr_msg_account(m->q, m, (long)b->nfailed_rcpts);
+		}
+		b->failed[rcpt] = 1;
+	}
+	if (b->nnotes >= QMGR_BOUNCE_NOTES_MAX) {
+		/* counted, not listed: memory stays bounded */
+		b->unlisted++;
+		b->unlisted_failed += action != DSN_DELAYED;
+		return;
+	}
 	b->notes = xreallocarray(b->notes, b->nnotes + 1, sizeof(*b->notes));
 	n = &b->notes[b->nnotes++];
 	n->rcpt = rcpt;
@@ -68,16 +98,14 @@ void qmgr_bounce_note(struct msg *m, size_t rcpt, const char *addr,
 	n->smtp_reply = dup_or_null(smtp_reply);
 	n->action = action;
 	n->when = time(NULL);
+	qmgr_msg_account(m->q, m, (long)note_bytes(n));
 }
 
 /* Has recipient rcpt a failed or expired note? */
 static int rcpt_failed(const struct qmgr_bounce *b, size_t rcpt)
 {
-	for (size_t i = 0; b != NULL && i < b->nnotes; i++)
-		if (b->notes[i].rcpt == rcpt &&
-		    b->notes[i].action != DSN_DELAYED)
-			return 1;
-	return 0;
+	return b != NULL && b->failed != NULL && rcpt < b->nfailed_rcpts &&
+	       b->failed[rcpt];
 }
 
 static int rcpt_held(const struct qmgr_bounce *b, size_t rcpt)
@@ -113,13 +141,16 @@ void qmgr_bounce_free(struct msg *m)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->nnotes; i++) {
+		qmgr_msg_account(m->q, m, -(long)note_bytes(&b->notes[i]));
 		free(b->notes[i].addr);
 		free(b->notes[i].reason);
 		free(b->notes[i].remote_mta);
 		free(b->notes[i].smtp_reply);
 	}
+	qmgr_msg_account(m->q, m, -(long)b->nfailed_rcpts);
 	free(b->notes);
 	free(b->held);
+	free(b->failed);
 	free(b);
 	m->bounce = NULL;
 }
@@ -138,8 +169,10 @@ static void held_write(struct msg *m, const struct qmgr_bounce *b)
 		if (queue_file_set_state(m->fd, &m->env, b->held[i].rcpt,
 					 b->held[i].state) < 0)
 			break;
-	if (i == b->nheld && fdatasync(m->fd) == 0)
+	if (i == b->nheld && fdatasync(m->fd) == 0) {
+		m->pending -= b->nheld;
 		return;
+	}
 	log_warn(m->id, "cannot record the state of %zu bounced "
 		 "recipient(s): %s; they will be tried again", b->nheld,
 		 strerror(errno));
@@ -275,7 +308,7 @@ static int dsn_inject(const struct qmgr *q, const struct msg *m,
 	ie.protocol = "local";
 	ie.flags = (eightbit ? QUEUE_FLAG_8BITMIME : 0) |
 		   (m->env.flags & QUEUE_FLAG_SMTPUTF8);
-	if (conf_queue_path(q->conf, "private/inject", &path) < 0) {
+	if (conf_queue_path(q->conf, INJECT_SOCKET, &path) < 0) {
 		str_sets(reason_r, "injector socket path too long");
 		str_free(&path);
 		return INJECT_TEMP;
@@ -342,6 +375,10 @@ out:
 static void retry_prepare(struct qmgr *q, struct msg *m,
 			  const struct qmgr_bounce *b)
 {
+	if (b->unlisted_failed > 0) {
+		qmgr_memo_forget(q, m->id);
+		return;
+	}
 	for (size_t i = 0; i < b->nnotes; i++)
 		if (b->notes[i].action != DSN_DELAYED &&
 		    !rcpt_held(b, b->notes[i].rcpt)) {
@@ -376,6 +413,9 @@ void qmgr_bounce_flush(struct qmgr *q, struct msg *m)
 	delayed = delay_due(q, m, b);
 	rcpts = xcalloc(b->nnotes + 1, sizeof(*rcpts));
 	n = rcpts_collect(m, b, delayed, rcpts, &nfailed, &total);
+	nfailed += b->unlisted_failed;
+	total += b->unlisted_failed +
+		 (delayed ? b->unlisted - b->unlisted_failed : 0);
 	if (n == 0) {
 		held_write(m, b);
 	} else if (!dsn_wanted(m->env.sender)) {

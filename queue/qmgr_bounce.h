@@ -68,6 +68,9 @@ struct msg;
 /* The most recipients listed in one DSN; the rest are counted in the log
  * line and their states are written with it all the same. */
 #define QMGR_BOUNCE_LIST_MAX 1000
+/* The most notes kept for one window of a message (the others are
+ * counted, so the DSN says how many it does not list): bounds memory. */
+#define QMGR_BOUNCE_NOTES_MAX (2 * QMGR_BOUNCE_LIST_MAX)
 /* How long the injector may take to queue a DSN. */
 #define QMGR_BOUNCE_TIMEOUT_MS 30000
 

@@ -18,10 +18,14 @@
  * message never run at once; parallelism comes from several messages.
  *
  * One queue-file state covers a whole alias expansion (queue_file.h). So
- * that a retry does not deliver again to the targets that already got the
- * message, the finished targets of a recipient that stays queued are
- * remembered in memory (the memo) until the message leaves the queue; a
- * restart forgets them, and then they may get a second copy.
+ * that neither a retry nor a restart delivers again to the targets that
+ * already got the message, each target of an expanding recipient that is
+ * delivered is recorded in the file as it happens (a D record after END,
+ * queue_file.h TARGETS; synced with the other outcomes of the same turn,
+ * qmgr_sync.c), and skipped at the next attempt. Bounced targets are
+ * remembered in memory only (the memo), because their DSN is queued at
+ * the end of the round: a restart forgets them, and they are tried (and
+ * bounced) again rather than never reported.
  *
  * Failed, expired and (for the delay warning) deferred outcomes are noted
  * for the message's DSN, and the final state of a recipient with a
@@ -65,7 +69,7 @@ static int memo_has(struct qmgr *q, const struct msg *m, const char *addr)
 	int found = 0;
 
 	if (mo != NULL) {
-		memo_key(&key, m->rcpt, addr);
+		memo_key(&key, m->win_first + m->rcpt, addr);
 		for (size_t i = 0; i < mo->n && !found; i++)
 			found = strcmp(mo->done[i], str_c(&key)) == 0;
 	}
@@ -87,7 +91,11 @@ static void memo_add(struct qmgr *q, const struct msg *m, const char *addr)
 		q->memos = mo;
 		q->nmemos++;
 	}
-	memo_key(&key, m->rcpt, addr);
+	if (mo->n >= QMGR_MEMO_TARGETS_MAX) {
+		str_free(&key);
+		return;	/* worst case: a second attempt on retry */
+	}
+	memo_key(&key, m->win_first + m->rcpt, addr);
 	mo->done = xreallocarray(mo->done, mo->n + 1, sizeof(*mo->done));
 	mo->done[mo->n++] = str_steal(&key);
 }
@@ -179,6 +187,41 @@ static void maps_refresh(struct qmgr *q)
 		log_warn(NULL, "%s: %s", q->aliases.path, error);
 }
 
+/* The targets of the current recipient delivered in an earlier attempt
+ * (or before a restart): recorded in the file, skipped now. */
+static void rcpt_done_targets(struct msg *m)
+{
+	const char *error;
+
+	queue_targets_free(&m->done);
+	if (m->trailer_end <= m->trailer)
+		return;
+	if (queue_file_targets(m->fd, m->trailer, m->rcpt_total,
+			       m->win_first + m->rcpt, &m->done, &error) < 0) {
+		log_warn(m->id, "cannot read the targets already delivered: "
+			 "%s; they may get a second copy", error);
+		queue_targets_free(&m->done);
+	}
+}
+
+/* A target of a recipient that expands into several was delivered:
+ * recorded in the file (synced with the others of this turn), so that
+ * neither a retry nor a restart delivers to it again. */
+static void target_record(struct msg *m, const char *addr)
+{
+	if (m->no_trailer)
+		return;
+	if (queue_file_add_target(m->fd, &m->trailer_end,
+				  m->win_first + m->rcpt, addr) < 0) {
+		log_warn(m->id, "cannot record the delivery to %s: %s; a "
+			 "restart may deliver it again", addr,
+			 strerror(errno));
+		m->no_trailer = 1;
+		return;
+	}
+	qmgr_sync_soon(m->q, m);
+}
+
 static void rcpt_begin(struct qmgr *q, struct msg *m)
 {
 	const struct resolve_ops ops = { domain_is_local, map_lookup, q };
@@ -200,6 +243,8 @@ static void rcpt_begin(struct qmgr *q, struct msg *m)
 	free(m->results);
 	m->results = xcalloc(m->targets.n + 1, sizeof(*m->results));
 	str_free(&reason);
+	if (m->targets.n > 1)
+		rcpt_done_targets(m);
 }
 
 /* Write a final state; the last queued recipient needs no write (the
@@ -210,26 +255,33 @@ static void rcpt_record(struct msg *m, char state)
 
 	if (qmgr_bounce_hold(m, m->rcpt, state))
 		return;	/* written once its DSN is queued */
-	if (queue_env_pending(&m->env) == 1 && !m->write_failed) {
+	if (m->pending == 1 && !m->write_failed && !m->read_failed) {
 		r->state = state;
+		m->pending--;
 		return;
 	}
-	if (queue_file_set_state(m->fd, &m->env, m->rcpt, state) < 0 ||
-	    fdatasync(m->fd) < 0) {
+	if (queue_file_set_state(m->fd, &m->env, m->rcpt, state) < 0) {
 		log_warn(m->id, "cannot record the state of recipient %zu: "
-			 "%s; it will be tried again", m->rcpt,
+			 "%s; it will be tried again", m->win_first + m->rcpt,
 			 strerror(errno));
 		r->state = QUEUE_RCPT_QUEUED;
 		m->write_failed = 1;
+		return;
 	}
+	m->pending--;
+	qmgr_sync_soon(m->q, m);	/* with the others of this turn */
 }
 
-/* Remember finished targets of a recipient that stays queued. */
+/* Remember finished targets of a recipient that stays queued that the
+ * file does not record: bounced ones, and delivered ones when the record
+ * could not be written. */
 static void rcpt_memo(struct qmgr *q, struct msg *m)
 {
 	for (size_t i = 0; i < m->targets.n; i++)
 		if (m->targets.v[i].kind != RESOLVE_FAILED &&
-		    (m->results[i] == TR_SENT || m->results[i] == TR_BOUNCED))
+		    (m->results[i] == TR_BOUNCED ||
+		     (m->results[i] == TR_SENT &&
+		      (m->no_trailer || m->targets.n == 1))))
 			memo_add(q, m, m->targets.v[i].addr);
 }
 
@@ -258,6 +310,7 @@ static void rcpt_end(struct qmgr *q, struct msg *m)
 		rcpt_record(m, sent ? QUEUE_RCPT_DELIVERED : QUEUE_RCPT_FAILED);
 	}
 	resolve_result_free(&m->targets);
+	queue_targets_free(&m->done);
 	m->rcpt_started = 0;
 	m->rcpt++;
 }
@@ -270,6 +323,8 @@ static void target_done(struct msg *m, enum target_result r,
 	const struct resolve_target *t = &m->targets.v[m->target];
 
 	m->results[m->target] = r;
+	if (r == TR_SENT && m->targets.n > 1)
+		target_record(m, t->addr);
 	if (r == TR_BOUNCED)
 		qmgr_bounce_note(m, m->rcpt, t->addr, DSN_FAILED, reason,
 				 NULL, NULL);
@@ -289,7 +344,8 @@ static int targets_settle(struct qmgr *q, struct msg *m)
 
 		if (t->kind == RESOLVE_FAILED)
 			target_done(m, TR_BOUNCED, "none", t->reason);
-		else if (memo_has(q, m, t->addr))
+		else if (memo_has(q, m, t->addr) ||
+			 queue_targets_has(&m->done, t->addr))
 			m->results[m->target++] = TR_SENT;
 		else
 			return 1;
@@ -307,6 +363,57 @@ static int rcpt_next(struct msg *m)
 	return m->rcpt < m->env.rcpt_count;
 }
 
+/* ---- windows of recipients ---------------------------------------------- */
+
+size_t qmgr_window_bytes(const struct queue_env *env)
+{
+	size_t n = env->rcpt_alloc * sizeof(*env->rcpts);
+
+	for (size_t i = 0; i < env->rcpt_count; i++)
+		n += strlen(env->rcpts[i].addr) + 1 +
+		     (env->rcpts[i].orig ? strlen(env->rcpts[i].orig) + 1 : 0);
+	return n;
+}
+
+void qmgr_msg_account(struct qmgr *q, struct msg *m, long delta)
+{
+	if (delta < 0 && (size_t)-delta > m->bytes)
+		delta = -(long)m->bytes;
+	m->bytes += (size_t)delta;
+	q->active_bytes += (size_t)delta;
+}
+
+int qmgr_msg_window(struct qmgr *q, struct msg *m)
+{
+	const char *error;
+	size_t n = m->env.rcpt_count;
+
+	qmgr_msg_account(q, m, -(long)qmgr_window_bytes(&m->env));
+	if (queue_file_read_rcpts(m->fd, &m->env, m->win_next,
+				  QMGR_WINDOW_RCPTS, QMGR_WINDOW_BYTES,
+				  &m->win_next, &error) < 0) {
+		log_warn(m->id, "cannot read recipients %zu and on: %s; "
+			 "retrying later", m->win_first + n, error);
+		m->read_failed = 1;
+		return -1;
+	}
+	m->win_first += n;
+	m->rcpt = 0;
+	qmgr_msg_account(q, m, (long)qmgr_window_bytes(&m->env));
+	return 0;
+}
+
+/* The window is done: its DSN out (and the states it held written),
+ * then the next window. 0 when there is none (or it cannot be read). */
+static int window_next(struct qmgr *q, struct msg *m)
+{
+	if (m->win_next >= m->rcpts_end || m->read_failed)
+		return 0;
+	qmgr_bounce_flush(q, m);
+	qmgr_remote_window_end(m);
+	return qmgr_msg_window(q, m) == 0;
+}
+
 void qmgr_msg_step(struct qmgr *q, struct msg *m)
 {
 	while (!m->inflight) {
@@ -320,6 +427,8 @@ void qmgr_msg_step(struct qmgr *q, struct msg *m)
 			return;		/* remote requests out first */
 		if (!m->rcpt_started) {
 			if (!rcpt_next(m)) {
+				if (window_next(q, m))
+					continue;
 				qmgr_finish(q, m);
 				return;
 			}
@@ -374,6 +483,7 @@ void qmgr_msg_free(struct msg *m)
 		close(m->fd);
 	queue_env_free(&m->env);
 	resolve_result_free(&m->targets);
+	queue_targets_free(&m->done);
 	free(m->results);
 	free(m->defer_reason);
 	qmgr_bounce_free(m);

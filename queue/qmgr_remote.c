@@ -145,6 +145,14 @@ void qmgr_remote_msg_free(struct msg *m)
 	m->remote = NULL;
 }
 
+void qmgr_remote_window_end(struct msg *m)
+{
+	if (m->remote == NULL)
+		return;
+	free(m->remote->own);
+	m->remote->own = NULL;
+}
+
 int qmgr_remote_owned(const struct msg *m, size_t rcpt)
 {
 	return m->remote != NULL && m->remote->own != NULL &&
@@ -358,7 +366,7 @@ struct final {
  * write (the unlink that follows records them, as in qmgr_msg.c). */
 static void record(struct msg *m, const struct final *f, size_t n)
 {
-	int last = queue_env_pending(&m->env) == n && !m->write_failed &&
+	int last = m->pending == n && !m->write_failed && !m->read_failed &&
 		   m->remote->jobs == 1;
 	int failed = 0;
 
@@ -369,8 +377,10 @@ static void record(struct msg *m, const struct final *f, size_t n)
 			failed = queue_file_set_state(m->fd, &m->env,
 						      f[i].rcpt, f[i].state) < 0;
 	}
-	if (n == 0 || last || (!failed && fdatasync(m->fd) == 0))
+	if (n == 0 || last || (!failed && fdatasync(m->fd) == 0)) {
+		m->pending -= n;
 		return;
+	}
 	log_warn(m->id, "cannot record the state of %zu recipients: %s; "
 		 "they will be tried again", n, strerror(errno));
 	for (size_t i = 0; i < n; i++)

@@ -52,6 +52,9 @@ void qmgr_remote_close(struct qmgr *q);
  * pending (m is in flight; qmgr_msg_step is called when they are all
  * answered), 0 if there was nothing to send. */
 int qmgr_remote_begin(struct qmgr *q, struct msg *m);
+/* m's window of recipients is done: the next window is handed out
+ * afresh. */
+void qmgr_remote_window_end(struct msg *m);
 /* Was recipient rcpt handed out this round? */
 int qmgr_remote_owned(const struct msg *m, size_t rcpt);
 /* Send m's current target (a remote one) as a request of one. */

@@ -175,6 +175,9 @@ static void qmgr_free(struct qmgr *q)
 {
 	struct msg *m;
 
+	qmgr_sync_all(q);	/* before any descriptor is closed */
+	ev_timer_cancel(q->loop, q->sync_timer);
+	q->sync_timer = NULL;
 	qmgr_closer_stop(q);
 
 	while ((m = q->msgs) != NULL) {

@@ -21,20 +21,23 @@
  *   new/, deferred/, active/ -> hold/   HOLD; hold/ -> deferred/ RELEASE
  *   any -> (unlinked)       DELETE
  *
- * Recipient outcomes are single state bytes written in place and made
- * durable with fdatasync(2) before the next recipient is looked at
- * (queue_file.h). The only exception is the last recipient still queued:
- * when it is done the file is unlinked without writing its state, because
- * the unlink says the same thing.
+ * Recipient outcomes are single state bytes written in place, and the
+ * delivered targets of an alias are records appended after END
+ * (queue_file.h), as soon as each is known; they are made durable
+ * together once per turn of the event loop (qmgr_sync.c). The only
+ * exception is the last recipient still queued: when it is done the file
+ * is unlinked without writing its state, because the unlink says the same
+ * thing.
  *
  * WHAT A CRASH LEAVES (kill -9 or a power cut at any instant):
  *   - before new/ -> active/: the message is in new/; the next start (or
  *     the next scan) picks it up.
  *   - in active/: at start every file in active/ is treated as new. Its
- *     recipients whose D/F/X was synced are not delivered again; a
- *     recipient whose delivery the agent had finished but whose state was
- *     not yet synced is delivered a second time. That duplicate is the
- *     price of never losing a message (DESIGN.md, step 6).
+ *     recipients whose D/F/X was synced, and alias targets whose D record
+ *     was, are not delivered again; a delivery the agent had finished but
+ *     whose outcome was not yet synced (it ended in the turn the crash
+ *     interrupted) is repeated. That duplicate is the price of never
+ *     losing a message (DESIGN.md, step 6).
  *   - during the last unlink, or with the last state skipped: the file
  *     may come back with that recipient queued: one more delivery.
  *   - active/ -> deferred/ not yet durable: the file is in active/ again
@@ -114,8 +117,33 @@ static void log_pickup(const struct msg *m)
 
 	log_escape(&s, m->env.sender, strlen(m->env.sender), 256);
 	log_info(m->id, "from=<%s> size=%lld nrcpt=%zu (queue active)",
-		 str_c(&s), (long long)m->env.message_size, m->env.rcpt_count);
+		 str_c(&s), (long long)m->env.message_size, m->rcpt_total);
 	str_free(&s);
+}
+
+/* Validate the file and read its first window of recipients. */
+static int msg_read(struct qmgr *q, struct msg *m, const char **error_r)
+{
+	struct queue_scan scan;
+
+	if (queue_file_scan(m->fd, &m->env, &scan, QMGR_WINDOW_RCPTS,
+			    QMGR_WINDOW_BYTES, error_r) < 0)
+		return -1;
+	m->rcpt_total = scan.rcpts;
+	m->pending = scan.pending;
+	m->win_next = scan.window_end;
+	m->rcpts_end = scan.message_rec;
+	m->trailer = scan.trailer;
+	m->trailer_end = scan.trailer_end;
+	/* a torn append of a target record: cut before appending again */
+	if (scan.size > scan.trailer_end &&
+	    ftruncate(m->fd, scan.trailer_end) < 0) {
+		log_warn(m->id, "cannot cut a torn target record: %s",
+			 strerror(errno));
+		m->no_trailer = 1;
+	}
+	qmgr_msg_account(q, m, (long)qmgr_window_bytes(&m->env));
+	return 0;
 }
 
 /* Read active/ID into a new message; NULL if it could not be. */
@@ -132,12 +160,14 @@ static struct msg *msg_open(struct qmgr *q, const char *id)
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
+	m->q = q;
 	cstr_copy(m->id, sizeof(m->id), id);
 	m->fd = fd;
 	queue_env_init(&m->env);
 	resolve_result_init(&m->targets);
-	if (queue_file_read(fd, &m->env, &error) == 0)
+	if (msg_read(q, m, &error) == 0)
 		return m;
+	qmgr_msg_account(q, m, -(long)m->bytes);
 	if (errno == EBADMSG) {
 		log_warn(id, "corrupt queue file (%s); moved to corrupt/",
 			 error);
@@ -159,7 +189,8 @@ int qmgr_load(struct qmgr *q, const char *id, enum qdir from)
 
 	if (qmgr_find(q, id) != NULL)
 		return 0;
-	if (q->nmsgs >= QMGR_ACTIVE_MAX) {
+	if (q->nmsgs >= QMGR_ACTIVE_MAX ||
+	    (q->nmsgs > 0 && q->active_bytes >= QMGR_ACTIVE_BYTES)) {
 		q->overflow = 1;
 		return -1;
 	}
@@ -372,21 +403,27 @@ void qmgr_finish(struct qmgr *q, struct msg *m)
 {
 	if (!m->delete_req)
 		qmgr_bounce_flush(q, m);	/* before any removal */
+	qmgr_sync_leave(q, m, m->delete_req ||
+			(m->pending == 0 && !m->write_failed &&
+			 !m->read_failed));
 	if (m->delete_req)
 		unlink_active(q, m, " (deleted by the administrator)");
-	else if (queue_env_pending(&m->env) == 0 && !m->write_failed)
+	else if (m->pending == 0 && !m->write_failed && !m->read_failed)
 		unlink_active(q, m, "");
 	else if (m->hold_req && qmove(q, m->id, QD_ACTIVE, QD_HOLD) == 0)
 		log_info(m->id, "held by the administrator");
 	else
 		to_deferred(q, m);
 	msg_unlink_list(q, m);
+	qmgr_msg_account(q, m, -(long)m->bytes);
 	qmgr_msg_free(m);
 	/* room again: go on with new/, a flush ... at once when a quarter
 	 * of the places is free, else within QMGR_REFILL_MS: a backlog in
 	 * new/ must not cost a directory scan for every message */
 	if (q->overflow)
 		qmgr_scan_within(q, q->nmsgs <= QMGR_ACTIVE_MAX -
-				 QMGR_ACTIVE_MAX / 4 ? 0 : QMGR_REFILL_MS, 0);
+				 QMGR_ACTIVE_MAX / 4 &&
+				 q->active_bytes <= QMGR_ACTIVE_BYTES -
+				 QMGR_ACTIVE_BYTES / 4 ? 0 : QMGR_REFILL_MS, 0);
 	qmgr_maybe_done(q);
 }

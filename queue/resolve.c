@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mail/addr.h"
+#include "mail/mailbox_path.h"
 #include "util/alloc.h"
 
 #define REASON_UNKNOWN "5.1.1 user unknown"
@@ -117,6 +118,21 @@ static int lookup(struct resolving *rs, enum resolve_map map,
 	return r;
 }
 
+/* The user user_key was found for addr: its Maildir (mailbox_path.h). */
+static void local_target(struct resolving *rs, const char *addr,
+			 const char *user_key, struct str *box)
+{
+	struct mailbox_path mp;
+	const char *error;
+
+	if (mailbox_path_from_addr(user_key, &mp, &error) < 0) {
+		add_target(rs, RESOLVE_FAILED, addr, NULL, REASON_BADADDR);
+		return;
+	}
+	mailbox_path_relative(&mp, box);
+	add_target(rs, RESOLVE_LOCAL, addr, str_c(box), NULL);
+}
+
 static void resolve_local(struct resolving *rs, const char *local,
 			  const char *domain, int depth)
 {
@@ -145,11 +161,7 @@ static void resolve_local(struct resolving *rs, const char *local,
 		} else if (r == 0 &&
 			   (r = lookup(rs, RESOLVE_MAP_USERS, keys[i],
 				       &value)) > 0) {
-			str_appendf(&box, "%s/%.*s", domain,
-				    (int)(strrchr(keys[i], '@') - keys[i]),
-				    keys[i]);
-			add_target(rs, RESOLVE_LOCAL, keys[0], str_c(&box),
-				   NULL);
+			local_target(rs, keys[0], keys[i], &box);
 			found = 1;
 		}
 		if (r < 0)

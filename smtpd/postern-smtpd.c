@@ -17,14 +17,20 @@
  *            log lines on standard error, one per session start and end,
  *            accepted message and refused recipient
  * POLICY     smtp: mail for local_domains to known users and aliases;
- *            other domains only after AUTH. submission, smtps: AUTH before
+ *            other domains only after AUTH (or from trusted_networks with
+ *            trusted_networks_relay). submission, smtps: AUTH before
  *            MAIL. AUTH is offered only under TLS or to loopback clients.
  * EXIT       0 after SIGHUP (sessions finished) or SIGTERM; 111 when it
  *            cannot start (the log says why)
- * LIMITS     message_size_limit; smtpd_timeout per command and per piece
- *            of data; smtpd_recipient_limit, smtpd_error_limit,
- *            smtpd_client_connection_limit, smtpd_process_limit; command
- *            lines 1000 bytes with CRLF; held header section 64 KiB
+ * LIMITS     message_size_limit (also bounds each BDAT chunk);
+ *            smtpd_timeout per command and per piece of data;
+ *            smtpd_min_data_rate during DATA and BDAT;
+ *            smtpd_session_time_limit per session; smtpd_recipient_limit
+ *            (a repeated recipient counts once), smtpd_error_limit,
+ *            smtpd_junk_command_limit, smtpd_process_limit,
+ *            smtpd_client_connection_limit per address or IPv6 /64
+ *            (not for trusted_networks); command lines 1000 bytes with
+ *            CRLF; held header section 64 KiB
  * SEE ALSO   postern-smtpd(8), postern-inject(8), postern-auth(8),
  *            postern.conf(5)
  */
@@ -70,11 +76,22 @@ static enum smtpd_mode smtpd_mode_of(const struct service_def *def)
 static void smtpd_settings(struct smtpd *srv, struct service_child *sc)
 {
 	const struct conf *c = &sc->conf;
+	const char *error;
+	size_t bad;
 
 	srv->sc = sc;
 	srv->conf = c;
 	srv->mode = smtpd_mode_of(sc->def);
 	srv->timeout_ms = conf_limit_timeout_ms(c->smtpd_timeout);
+	srv->session_limit_ms =
+		conf_limit_timeout_ms(c->smtpd_session_time_limit);
+	srv->min_data_rate = c->smtpd_min_data_rate;
+	srv->junk_limit = conf_limit_count(c->smtpd_junk_command_limit);
+	srv->trusted_relay = c->trusted_networks_relay;
+	if (cidr_list_parse(&srv->trusted, c->trusted_networks.v,
+			    c->trusted_networks.n, &error, &bad) < 0)
+		log_fatal("trusted_networks: '%s': %s",
+			  c->trusted_networks.v[bad], error);
 	srv->rcpt_limit = conf_limit_count(c->smtpd_recipient_limit);
 	srv->error_limit = conf_limit_count(c->smtpd_error_limit);
 	srv->client_limit = conf_limit_count(c->smtpd_client_connection_limit);
@@ -128,6 +145,7 @@ int main(int argc, char **argv)
 		SSL_CTX_free(srv.tls);
 	str_free(&srv.auth_socket);
 	str_free(&srv.inject_socket);
+	cidr_list_free(&srv.trusted);
 	sandbox_prepared_free(&session_sandbox);
 	conf_free(&sc.conf);
 	return 0;

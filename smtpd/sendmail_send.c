@@ -238,7 +238,10 @@ static int send_queue(struct send_state *s)
 	ie.nrcpts = s->env.nrcpts;
 	ie.protocol = "local";
 	ie.flags = s->o->flags | s->env.flags;
-	conf_queue_path(&s->conf, "private/inject", &path);
+	/* root may use the private socket; anyone else the public one,
+	 * where each user may hold inject_local_connection_limit */
+	conf_queue_path(&s->conf, geteuid() == 0 ? INJECT_SOCKET
+						 : INJECT_SOCKET_LOCAL, &path);
 	r = inject_begin(&ic, str_c(&path), &ie, SEND_TIMEOUT_MS, &reason);
 	if (r == INJECT_OK && send_body(s, &ic) != 0) {
 		inject_abort(&ic);

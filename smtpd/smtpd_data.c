@@ -20,6 +20,26 @@
  * in the queue. BDAT (RFC 3030) chunks are read exactly; BDAT without MAIL
  * and RCPT is answered 503 after its chunk was read, and DATA after BDAT
  * is 503 too.
+ *
+ * BDAT SIZES. The chunk size is the client's word, up to 2^64 - 1, and
+ * every byte of a chunk must be read for the session to stay in step
+ * with the client (its bytes follow the command at once; RFC 3030 2 has
+ * the server accept and discard the chunks already pipelined after a
+ * failed BDAT). So:
+ *   - a chunk larger than message_size_limit could never be part of an
+ *     acceptable message: "552 5.3.4", and the connection is closed at
+ *     once, without reading it (reading could take forever);
+ *   - a chunk that would take the message's bytes (as sent, CRLF
+ *     counted, RFC 1870) past message_size_limit is read and thrown away
+ *     (at most message_size_limit bytes, under the data deadline), the
+ *     message is abandoned and the chunk answered "552 5.3.4"; later
+ *     chunks of that transaction get 503 after being read the same way.
+ * Nothing of a chunk is ever held in memory beyond one read block.
+ *
+ * The injector is fed in 64 KiB chunks; held bytes also go out when the
+ * client is slow (smtpd_input.c, "THE INJECTOR'S SILENCE") and at the end
+ * of each BDAT chunk that is not the last, since the client may take up
+ * to smtpd_timeout to send the next BDAT command.
  */
 #include "smtpd.h"
 
@@ -41,7 +61,33 @@ void smtpd_data_abort(struct smtpd_session *s)
 		smtp_data_free(&s->data);
 		s->injecting = 0;
 	}
+	s->held_since_ms = 0;
 	s->bdat = 0;
+}
+
+/* After writing to the injector: note since when bytes are held. */
+static void data_note_held(struct smtpd_session *s)
+{
+	if (inject_buffered(&s->ic) == 0)
+		s->held_since_ms = 0;
+	else if (s->held_since_ms == 0)
+		s->held_since_ms = smtpd_now_ms();
+}
+
+int64_t smtpd_data_flush_due(const struct smtpd_session *s)
+{
+	if (!s->injecting || s->held_since_ms == 0)
+		return -1;
+	return s->held_since_ms + SMTPD_INJECT_FLUSH_MS;
+}
+
+void smtpd_data_flush(struct smtpd_session *s)
+{
+	/* a failure is the injector's to explain: inject_commit reads its
+	 * answer */
+	if (s->injecting && inject_buffered(&s->ic) > 0)
+		(void)inject_flush(&s->ic);
+	s->held_since_ms = 0;
 }
 
 /* RFC 3848 */
@@ -144,6 +190,7 @@ static int data_begin(struct smtpd_session *s, enum smtp_data_mode mode,
 		       s->srv->mode != SMTPD_MX && s->authed, &sink);
 	if (data_received(s) < 0)
 		s->data.sink_error = 1;
+	data_note_held(s);
 	return INJECT_OK;
 }
 
@@ -159,21 +206,32 @@ static void data_reason(struct str *out, const struct str *reason)
 		str_appends(out, "queue unavailable, try again later");
 }
 
-/* The one mapping of injector results to replies. */
+/* The one mapping of injector results to replies. A reason that starts
+ * with an enhanced status code of its class gives the code (5.4.6 for a
+ * mail loop, inject.h). */
 static void data_reply(struct smtpd_session *s, int status,
 		       const struct str *id, const struct str *reason)
 {
-	struct str text = STR_INIT(0);
+	struct str text = STR_INIT(0), rest = STR_INIT(0);
+	char code[16];
+	size_t cl;
 
 	if (status == INJECT_OK) {
 		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", str_c(id));
 		return;
 	}
-	data_reason(&text, reason);
+	cl = inject_reason_code(str_c(reason), status == INJECT_PERM ? '5'
+								  : '4');
+	snprintf(code, sizeof(code), "%.*s", (int)(cl > 0 ? cl : 5),
+		 cl > 0 ? str_c(reason) : status == INJECT_PERM ? "5.3.4"
+								: "4.3.0");
+	str_appends(&rest, str_c(reason) + (cl > 0 ? cl + 1 : 0));
+	data_reason(&text, &rest);
+	str_free(&rest);
 	if (status == INJECT_PERM)
-		smtp_reply(s, 554, "5.3.4", "%s", str_c(&text));
+		smtp_reply(s, 554, code, "%s", str_c(&text));
 	else
-		smtp_reply(s, 451, "4.3.0", "%s", str_c(&text));
+		smtp_reply(s, 451, code, "%s", str_c(&text));
 	log_warn(s->id, "message from %s not queued: %s", s->ip,
 		 str_c(&text));
 	str_free(&text);
@@ -193,6 +251,8 @@ static void data_log_queued(struct smtpd_session *s, const struct str *id,
 		 smtpd_esc(&e3, s->sender.s, s->sender.len), s->nrcpts, size,
 		 data_proto(s), s->id);
 	str_free(&e1);
+	if (e2.s != NULL)		/* the AUTH user */
+		explicit_bzero(e2.s, e2.cap);
 	str_free(&e2);
 	str_free(&e3);
 	str_free(&e4);
@@ -223,6 +283,7 @@ static void data_finish(struct smtpd_session *s)
 		data_reply(s, status, &id, &reason);
 		if (status == INJECT_OK) {
 			s->messages++;
+			s->junk = 0;	/* mail moved: junk is counted afresh */
 			data_log_queued(s, &id, size);
 		}
 	}
@@ -238,16 +299,21 @@ static int data_read_dot(struct smtpd_session *s)
 {
 	char buf[DATA_BLOCK];
 	size_t got, used;
-	int r;
+	int r = IO_OK;
 
+	smtpd_data_clock_start(s);
 	while (!s->data.done) {
-		r = smtpd_read_some(s, buf, sizeof(buf), &got);
-		if (r != IO_OK || smtpd_session_stopping)
-			return r != IO_OK ? r : IO_EOF;
+		r = smtpd_read_data(s, buf, sizeof(buf), &got);
+		if (r != IO_OK || smtpd_session_stopping) {
+			r = r != IO_OK ? r : IO_EOF;
+			break;
+		}
 		used = smtp_data_feed(&s->data, buf, got);
+		data_note_held(s);
 		smtpd_unread(s, buf + used, got - used);
 	}
-	return IO_OK;
+	smtpd_data_clock_stop(s);
+	return r;
 }
 
 int smtpd_cmd_data(struct smtpd_session *s, const struct smtp_cmd *cmd)
@@ -290,26 +356,73 @@ static int data_read_chunk(struct smtpd_session *s, uint64_t n)
 {
 	char buf[DATA_BLOCK];
 	size_t got;
-	int r;
+	int r = IO_OK;
 
+	smtpd_data_clock_start(s);
 	while (n > 0) {
-		r = smtpd_read_some(s, buf, n < sizeof(buf) ? (size_t)n
+		r = smtpd_read_data(s, buf, n < sizeof(buf) ? (size_t)n
 				    : sizeof(buf), &got);
-		if (r != IO_OK || smtpd_session_stopping)
-			return r != IO_OK ? r : IO_EOF;
-		if (s->injecting)
+		if (r != IO_OK || smtpd_session_stopping) {
+			r = r != IO_OK ? r : IO_EOF;
+			break;
+		}
+		if (s->injecting) {
 			smtp_data_feed(&s->data, buf, got);
+			data_note_held(s);
+		}
 		n -= got;
 	}
-	return IO_OK;
+	smtpd_data_clock_stop(s);
+	return r;
+}
+
+/* A chunk that can never fit: refused unread, and the session ends. */
+static int bdat_refuse_unread(struct smtpd_session *s, uint64_t size)
+{
+	uint64_t limit = s->srv->conf->message_size_limit;
+
+	smtp_reply(s, 552, "5.3.4", "BDAT chunk of %llu bytes exceeds the "
+		   "message size limit of %llu bytes", (unsigned long long)size,
+		   (unsigned long long)limit);
+	log_info(s->id, "reject: BDAT chunk from %s: %llu bytes, over "
+		 "message_size_limit; closing", s->ip,
+		 (unsigned long long)size);
+	smtpd_txn_reset(s);
+	s->quit = 1;
+	s->end_reason = "BDAT chunk too large";
+	return 1;
+}
+
+/* A chunk that takes the message past the limit: read, thrown away. */
+static int bdat_discard(struct smtpd_session *s, uint64_t size)
+{
+	uint64_t total = s->bdat_octets + size;
+	int r;
+
+	smtpd_data_abort(s);
+	r = data_read_chunk(s, size);
+	if (r != IO_OK) {
+		smtpd_session_lost(s, r);
+		return 0;
+	}
+	smtp_reply(s, 552, "5.3.4", "message too big");
+	log_info(s->id, "reject: message from %s: too big size>=%llu", s->ip,
+		 (unsigned long long)total);
+	smtpd_txn_reset(s);
+	return 0;
 }
 
 int smtpd_cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *cmd)
 {
 	struct str reason = STR_INIT(0);
 	int ready = s->have_mail && s->nrcpts > 0;
+	uint64_t limit = s->srv->conf->message_size_limit;
 	int status = INJECT_OK, r;
 
+	if (cmd->chunk_size > limit)
+		return bdat_refuse_unread(s, cmd->chunk_size);
+	if (ready && cmd->chunk_size > limit - s->bdat_octets)
+		return bdat_discard(s, cmd->chunk_size);
 	if (ready && !s->bdat) {
 		status = data_begin(s, SMTP_DATA_BDAT, &reason);
 		s->bdat = status == INJECT_OK;
@@ -326,6 +439,8 @@ int smtpd_cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *cmd)
 			   : "need MAIL and RCPT commands");
 		return 1;
 	}
+	if (ready)
+		s->bdat_octets += cmd->chunk_size;
 	if (status != INJECT_OK) {
 		/* the transaction ends; its further chunks will get 503 */
 		data_reply(s, status, NULL, &reason);
@@ -333,6 +448,7 @@ int smtpd_cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	} else if (cmd->last) {
 		data_finish(s);
 	} else {
+		smtpd_data_flush(s);
 		smtp_reply(s, 250, "2.0.0", "%" PRIu64 " octets received",
 			   cmd->chunk_size);
 	}

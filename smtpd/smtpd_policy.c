@@ -5,8 +5,10 @@
  * or an alias (aliases.cdb); the key is the address in lower case, and
  * "user+tag@domain" falls back to "user@domain" (550 5.1.1 otherwise).
  * Any other domain, and every address literal, is relayed only for an
- * authenticated client (554 5.7.1 otherwise): postern is never an open
- * relay. "<Postmaster>" without a domain (RFC 5321 4.5.1) means
+ * authenticated client, or for a client in trusted_networks when
+ * trusted_networks_relay is on (off by default: a trusted network is
+ * exempt from connection limits, not from AUTH); 554 5.7.1 otherwise:
+ * postern is never an open relay. "<Postmaster>" without a domain (RFC 5321 4.5.1) means
  * postmaster@hostname. Source routes and '%', '!', '@' in local parts are
  * already refused by the parser (553 5.1.3).
  */
@@ -86,6 +88,7 @@ enum smtpd_rcpt_verdict smtpd_policy_rcpt(struct smtpd_session *s,
 	if (addr_format(&full, address_r) < 0)
 		log_panic("recipient address: cannot format");
 	if (full.is_literal || !conf_domain_is_local(s->srv->conf, full.domain))
-		return s->authed ? SMTPD_RCPT_OK : SMTPD_RCPT_RELAY;
+		return s->authed || (s->trusted && s->srv->trusted_relay)
+			? SMTPD_RCPT_OK : SMTPD_RCPT_RELAY;
 	return policy_local(s, &full);
 }

@@ -6,7 +6,8 @@
  * sessions, one after another (common/daemon/session_pool.h), so that fork
  * and exit are not paid for every connection. A client over
  * smtpd_process_limit gets "421 4.3.2", one over
- * smtpd_client_connection_limit "421 4.7.0" (nothing on smtps, where it
+ * smtpd_client_connection_limit (per IPv4 address or IPv6 /64; clients in
+ * trusted_networks are exempt) "421 4.7.0" (nothing on smtps, where it
  * would not be TLS), and is closed. Before each session users.cdb and
  * aliases.cdb are reopened if they changed, so every session starts with
  * the current maps. Signals: see session_server.h.

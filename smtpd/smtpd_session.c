@@ -9,11 +9,27 @@
  * io buffer and flushed only when the client has nothing more pipelined
  * (smtpd_input.c).
  *
- * A session ends on QUIT, end of input, smtpd_timeout (421 4.4.2),
- * smtpd_error_limit (421 4.7.0), a failed TLS handshake, or SIGTERM: the
- * handler only sets a flag and shuts the socket for reading (both are
- * async-signal-safe), so the blocked read returns at once, the session
- * answers 421 4.3.2 and leaves, abandoning a message it was receiving.
+ * A session ends on QUIT, end of input, a deadline (421 4.4.2: smtpd_timeout,
+ * smtpd_session_time_limit, smtpd_min_data_rate; smtpd_input.c),
+ * smtpd_error_limit or smtpd_junk_command_limit (421 4.7.0), a failed TLS
+ * handshake, or SIGTERM: the handler only sets a flag and shuts the socket
+ * for reading (both are async-signal-safe), so the blocked read returns at
+ * once, the session answers 421 4.3.2 and leaves, abandoning a message it
+ * was receiving.
+ *
+ * JUNK COMMANDS. NOOP, RSET, VRFY, HELP and a HELO/EHLO after the first
+ * cost the client nothing and move no mail; a client that sends more than
+ * smtpd_junk_command_limit of them since its last accepted message is
+ * keeping a process busy for nothing, and is sent away (as Postfix's
+ * smtpd_junk_command_limit, but closing instead of counting errors).
+ *
+ * A process serves several sessions (smtpd_max_use): at the end of each,
+ * everything that held AUTH data (the command buffers, the parsed
+ * command, the io read buffer, the user name; after a session that sent
+ * AUTH also SMTPD_STACK_SCRUB bytes of dead stack below session_end,
+ * where the commands' frames and log lines were; TLS plaintext is
+ * cleansed by OpenSSL, SSL_OP_CLEANSE_PLAINTEXT) is wiped with
+ * explicit_bzero.
  *
  * STARTTLS (RFC 3207, STYLE.md 17): after "220 2.0.0 Ready to start TLS"
  * everything the client sent in plaintext and we have not yet read is
@@ -25,6 +41,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +52,10 @@
 #include "util/tls.h"
 
 volatile sig_atomic_t smtpd_session_stopping;
+
+/* The command being served; file-wide so that session_end can wipe it
+ * (AUTH PLAIN's initial response is its argument). */
+static struct smtp_cmd session_cmd;
 
 const char *smtpd_esc(struct str *buf, const char *p, size_t n)
 {
@@ -86,8 +107,14 @@ void smtpd_session_lost(struct smtpd_session *s, int r)
 		smtp_reply(s, 421, "4.3.2", "shutting down");
 		s->end_reason = "shutdown";
 	} else if (r == IO_TIMEOUT) {
-		smtp_reply(s, 421, "4.4.2", "timeout");
-		s->end_reason = "timeout";
+		static const char *const why[] = {
+			[SMTPD_WAIT_IDLE] = "timeout",
+			[SMTPD_WAIT_RATE] = "data rate too low",
+			[SMTPD_WAIT_SESSION] = "session time limit reached",
+		};
+
+		smtp_reply(s, 421, "4.4.2", "%s", why[s->wait_limit]);
+		s->end_reason = why[s->wait_limit];
 	} else if (r == IO_EOF) {
 		s->end_reason = "lost connection";
 	} else {
@@ -107,9 +134,23 @@ void smtpd_txn_reset(struct smtpd_session *s)
 	str_clear(&s->sender);
 	s->qflags = 0;
 	s->smtputf8 = 0;
+	s->bdat_octets = 0;
 }
 
 /* ---- HELO, EHLO and the simple commands ---------------------------------- */
+
+/* One more junk command; 1 if that was one too many (the session ends). */
+static int session_junk(struct smtpd_session *s)
+{
+	if (++s->junk <= s->srv->junk_limit)
+		return 0;
+	smtp_reply(s, 421, "4.7.0", "too many commands that move no mail");
+	log_warn(s->id, "client %s: smtpd_junk_command_limit (%u) reached",
+		 s->ip, s->srv->junk_limit);
+	s->quit = 1;
+	s->end_reason = "too many junk commands";
+	return 1;
+}
 
 static void session_ehlo_reply(struct smtpd_session *s)
 {
@@ -137,6 +178,8 @@ static void session_ehlo_reply(struct smtpd_session *s)
 static int session_helo(struct smtpd_session *s, const struct smtp_cmd *cmd,
 			int esmtp)
 {
+	if (s->have_helo && session_junk(s))
+		return 0;
 	smtpd_txn_reset(s);
 	if (cstr_copy(s->helo, sizeof(s->helo), cmd->arg) < 0) {
 		smtp_reply(s, 501, "5.5.4", "host name too long");
@@ -183,6 +226,9 @@ static int session_tls_handshake(struct smtpd_session *s)
 		return -1;
 	}
 	s->tls = 1;
+	/* a later session of this process must find no AUTH line in
+	 * OpenSSL's record buffers */
+	SSL_set_options(s->io.ssl, SSL_OP_CLEANSE_PLAINTEXT);
 	log_info(s->id, "TLS %s cipher=%s", SSL_get_version(s->io.ssl),
 		 SSL_get_cipher_name(s->io.ssl));
 	return 0;
@@ -229,17 +275,22 @@ static int session_dispatch(struct smtpd_session *s,
 	case SMTP_BDAT: return smtpd_cmd_bdat(s, cmd);
 	case SMTP_AUTH: return smtpd_cmd_auth(s, cmd);
 	case SMTP_STARTTLS: return session_starttls(s);
-	case SMTP_HELP: return session_help(s);
+	case SMTP_HELP:
+		return session_junk(s) ? 0 : session_help(s);
 	case SMTP_RSET:
+		if (session_junk(s))
+			return 0;
 		smtpd_txn_reset(s);
 		smtp_reply(s, 250, "2.0.0", "Ok");
 		return 0;
 	case SMTP_NOOP:
-		smtp_reply(s, 250, "2.0.0", "Ok");
+		if (!session_junk(s))
+			smtp_reply(s, 250, "2.0.0", "Ok");
 		return 0;
 	case SMTP_VRFY:
-		smtp_reply(s, 252, "2.5.0", "VRFY is disabled; send mail and "
-			   "it will be tried");
+		if (!session_junk(s))
+			smtp_reply(s, 252, "2.5.0", "VRFY is disabled; send "
+				   "mail and it will be tried");
 		return 0;
 	case SMTP_QUIT:
 		session_server_ending();
@@ -255,7 +306,7 @@ static int session_dispatch(struct smtpd_session *s,
 
 static void session_command(struct smtpd_session *s)
 {
-	static struct smtp_cmd cmd;
+	struct smtp_cmd *cmd = &session_cmd;
 	const char *error;
 	size_t len = s->line.len;
 
@@ -264,16 +315,18 @@ static void session_command(struct smtpd_session *s)
 	if (len > 0 && s->line.s[len - 1] == '\r')
 		len--;
 	s->commands++;
+	if (len >= 4 && strncasecmp(s->line.s, "AUTH", 4) == 0)
+		s->auth_seen = 1;
 	if (smtp_cmd_parse(s->line.s != NULL ? s->line.s : "", len,
 			   SMTP_CMD_ALLOW_UTF8 | SMTP_CMD_RELAY_TRICKS |
 			   (s->smtputf8 ? SMTP_CMD_TXN_UTF8 : 0),
-			   &cmd, &error) == 0) {
-		s->errors += (unsigned)session_dispatch(s, &cmd);
+			   cmd, &error) == 0) {
+		s->errors += (unsigned)session_dispatch(s, cmd);
 		return;
 	}
-	smtp_reply(s, cmd.code, cmd.enhanced, "%s", error);
+	smtp_reply(s, cmd->code, cmd->enhanced, "%s", error);
 	s->errors++;
-	if (cmd.verb == SMTP_BDAT) {
+	if (cmd->verb == SMTP_BDAT) {
 		/* the chunk size is unknown: its bytes would be read as
 		 * commands, so the session cannot go on */
 		s->quit = 1;
@@ -289,6 +342,12 @@ static void session_loop(struct smtpd_session *s)
 		if (s->errors >= s->srv->error_limit) {
 			smtp_reply(s, 421, "4.7.0", "too many errors");
 			s->end_reason = "too many errors";
+			break;
+		}
+		if (smtpd_now_ms() >= s->end_ms) {
+			/* a client that never lets a read wait */
+			s->wait_limit = SMTPD_WAIT_SESSION;
+			smtpd_session_lost(s, IO_TIMEOUT);
 			break;
 		}
 		r = smtpd_read_line(s, &s->line, SMTPD_LINE_MAX);
@@ -316,11 +375,17 @@ static void session_init(struct smtpd_session *s, struct smtpd *srv, int fd,
 	io_init(&s->io, fd, srv->timeout_ms);
 	str_init(&s->in, 0);
 	str_init(&s->line, 0);
+	/* the line buffer holds AUTH PLAIN's argument: sized once, so that
+	 * no copy of it is left behind by a realloc */
+	if (str_reserve(&s->line, SMTPD_LINE_MAX) < 0)
+		log_panic("line buffer: out of memory");
 	str_init(&s->sender, 0);
 	str_init(&s->auth_user, 0);
 	if (cstr_copy(s->ip, sizeof(s->ip), ip) < 0)
 		log_panic("client address '%s' too long", ip);
 	s->loopback = strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
+	s->trusted = cidr_list_match(&srv->trusted, ip);
+	s->end_ms = smtpd_now_ms() + srv->session_limit_ms;
 	/* unique per session: the time, the pid, and the sessions this
 	 * process served before (a process may serve several) */
 	str_appendf(&id, "%08llX%06X%04X", (unsigned long long)time(NULL),
@@ -333,10 +398,28 @@ static void session_init(struct smtpd_session *s, struct smtpd *srv, int fd,
 	session_stop_on(SIGTERM, &smtpd_session_stopping, fd);
 }
 
+static void session_wipe(struct str *sb)
+{
+	if (sb->s != NULL)
+		explicit_bzero(sb->s, sb->cap);
+	str_free(sb);
+}
+
+/* Wipe the stack below the caller: the dead frames of the session's
+ * commands (log lines built on the stack name the user). */
+static __attribute__((noinline)) void session_scrub_stack(void)
+{
+	char dead[SMTPD_STACK_SCRUB];
+
+	explicit_bzero(dead, sizeof(dead));
+}
+
 /* Everything the session held is freed: the process may serve another. */
 static void session_end(struct smtpd_session *s)
 {
 	session_server_ending();
+	/* the last replies get smtpd_timeout, whatever deadline has passed */
+	s->io.timeout_ms = s->srv->timeout_ms;
 	if (io_flush(&s->io) < 0 && strcmp(s->end_reason, "quit") == 0)
 		s->end_reason = "write failed";
 	smtpd_txn_reset(s);
@@ -345,20 +428,23 @@ static void session_end(struct smtpd_session *s)
 		 s->end_reason);
 	if (s->ac_init)
 		auth_client_free(&s->ac);
+	explicit_bzero(&s->ac, sizeof(s->ac));
+	s->ac_init = 0;
 	io_free(&s->io);
 	session_stop_release();
 	if (close(s->fd) < 0)
 		log_warn(s->id, "close: %s", strerror(errno));
 	/* the next session in this process must find no trace of this
-	 * one's credentials (AUTH PLAIN's argument is a command line) */
-	if (s->line.s != NULL)
-		explicit_bzero(s->line.s, s->line.cap);
-	if (s->in.s != NULL)
-		explicit_bzero(s->in.s, s->in.cap);
-	str_free(&s->in);
-	str_free(&s->line);
+	 * one's credentials: AUTH PLAIN's argument is a command line, parsed
+	 * into session_cmd, read through the io buffer */
+	session_wipe(&s->line);
+	session_wipe(&s->in);
+	session_wipe(&s->auth_user);
 	str_free(&s->sender);
-	str_free(&s->auth_user);
+	explicit_bzero(&session_cmd, sizeof(session_cmd));
+	explicit_bzero(s->io.rbuf, sizeof(s->io.rbuf));
+	if (s->auth_seen)
+		session_scrub_stack();
 }
 
 void smtpd_session_run(struct smtpd *srv, int fd, const char *ip)

@@ -5,10 +5,17 @@
  * AUTH (530 5.7.0). A declared SIZE over message_size_limit is refused at
  * once (552 5.3.4, RFC 1870). RCPT goes through smtpd_policy; every
  * refused recipient is logged, one line each.
+ *
+ * A recipient given twice in one transaction is accepted again (250) but
+ * kept once: it counts once against smtpd_recipient_limit and gets one
+ * copy of the message. Addresses are compared as formatted (the domain
+ * is lower case already); in local_domains the local part is compared
+ * without case too, since policy and delivery fold it to one mailbox.
  */
 #include "smtpd.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "proto/queue_file.h"
 #include "util/alloc.h"
@@ -85,6 +92,21 @@ static int txn_refuse(struct smtpd_session *s, enum smtpd_rcpt_verdict v,
 	}
 }
 
+/* Is rcpt a recipient of this transaction already? */
+static int txn_duplicate(const struct smtpd_session *s, const struct addr *a,
+			 const struct str *rcpt)
+{
+	int fold = a->domain_len == 0 ||
+		   (!a->is_literal &&
+		    conf_domain_is_local(s->srv->conf, a->domain));
+
+	for (size_t i = 0; i < s->nrcpts; i++)
+		if (fold ? strcasecmp(s->rcpts[i], str_c(rcpt)) == 0
+			 : strcmp(s->rcpts[i], str_c(rcpt)) == 0)
+			return 1;
+	return 0;
+}
+
 int smtpd_cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *cmd)
 {
 	struct str rcpt = STR_INIT(0);
@@ -96,12 +118,12 @@ int smtpd_cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *cmd)
 			   "during BDAT" : "need MAIL command");
 		return 1;
 	}
-	if (s->nrcpts >= s->srv->rcpt_limit) {
-		smtp_reply(s, 452, "4.5.3", "too many recipients");
-		return 0;
-	}
 	v = smtpd_policy_rcpt(s, &cmd->addr, &rcpt);
-	if (v == SMTPD_RCPT_OK) {
+	if (v == SMTPD_RCPT_OK && txn_duplicate(s, &cmd->addr, &rcpt)) {
+		smtp_reply(s, 250, "2.1.5", "Ok (duplicate recipient)");
+	} else if (v == SMTPD_RCPT_OK && s->nrcpts >= s->srv->rcpt_limit) {
+		smtp_reply(s, 452, "4.5.3", "too many recipients");
+	} else if (v == SMTPD_RCPT_OK) {
 		s->rcpts = xreallocarray(s->rcpts, s->nrcpts + 1,
 					 sizeof(*s->rcpts));
 		s->rcpts[s->nrcpts++] = str_steal(&rcpt);

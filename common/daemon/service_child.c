@@ -188,3 +188,11 @@ void service_child_busy(struct service_child *sc)
 	service_child_status("busy\n");
 	sandbox_test_point();	/* test builds only (sandbox.h) */
 }
+
+void service_child_retiring(struct service_child *sc)
+{
+	if (sc->reported_retiring)
+		return;
+	sc->reported_retiring = 1;
+	service_child_status("retiring\n");
+}

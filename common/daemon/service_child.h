@@ -7,7 +7,9 @@
  *     fd 0      /dev/null
  *     fd 1, 2   the master's log pipe (one line per write)
  *     fd 3      the status pipe: the child writes "ready\n" once it accepts,
- *               "busy\n" when it serves its first client
+ *               "busy\n" when it serves its first client, "retiring\n"
+ *               when it has stopped accepting on its own (it finishes its
+ *               clients; the master starts its replacement at once)
  *     fd 4..    its listening sockets, POSTERN_LISTEN_FDS (N) of them
  *     fd 4+N    the instance lock (master/instance.h): an flock'ed file
  *               the child keeps open, and so locked, for its whole life
@@ -60,6 +62,7 @@ struct service_child {
 	int separated;		/* 1 if running under def->account */
 	pid_t master_pid;	/* the parent at start */
 	int reported_busy;
+	int reported_retiring;
 	/* the daemon's sandbox (service_sandbox.h), set by its main; its
 	 * sessions' profile, prepared, when it has one (for the log line) */
 	const struct service_profile *profile;
@@ -81,5 +84,9 @@ void service_child_drop(struct service_child *sc);
 void service_child_ready(struct service_child *sc);
 /* Call when a client has been served (first call only writes). */
 void service_child_busy(struct service_child *sc);
+/* The daemon stopped accepting on its own (it finishes its clients, then
+ * exits): "retiring", so that the master starts its replacement at once.
+ * Once; later calls write nothing. */
+void service_child_retiring(struct service_child *sc);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "daemon/session_server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,12 +16,15 @@
 
 #include "daemon/service_sandbox.h"
 #include "daemon/session_pool.h"
+#include "util/cidr.h"
 #include "util/log.h"
 #include "util/sigfd.h"
 #include "util/sock.h"
+#include "util/str.h"
 
 #define SESSION_ACCEPT_BATCH 32
 #define SESSION_PAUSE_MS 1000
+#define SESSION_IPV6_PREFIX 64	/* one IPv6 client is one /64 */
 
 struct session_server {
 	struct service_child *sc;
@@ -297,6 +301,29 @@ pid_t session_server_fork(struct session_server *ss, const char *key)
 
 /* ---- a daemon whose connections are its clients ---------------------- */
 
+/* What session_server_run_clients() hands the server as its arg. */
+struct clients_ctx {
+	const struct session_clients *cl;
+	struct cidr_list trusted;	/* trusted_networks */
+};
+
+int session_client_key(const char *ip, char *key, size_t size)
+{
+	struct cidr c;
+
+	if (cidr_addr_parse(ip, &c) < 0)
+		return cstr_copy(key, size, ip);
+	if (c.family == AF_INET6) {
+		cidr_truncate(&c, SESSION_IPV6_PREFIX);
+		return cidr_format(&c, key, size);
+	}
+	/* an IPv4 address, also when it came mapped */
+	if (size < INET_ADDRSTRLEN ||
+	    inet_ntop(AF_INET, c.addr, key, (socklen_t)size) == NULL)
+		return -1;
+	return 0;
+}
+
 /* Answer a refused client with one line and close (best effort: the
  * socket is not waited for). */
 static void clients_refuse(const struct session_clients *cl, int fd,
@@ -316,13 +343,13 @@ static void clients_refuse(const struct session_clients *cl, int fd,
 /* One process per connection. */
 static void clients_fork(struct session_server *ss,
 			 const struct session_clients *cl, int fd,
-			 const char *ip)
+			 const char *ip, const char *key)
 {
 	pid_t pid;
 
 	if (cl->before_session != NULL)
 		cl->before_session(cl->arg);
-	pid = session_server_fork(ss, ip);
+	pid = session_server_fork(ss, key);
 	if (pid < 0) {
 		clients_refuse(cl, fd, ip, cl->fork_reply, strerror(errno));
 		return;
@@ -344,7 +371,8 @@ static void clients_fork(struct session_server *ss,
 static void pool_child_setup(void *arg)
 {
 	struct session_server *ss = arg;
-	const struct session_clients *cl = ss->arg;
+	const struct clients_ctx *ctx = ss->arg;
+	const struct session_clients *cl = ctx->cl;
 
 	server_child_setup(ss);
 	notice.due = 0;
@@ -357,7 +385,8 @@ static void pool_child_setup(void *arg)
 static int pool_serve(void *arg, int fd, const char *ip, int last)
 {
 	struct session_server *ss = arg;
-	const struct session_clients *cl = ss->arg;
+	const struct clients_ctx *ctx = ss->arg;
+	const struct session_clients *cl = ctx->cl;
 
 	notice.due = 1;
 	notice.last = last;
@@ -372,7 +401,7 @@ static int pool_serve(void *arg, int fd, const char *ip, int last)
 /* A reused process: an idle one, or a new one. */
 static void clients_hand(struct session_server *ss,
 			 const struct session_clients *cl, int fd,
-			 const char *ip)
+			 const char *ip, const char *key)
 {
 	pid_t pid = session_pool_hand(&ss->pool, fd, ip, pool_child_setup,
 				      pool_serve, ss);
@@ -381,16 +410,43 @@ static void clients_hand(struct session_server *ss,
 		clients_refuse(cl, fd, ip, cl->fork_reply, strerror(errno));
 		return;
 	}
-	if (child_table_add(&ss->sessions, pid, ip) < 0)
+	if (child_table_add(&ss->sessions, pid, key) < 0)
 		log_panic("session table: no slot for '%s' after the limit "
-			  "check", ip);
+			  "check", key);
 	service_child_busy(ss->sc);
+}
+
+/* Over the per-client limit? Clients in trusted_networks never are. */
+static int clients_over_limit(struct session_server *ss,
+			      const struct clients_ctx *ctx, const char *ip,
+			      const char *key)
+{
+	const struct session_clients *cl = ctx->cl;
+
+	return cl->per_client_max > 0 &&
+	       session_server_count(ss, key) >= cl->per_client_max &&
+	       !cidr_list_match(&ctx->trusted, ip);
+}
+
+static void clients_refuse_client(const struct session_clients *cl, int fd,
+				  const char *ip, const char *key)
+{
+	struct str why = STR_INIT(0);
+
+	if (strcmp(key, ip) == 0)
+		str_appends(&why, cl->client_why);
+	else
+		str_appendf(&why, "%s (for the network %s)", cl->client_why,
+			    key);
+	clients_refuse(cl, fd, ip, cl->client_reply, str_c(&why));
+	str_free(&why);
 }
 
 static void clients_accepted(struct session_server *ss, int fd)
 {
-	const struct session_clients *cl = ss->arg;
-	char ip[SESSION_IP_MAX];
+	const struct clients_ctx *ctx = ss->arg;
+	const struct session_clients *cl = ctx->cl;
+	char ip[SESSION_IP_MAX], key[SESSION_IP_MAX];
 
 	if (sock_peer_addr(fd, ip, sizeof(ip)) < 0) {
 		log_warn(NULL, "accepted connection: peer address: %s",
@@ -398,26 +454,36 @@ static void clients_accepted(struct session_server *ss, int fd)
 		close(fd);
 		return;
 	}
+	if (session_client_key(ip, key, sizeof(key)) < 0)
+		log_panic("client key of '%s' does not fit", ip);
 	/* sessions that ended since the last SIGCHLD was read must not count
 	 * against the limits (a client reconnecting at once after QUIT) */
 	server_drain_done(ss);
 	child_table_reap_each(&ss->sessions, server_reaped, ss);
 	if (session_server_full(ss))
 		clients_refuse(cl, fd, ip, cl->busy_reply, cl->busy_why);
-	else if (cl->per_client_max > 0 &&
-		 session_server_count(ss, ip) >= cl->per_client_max)
-		clients_refuse(cl, fd, ip, cl->client_reply, cl->client_why);
+	else if (clients_over_limit(ss, ctx, ip, key))
+		clients_refuse_client(cl, fd, ip, key);
 	else if (ss->pool.slots > 0)
-		clients_hand(ss, cl, fd, ip);
+		clients_hand(ss, cl, fd, ip, key);
 	else
-		clients_fork(ss, cl, fd, ip);
+		clients_fork(ss, cl, fd, ip, key);
 }
 
 void session_server_run_clients(struct service_child *sc,
 				const struct session_clients *cl)
 {
-	server_run(sc, cl->total_max, cl->max_use, clients_accepted,
-		   (void *)cl);
+	struct clients_ctx ctx = { .cl = cl };
+	const struct conf_list *tn = &sc->conf.trusted_networks;
+	const char *error;
+	size_t bad;
+
+	/* postern config check refuses a bad list; a daemon started anyway
+	 * must not guess which clients to trust */
+	if (cidr_list_parse(&ctx.trusted, tn->v, tn->n, &error, &bad) < 0)
+		log_fatal("trusted_networks: '%s': %s", tn->v[bad], error);
+	server_run(sc, cl->total_max, cl->max_use, clients_accepted, &ctx);
+	cidr_list_free(&ctx.trusted);
 }
 
 /* ---- inside a session ------------------------------------------------- */

@@ -6,9 +6,11 @@
  * blocking I/O under deadlines, so a session's bug or a slow client
  * touches no other session at the same time. A daemon may let a process
  * serve several sessions one after another (max_use, session_pool.h:
- * postern-smtpd); otherwise each connection gets a new process. The parent keeps a table of its sessions (pid
- * and a key: the client address, or the user after a POP3 login) so that
- * it can refuse a client over the total or the per-key limit.
+ * postern-smtpd); otherwise each connection gets a new process. The parent
+ * keeps a table of its sessions (pid and a key: the client, that is its
+ * IPv4 address or its IPv6 /64, or the user after a POP3 login) so that
+ * it can refuse a client over the total or the per-key limit; clients in
+ * trusted_networks are never refused for the per-client limit.
  *
  * Signals come through a signalfd, so the loop is one poll():
  *   SIGCHLD  reap sessions, free their slots
@@ -30,6 +32,7 @@
 #define POSTERN_SESSION_SERVER_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "daemon/service_child.h"
@@ -64,8 +67,11 @@ unsigned session_server_count(const struct session_server *ss,
 pid_t session_server_fork(struct session_server *ss, const char *key);
 
 /* A daemon whose connections are its clients. The checks, in order:
- * total_max sessions (busy_reply), per_client_max from one address
- * (client_reply; 0: no such limit); a refused client gets that line
+ * total_max sessions (busy_reply), per_client_max from one client
+ * (client_reply; 0: no such limit), where one client is one IPv4 address
+ * or one IPv6 /64 (session_client_key) and clients in trusted_networks
+ * (postern.conf(5): local applications, webmail) are never refused for
+ * it; a refused client gets that line
  * (nothing if silent: implicit TLS, where a clear-text line would not be
  * understood) and is closed, and a warning "refused connection from IP:
  * WHY" is logged. session runs in a session process, owns fd (closes it)
@@ -94,6 +100,12 @@ struct session_clients {
 
 void session_server_run_clients(struct service_child *sc,
 				const struct session_clients *cl);
+/* The key a client's sessions are counted under, into key: the address
+ * as it is for IPv4 (and anything that is not an IP address), its /64
+ * for IPv6 ("2001:db8:1:2::/64"), because a single IPv6 host commonly
+ * holds a whole /64 and could otherwise open per_client_max sessions
+ * from each of its addresses. 0, or -1 if it does not fit size. */
+int session_client_key(const char *ip, char *key, size_t size);
 
 /* In a session: on signal signo (the parent's SIGTERM), set *flag and
  * shut fd for reading, so that a blocked read returns at once. One flag

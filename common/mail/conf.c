@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +34,7 @@
 
 #include "mail/services.h"
 #include "util/alloc.h"
+#include "util/cidr.h"
 #include "util/fileio.h"
 #include "util/safedir.h"
 #include "util/log.h"
@@ -273,6 +275,35 @@ static int conf_check_dns(const char *v, const char **error_r)
 	return r;
 }
 
+/* A list of CIDR networks (trusted_networks); the reason names the
+ * refused item (in a static buffer: configuration is read by one thread). */
+static int conf_check_networks(const char *v, const char **error_r)
+{
+	static char reason[256];
+	char item[CIDR_TEXT_MAX + 1];
+	struct cidr_list l = { NULL, 0 };
+	const char *error;
+	char **items;
+	size_t n, bad, i;
+	int r;
+
+	if (cfg_list(v, &items, &n, error_r) < 0)
+		return -1;
+	r = cidr_list_parse(&l, items, n, &error, &bad);
+	if (r < 0) {
+		for (i = 0; items[bad][i] != '\0' && i < CIDR_TEXT_MAX; i++)
+			item[i] = isprint((unsigned char)items[bad][i])
+				  ? items[bad][i] : '?';
+		item[i] = '\0';
+		snprintf(reason, sizeof(reason), "network '%s%s': %s", item,
+			 items[bad][i] != '\0' ? "..." : "", error);
+		*error_r = reason;
+	}
+	cidr_list_free(&l);
+	free(items);
+	return r;
+}
+
 static const struct {
 	const char *name;
 	int (*check)(const char *value, const char **error_r);
@@ -282,6 +313,7 @@ static const struct {
 	{ "remote_port", conf_check_port },
 	{ "relay_host", conf_check_relay },
 	{ "dns_servers", conf_check_dns },
+	{ "trusted_networks", conf_check_networks },
 };
 
 static int conf_check_extra(const char *key, const char *value,
@@ -499,6 +531,16 @@ static int conf_crosscheck(const struct conf *c, const char *file,
 	if (c->message_size_limit == 0) {
 		str_appendf(errors, "%s: message_size_limit must be more "
 			    "than 0\n", file);
+		n++;
+	}
+	if (c->auth_hash_workers == 0 || c->auth_hash_workers > 64) {
+		str_appendf(errors, "%s: auth_hash_workers must be 1 to 64\n",
+			    file);
+		n++;
+	}
+	if (c->auth_token_lifetime == 0 || c->auth_token_lifetime > 60) {
+		str_appendf(errors, "%s: auth_token_lifetime must be 1s to "
+			    "60s\n", file);
 		n++;
 	}
 	if (c->auth_failure_delay > c->auth_failure_delay_max) {

@@ -8,7 +8,7 @@
 const struct service_def services[] = {
 	/* name         program               account          listen_key           unix      unix_group       procs flags                 processes_key */
 	{ "auth",       "postern-auth",       "postern-auth",  NULL,                "auth",   "postern-authc", 1, 0,                    NULL },
-	{ "inject",     "postern-inject",     "postern-queue", NULL,                "inject", NULL,            1, SERVICE_UNIX_PUBLIC,  NULL },
+	{ "inject",     "postern-inject",     "postern-queue", NULL,                "inject", "postern-injectc", 1, 0,                  NULL },
 	{ "qmgr",       "postern-qmgr",       "postern-queue", NULL,                "qmgr",   "postern-queue", 1, 0,                    NULL },
 	{ "local",      "postern-local",      "postern-mail",  NULL,                "local",  "postern-queue", 0, 0,                    "local_delivery_limit" },
 	{ "remote",     "postern-remote",     "postern-remote", NULL,               "remote", "postern-queue", 0, 0,                    "remote_connection_limit" },
@@ -21,6 +21,16 @@ const struct service_def services[] = {
 };
 const unsigned services_count = sizeof(services) / sizeof(services[0]);
 
+/* In the order the child receives them, after the service's unix_socket. */
+const struct service_socket service_sockets[] = {
+	/* service      name              group            flags */
+	/* login tokens are redeemed here by the mailbox side only */
+	{ "auth",       "auth-redeem",    "postern-mail",  0 },
+	/* the injector's public socket, for sendmail (any local user) */
+	{ "inject",     "inject-local",   NULL,            SERVICE_UNIX_PUBLIC },
+	{ NULL,         NULL,             NULL,            0 },
+};
+
 const struct service_def *service_find(const char *name)
 {
 	for (unsigned i = 0; i < services_count; i++)
@@ -31,11 +41,12 @@ const struct service_def *service_find(const char *name)
 
 /* Groups created first; then accounts, each with its own group of the
  * same name plus the supplementary groups listed. */
-const char *const account_groups[] = { "postern-authc", NULL };
+const char *const account_groups[] = { "postern-authc", "postern-injectc",
+				       NULL };
 
 const struct account_def accounts[] = {
-	{ "postern-smtpd",  "postern-authc" },
-	{ "postern-queue",  "" },
+	{ "postern-smtpd",  "postern-authc,postern-injectc" },
+	{ "postern-queue",  "postern-injectc" },
 	{ "postern-mail",   "" },
 	{ "postern-remote", "" },
 	{ "postern-auth",   "" },

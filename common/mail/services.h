@@ -2,8 +2,12 @@
  * services - the table of everything the master runs (one line each)
  *
  * A service is a program run under an account with its listening sockets
- * handed over by the master: inet sockets from a listen_* key, or one unix
- * socket under queue_dir/private/ that members of unix_group may use.
+ * handed over by the master: inet sockets from a listen_* key, or unix
+ * sockets under queue_dir/private/: unix_socket, that members of
+ * unix_group may use, then the rows of service_sockets[] naming that
+ * service, each with its own group or mode (e.g. a trusted socket and a
+ * public one). The child finds them in that order at fds 4, 5, ...
+ * (service_child.h; daemon/unix_server.h gives each its own policy).
  * Adding a daemon to postern = one line in services.c + its program.
  */
 #ifndef POSTERN_SERVICES_H
@@ -32,6 +36,16 @@ struct service_def {
 
 extern const struct service_def services[];
 extern const unsigned services_count;
+
+/* A further unix socket of a service, after its unix_socket. */
+struct service_socket {
+	const char *service;	/* the service_def's name; NULL ends */
+	const char *name;	/* under queue_dir/private/ */
+	const char *group;	/* may connect (mode 0660), or NULL */
+	unsigned flags;		/* SERVICE_UNIX_PUBLIC: mode 0666 */
+};
+
+extern const struct service_socket service_sockets[];	/* NULL-ended */
 
 const struct service_def *service_find(const char *name);
 

@@ -120,18 +120,40 @@ static int auth_client_tempfail(struct auth_client *ac, const char *prefix,
 	return AUTH_TEMPFAIL;
 }
 
+/* What the caller asked for besides the answer. */
+struct auth_client_want {
+	struct str *canonical_r;	/* may be NULL */
+	char *token_r;			/* LOGIN: AUTH_TOKEN_LEN + 1 bytes */
+};
+
+static int auth_client_ok(const struct authproto_reply *rep,
+			  const struct auth_client_want *w,
+			  const char **reason_r)
+{
+	if (w->canonical_r != NULL &&
+	    str_set(w->canonical_r, rep->arg, rep->arg_len) < 0) {
+		*reason_r = "canonical address too long";
+		return AUTH_TEMPFAIL;
+	}
+	if (w->token_r == NULL)
+		return AUTH_OK;
+	if (rep->token_len != AUTH_TOKEN_LEN) {
+		*reason_r = "no login token from the auth service";
+		return AUTH_TEMPFAIL;
+	}
+	memcpy(w->token_r, rep->token, AUTH_TOKEN_LEN);
+	w->token_r[AUTH_TOKEN_LEN] = '\0';
+	return AUTH_OK;
+}
+
 static int auth_client_result(struct auth_client *ac,
 			      const struct authproto_reply *rep,
-			      struct str *canonical_r, const char **reason_r)
+			      const struct auth_client_want *w,
+			      const char **reason_r)
 {
 	switch (rep->status) {
 	case AUTHPROTO_R_OK:
-		if (canonical_r != NULL &&
-		    str_set(canonical_r, rep->arg, rep->arg_len) < 0) {
-			*reason_r = "canonical address too long";
-			return AUTH_TEMPFAIL;
-		}
-		return AUTH_OK;
+		return auth_client_ok(rep, w, reason_r);
 	case AUTHPROTO_R_NOUSER:
 	case AUTHPROTO_R_FAIL:
 		return AUTH_NO;
@@ -147,7 +169,8 @@ static int auth_client_result(struct auth_client *ac,
 
 /* Send req (wiped afterwards), retrying once on a closed connection. */
 static int auth_client_request(struct auth_client *ac, struct str *req,
-			       struct str *canonical_r, const char **reason_r)
+			       const struct auth_client_want *w,
+			       const char **reason_r)
 {
 	struct str line = STR_INIT(AUTH_LINE_MAX + 1);
 	struct authproto_reply rep;
@@ -163,8 +186,12 @@ static int auth_client_request(struct auth_client *ac, struct str *req,
 		auth_client_close(ac);
 		*reason_r = "bad reply from the auth service";
 	} else if (r == 1) {
-		ret = auth_client_result(ac, &rep, canonical_r, reason_r);
+		ret = auth_client_result(ac, &rep, w, reason_r);
 	}
+	/* the reply names the user (and may hold a login token): nothing of
+	 * it stays in a reused process */
+	if (line.s != NULL)
+		explicit_bzero(line.s, line.cap);
 	str_free(&line);
 	return ret;
 }
@@ -173,6 +200,7 @@ int auth_lookup(struct auth_client *ac, const char *address,
 		struct str *canonical_r, const char **reason_r)
 {
 	struct str req = STR_INIT(AUTH_LINE_MAX + 1);
+	const struct auth_client_want w = { canonical_r, NULL };
 	const char *reason = NULL, *error;
 	int ret;
 
@@ -180,7 +208,7 @@ int auth_lookup(struct auth_client *ac, const char *address,
 		str_free(&req);
 		return AUTH_NO;
 	}
-	ret = auth_client_request(ac, &req, canonical_r, &reason);
+	ret = auth_client_request(ac, &req, &w, &reason);
 	str_free(&req);
 	if (reason_r != NULL)
 		*reason_r = reason;
@@ -197,22 +225,31 @@ static int auth_verify_user_input_ok(const char *address,
 				  strlen(password));
 }
 
-int auth_verify(struct auth_client *ac, const char *service,
-		const char *client_ip, const char *address,
-		const char *password, struct str *canonical_r,
-		const char **reason_r)
+/* VERIFY or LOGIN (w->token_r set). */
+static int auth_password(struct auth_client *ac, const char *service,
+			 const char *client_ip, const char *address,
+			 const char *password,
+			 const struct auth_client_want *w,
+			 const char **reason_r)
 {
 	struct str req = STR_INIT(AUTH_LINE_MAX + 1);
 	const char *reason = NULL;
-	int ret;
+	int ret, r;
 
-	if (!auth_verify_user_input_ok(address, password)) {
-		ret = AUTH_NO;
-	} else if (authproto_verify_format(&req, service, client_ip, address,
-					   password, &reason) < 0) {
+	/* sized once, so that no realloc leaves a copy of the password in
+	 * freed memory */
+	if (str_reserve(&req, AUTH_LINE_MAX) < 0) {
 		ret = AUTH_TEMPFAIL;
+	} else if (!auth_verify_user_input_ok(address, password)) {
+		ret = AUTH_NO;
 	} else {
-		ret = auth_client_request(ac, &req, canonical_r, &reason);
+		r = w->token_r != NULL
+		    ? authproto_login_format(&req, service, client_ip,
+					     address, password, &reason)
+		    : authproto_verify_format(&req, service, client_ip,
+					      address, password, &reason);
+		ret = r < 0 ? AUTH_TEMPFAIL
+			    : auth_client_request(ac, &req, w, &reason);
 	}
 	if (req.s != NULL)
 		explicit_bzero(req.s, req.cap);
@@ -220,4 +257,27 @@ int auth_verify(struct auth_client *ac, const char *service,
 	if (reason_r != NULL)
 		*reason_r = reason;
 	return ret;
+}
+
+int auth_verify(struct auth_client *ac, const char *service,
+		const char *client_ip, const char *address,
+		const char *password, struct str *canonical_r,
+		const char **reason_r)
+{
+	const struct auth_client_want w = { canonical_r, NULL };
+
+	return auth_password(ac, service, client_ip, address, password, &w,
+			     reason_r);
+}
+
+int auth_login(struct auth_client *ac, const char *service,
+	       const char *client_ip, const char *address,
+	       const char *password, struct str *canonical_r,
+	       char token_r[AUTH_TOKEN_LEN + 1], const char **reason_r)
+{
+	const struct auth_client_want w = { canonical_r, token_r };
+
+	token_r[0] = '\0';
+	return auth_password(ac, service, client_ip, address, password, &w,
+			     reason_r);
 }

@@ -11,9 +11,28 @@
  *   VERIFY <TAB> service <TAB> client-ip <TAB> address <TAB> base64(password)
  *       -> OK <TAB> address      the password is right
  *       -> FAIL                  wrong user or password (after a delay)
+ *   LOGIN <TAB> service <TAB> client-ip <TAB> address <TAB> base64(password)
+ *       -> OK <TAB> address <TAB> token
+ *                                as VERIFY, and a single-use login token
+ *                                for the hand-over to the mailbox side
+ *                                (login/login.h), bound to the address,
+ *                                the service and the client address
+ *       -> FAIL
+ *   REDEEM <TAB> service <TAB> client-ip <TAB> token
+ *       -> OK <TAB> address      the token was issued for this service
+ *                                and client address, is unused and has not
+ *                                expired: it is used up now
+ *       -> FAIL                  anything else (logged by postern-auth)
  *   any request
  *       -> TEMPFAIL <TAB> reason the service could not decide (retry later)
  *       -> ERROR <TAB> reason    malformed request; the connection closes
+ *
+ * LOOKUP, VERIFY and LOGIN are taken on queue_dir/private/auth (group
+ * postern-authc: smtpd and the login processes); REDEEM only on
+ * queue_dir/private/auth-redeem (group postern-mail: the processes after
+ * login), from a peer running as that account. A request on the wrong
+ * socket is answered ERROR and logged. A token is AUTH_TOKEN_LEN hex
+ * digits (160 random bits), never logged whole.
  *
  * Addresses are compared in lower case. A failed VERIFY is answered only
  * after a delay that grows with the recent failures from the client
@@ -26,6 +45,7 @@
 #include "util/io.h"
 
 #define AUTH_LINE_MAX 1024
+#define AUTH_TOKEN_LEN 40	/* hex digits: 160 bits */
 
 enum auth_result {
 	AUTH_OK = 1,
@@ -57,5 +77,11 @@ int auth_verify(struct auth_client *ac, const char *service,
 		const char *client_ip, const char *address,
 		const char *password, struct str *canonical_r,
 		const char **reason_r);
+/* LOGIN: auth_verify, and on AUTH_OK the token in token_r (a NUL-ended
+ * AUTH_TOKEN_LEN hex digits). A secret: wipe it once handed over. */
+int auth_login(struct auth_client *ac, const char *service,
+	       const char *client_ip, const char *address,
+	       const char *password, struct str *canonical_r,
+	       char token_r[AUTH_TOKEN_LEN + 1], const char **reason_r);
 
 #endif

@@ -35,6 +35,8 @@ static size_t authproto_field_max(enum authproto_field f)
 		return AUTHPROTO_PASSWORD_MAX;
 	case AUTHPROTO_F_REASON:
 		return AUTHPROTO_REASON_MAX;
+	case AUTHPROTO_F_TOKEN:
+		return AUTHPROTO_TOKEN_LEN;
 	}
 	return 0;
 }
@@ -51,6 +53,8 @@ static int authproto_byte_ok(enum authproto_field f, unsigned char c)
 		return c >= 0x20 && c != 0x7f;
 	case AUTHPROTO_F_PASSWORD:
 		return c != '\0';
+	case AUTHPROTO_F_TOKEN:
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 	}
 	return 0;
 }
@@ -58,6 +62,8 @@ static int authproto_byte_ok(enum authproto_field f, unsigned char c)
 int authproto_field_ok(enum authproto_field f, const char *s, size_t n)
 {
 	if (n == 0 || n > authproto_field_max(f))
+		return 0;
+	if (f == AUTHPROTO_F_TOKEN && n != AUTHPROTO_TOKEN_LEN)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!authproto_byte_ok(f, (unsigned char)s[i]))
@@ -157,9 +163,10 @@ static int authproto_password(struct authproto_request *req,
 	return ret;
 }
 
-static int authproto_verify_fields(struct authproto_request *req,
-				   const struct authproto_span *v,
-				   const char **error_r)
+/* service and client address, fields 1 and 2 of VERIFY, LOGIN, REDEEM */
+static int authproto_service_client(struct authproto_request *req,
+				    const struct authproto_span *v,
+				    const char **error_r)
 {
 	if (!authproto_field_ok(AUTHPROTO_F_SERVICE, v[1].p, v[1].n)) {
 		*error_r = "invalid service";
@@ -171,10 +178,44 @@ static int authproto_verify_fields(struct authproto_request *req,
 	}
 	authproto_copy(req->service, &v[1]);
 	authproto_copy(req->client_ip, &v[2]);
-	if (authproto_address(req, &v[3], error_r) < 0)
+	return 0;
+}
+
+static int authproto_verify_fields(struct authproto_request *req,
+				   const struct authproto_span *v,
+				   const char **error_r)
+{
+	if (authproto_service_client(req, v, error_r) < 0 ||
+	    authproto_address(req, &v[3], error_r) < 0)
 		return -1;
 	return authproto_password(req, &v[4], error_r);
 }
+
+static int authproto_redeem_fields(struct authproto_request *req,
+				   const struct authproto_span *v,
+				   const char **error_r)
+{
+	if (authproto_service_client(req, v, error_r) < 0)
+		return -1;
+	if (!authproto_field_ok(AUTHPROTO_F_TOKEN, v[3].p, v[3].n)) {
+		*error_r = "invalid token";
+		return -1;
+	}
+	authproto_copy(req->token, &v[3]);
+	return 0;
+}
+
+/* Each verb and the number of fields its line has, verb included. */
+static const struct {
+	const char *verb;
+	enum authproto_cmd cmd;
+	size_t nf;
+} authproto_verbs[] = {
+	{ "LOOKUP", AUTHPROTO_LOOKUP, 2 },
+	{ "VERIFY", AUTHPROTO_VERIFY, 5 },
+	{ "LOGIN", AUTHPROTO_LOGIN, 5 },
+	{ "REDEEM", AUTHPROTO_REDEEM, 4 },
+};
 
 int authproto_request_parse(struct authproto_request *req, const char *line,
 			    size_t len, const char **error_r)
@@ -192,19 +233,22 @@ int authproto_request_parse(struct authproto_request *req, const char *line,
 		return -1;
 	}
 	nf = authproto_split(line, len, v);
-	if (authproto_span_is(&v[0], "LOOKUP")) {
-		req->cmd = AUTHPROTO_LOOKUP;
-		if (nf == 2)
+	for (size_t i = 0; i < sizeof(authproto_verbs) /
+	     sizeof(authproto_verbs[0]); i++) {
+		if (!authproto_span_is(&v[0], authproto_verbs[i].verb))
+			continue;
+		req->cmd = authproto_verbs[i].cmd;
+		if (nf != authproto_verbs[i].nf) {
+			*error_r = "wrong number of fields";
+			return -1;
+		}
+		if (req->cmd == AUTHPROTO_LOOKUP)
 			return authproto_address(req, &v[1], error_r);
-	} else if (authproto_span_is(&v[0], "VERIFY")) {
-		req->cmd = AUTHPROTO_VERIFY;
-		if (nf == 5)
-			return authproto_verify_fields(req, v, error_r);
-	} else {
-		*error_r = "unknown command";
-		return -1;
+		if (req->cmd == AUTHPROTO_REDEEM)
+			return authproto_redeem_fields(req, v, error_r);
+		return authproto_verify_fields(req, v, error_r);
 	}
-	*error_r = "wrong number of fields";
+	*error_r = "unknown command";
 	return -1;
 }
 
@@ -246,9 +290,10 @@ static const char *authproto_verify_check(const char *service,
 	return NULL;
 }
 
-int authproto_verify_format(struct str *out, const char *service,
-			    const char *client_ip, const char *address,
-			    const char *password, const char **error_r)
+static int authproto_password_format(struct str *out, const char *verb,
+				    const char *service, const char *client_ip,
+				    const char *address, const char *password,
+				    const char **error_r)
 {
 	size_t start = out->len;
 
@@ -256,7 +301,7 @@ int authproto_verify_format(struct str *out, const char *service,
 					  password);
 	if (*error_r != NULL)
 		return -1;
-	if (str_appendf(out, "VERIFY\t%s\t%s\t%s\t", service, client_ip,
+	if (str_appendf(out, "%s\t%s\t%s\t%s\t", verb, service, client_ip,
 			address) < 0 ||
 	    base64_encode(out, password, strlen(password)) < 0 ||
 	    str_appendc(out, '\n') < 0) {
@@ -267,6 +312,41 @@ int authproto_verify_format(struct str *out, const char *service,
 		return -1;
 	}
 	return 0;
+}
+
+int authproto_verify_format(struct str *out, const char *service,
+			    const char *client_ip, const char *address,
+			    const char *password, const char **error_r)
+{
+	return authproto_password_format(out, "VERIFY", service, client_ip,
+					 address, password, error_r);
+}
+
+int authproto_login_format(struct str *out, const char *service,
+			   const char *client_ip, const char *address,
+			   const char *password, const char **error_r)
+{
+	return authproto_password_format(out, "LOGIN", service, client_ip,
+					 address, password, error_r);
+}
+
+int authproto_redeem_format(struct str *out, const char *service,
+			    const char *client_ip, const char *token,
+			    const char **error_r)
+{
+	if (!authproto_field_ok(AUTHPROTO_F_SERVICE, service, strlen(service)))
+		*error_r = "invalid service";
+	else if (!authproto_field_ok(AUTHPROTO_F_CLIENT, client_ip,
+				     strlen(client_ip)))
+		*error_r = "invalid client address";
+	else if (!authproto_field_ok(AUTHPROTO_F_TOKEN, token, strlen(token)))
+		*error_r = "invalid token";
+	else if (str_appendf(out, "REDEEM\t%s\t%s\t%s\n", service,
+			     client_ip, token) < 0)
+		*error_r = "request too long";
+	else
+		return 0;
+	return -1;
 }
 
 static int authproto_reply_status(const struct authproto_span *sp,
@@ -300,6 +380,7 @@ int authproto_reply_parse(struct authproto_reply *rep, const char *line,
 
 	memset(rep, 0, sizeof(*rep));
 	rep->arg = "";
+	rep->token = "";
 	if (len > AUTH_LINE_MAX || authproto_has_control(line, len))
 		return -1;
 	nf = authproto_split(line, len, v);
@@ -310,9 +391,16 @@ int authproto_reply_parse(struct authproto_reply *rep, const char *line,
 	case AUTHPROTO_R_FAIL:
 		return nf == 1 ? 0 : -1;
 	case AUTHPROTO_R_OK:
-		if (nf != 2 ||
+		if ((nf != 2 && nf != 3) ||
 		    !authproto_field_ok(AUTHPROTO_F_ADDRESS, v[1].p, v[1].n))
 			return -1;
+		if (nf == 3 &&
+		    !authproto_field_ok(AUTHPROTO_F_TOKEN, v[2].p, v[2].n))
+			return -1;
+		if (nf == 3) {
+			rep->token = v[2].p;
+			rep->token_len = v[2].n;
+		}
 		break;
 	case AUTHPROTO_R_TEMPFAIL:
 	case AUTHPROTO_R_ERROR:
@@ -375,4 +463,20 @@ int authproto_reply_format(struct str *out, enum authproto_status status,
 			return -1;
 	}
 	return str_appendc(out, '\n');
+}
+
+int authproto_reply_format_login(struct str *out, const char *address,
+				 const char *token)
+{
+	size_t start = out->len;
+
+	if (!authproto_field_ok(AUTHPROTO_F_TOKEN, token, strlen(token)))
+		return -1;
+	if (str_appends(out, "OK\t") < 0 ||
+	    authproto_arg_append(out, address, AUTHPROTO_ADDRESS_MAX) < 0 ||
+	    str_appendf(out, "\t%s\n", token) < 0) {
+		str_truncate(out, start);
+		return -1;
+	}
+	return 0;
 }

@@ -2,7 +2,7 @@
  * inject - handing a message to the injector (postern-inject(8))
  *
  * The injector is the only writer of new queue files. smtpd and sendmail
- * connect to its unix socket queue_dir/private/inject and speak this
+ * connect to one of its unix sockets (SOCKETS below) and speak this
  * protocol; the injector writes queue_dir/tmp/ID, and once the message is
  * complete it joins the next group commit (one sync for many messages, then
  * the renames into new/ and one sync of new/), and only then answers. So
@@ -12,15 +12,20 @@
  * CR, LF, NUL or any byte below 0x20; lines are at most 1100 bytes:
  *
  *   SENDER <TAB> address       required first; empty for the null sender
- *   RCPT <TAB> address         one or more (at most QUEUE_RCPT_MAX)
- *   ORCPT <TAB> address        optional, the original of the RCPT before it
  *   CLIENT <TAB> ip            optional (smtpd)
  *   HELO <TAB> name            optional (smtpd)
  *   AUTH <TAB> login           optional (authenticated submission)
  *   PROTO <TAB> name           optional: ESMTP, ESMTPS, ESMTPSA, SMTP ...
  *   FLAGS <TAB> n              optional: QUEUE_FLAG_* as a decimal number
+ *   ORCPT <TAB> address        optional, the original of the RCPT after it
+ *   RCPT <TAB> address         one or more (at most QUEUE_RCPT_MAX; for a
+ *                              local submission inject_local_recipient_limit)
  *   DATA                       the message follows as chunks:
  *   <decimal length> LF <length bytes>    repeated; "0" LF ends it
+ *
+ * The head lines (CLIENT ... FLAGS) come before the first ORCPT or RCPT,
+ * so that the injector writes each recipient into the queue file as it
+ * arrives and never holds the list in memory.
  *
  * The message is the canonical form: lines end in LF (smtpd has undone the
  * dot-stuffing and turned CRLF into LF), with the headers smtpd adds
@@ -36,15 +41,27 @@
  * The injector learns the client's uid from SO_PEERCRED. A client that is
  * not root and not the smtpd account is a local submission: PROTO is forced
  * to "local", CLIENT/HELO/AUTH are ignored, and the uid is logged.
+ *
+ * SOCKETS  queue_dir/private/inject (INJECT_SOCKET: mode 0660, group
+ * postern-injectc, i.e. smtpd and the queue manager's DSNs, and root) and
+ * queue_dir/private/inject-local (INJECT_SOCKET_LOCAL: mode 0666, any local
+ * user, for sendmail), where one uid may hold at most
+ * inject_local_connection_limit connections at once (more are answered
+ * "TEMP <TAB> too many connections from uid N (limit L)" at once). Which
+ * socket a client uses changes only those limits: what it may set still
+ * depends on its uid.
  */
 #ifndef POSTERN_INJECT_H
 #define POSTERN_INJECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/io.h"
 #include "util/str.h"
 
+#define INJECT_SOCKET "private/inject"		/* under queue_dir */
+#define INJECT_SOCKET_LOCAL "private/inject-local"
 #define INJECT_LINE_MAX 1100
 #define INJECT_CHUNK_MAX (64 * 1024)
 
@@ -70,6 +87,8 @@ struct inject_client {
 	int fd;
 	struct io io;
 	int failed;			/* an error was seen; commit says so */
+	int64_t sent_ms;		/* last chunk sent (CLOCK_MONOTONIC) */
+	int64_t flush_ms;		/* send a partial chunk after this */
 };
 
 /* Connect and send the envelope. INJECT_OK, or TEMP/PERM with the reason
@@ -77,13 +96,27 @@ struct inject_client {
 int inject_begin(struct inject_client *ic, const char *socket_path,
 		 const struct inject_env *env, int timeout_ms,
 		 struct str *reason_r);
-/* Send message bytes (any split; buffered into chunks). 0 or -1. */
+/* Send message bytes (any split; buffered into chunks of
+ * INJECT_CHUNK_MAX, but what was buffered goes out once it is older than
+ * a quarter of timeout_ms, so that a slow sender never leaves the
+ * injector silent for long: its idle limit follows smtpd_timeout). 0 or
+ * -1. */
 int inject_write(struct inject_client *ic, const void *p, size_t n);
+/* Bytes written but not yet sent (they wait for a full chunk). */
+size_t inject_buffered(const struct inject_client *ic);
+/* Send them now as a chunk of their own: a caller whose message arrives
+ * slowly calls this so that the injector, which drops a connection idle
+ * for its time limit, keeps hearing from it. 0 or -1. */
+int inject_flush(struct inject_client *ic);
 /* End the message and wait for the answer: INJECT_OK with the queue id in
  * id_r, else TEMP/PERM with the reason. Closes the connection. */
 int inject_commit(struct inject_client *ic, struct str *id_r,
 		  struct str *reason_r);
 /* Give up: the injector removes the temporary file. */
 void inject_abort(struct inject_client *ic);
+/* A TEMP or PERM reason may start with an enhanced status code (RFC 3463)
+ * of class cls ('4' or '5') and a blank, as "5.4.6 too many hops ...":
+ * the code's length, or 0 when it does not. */
+size_t inject_reason_code(const char *reason, char cls);
 
 #endif

@@ -10,7 +10,13 @@
  * nothing else once the envelope has been flushed) until INJECT_CHUNK_MAX
  * bytes or the commit; then the length line is put in front of them and
  * the whole chunk is flushed. So a caller may write line by line and the
- * injector still sees 64 KiB chunks.
+ * injector still sees 64 KiB chunks. A slow sender (an SMTP client that
+ * sends a line every minute, within smtpd_timeout) would leave the
+ * injector without a byte for as long as a chunk takes to fill: so what
+ * is buffered also goes out once the last chunk is a quarter of the
+ * timeout old (one clock read per write; nothing more on a fast path),
+ * and a caller that knows its data comes slowly (smtpd after 5 s of its
+ * client's silence) sends a shorter chunk at once with inject_flush().
  *
  * Answers: the injector answers once and closes, also early (a message
  * over the size limit, a full disk). A write that fails is therefore not
@@ -22,6 +28,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto/inject_proto.h"
@@ -38,6 +45,14 @@ static int client_fail(struct str *reason_r, int status, const char *what,
 	return status;
 }
 
+static int64_t client_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int inject_begin(struct inject_client *ic, const char *socket_path,
 		 const struct inject_env *env, int timeout_ms,
 		 struct str *reason_r)
@@ -48,6 +63,8 @@ int inject_begin(struct inject_client *ic, const char *socket_path,
 
 	ic->fd = -1;
 	ic->failed = 0;
+	ic->flush_ms = timeout_ms > 4 ? timeout_ms / 4 : 1;
+	ic->sent_ms = client_now_ms();
 	if (inject_proto_envelope(env, &req, &error) < 0) {
 		str_free(&req);
 		return client_fail(reason_r, INJECT_PERM, error, 0);
@@ -77,6 +94,7 @@ static int client_send_chunk(struct inject_client *ic)
 
 	if (w->len == 0)
 		return 0;
+	ic->sent_ms = client_now_ms();
 	hl = snprintf(hdr, sizeof(hdr), "%zu\n", w->len);
 	if (hl < 0 || (size_t)hl >= sizeof(hdr) ||
 	    str_reserve(w, (size_t)hl) < 0)
@@ -105,10 +123,30 @@ int inject_write(struct inject_client *ic, const void *p, size_t n)
 		    client_send_chunk(ic) < 0)
 			goto fail;
 	}
+	if (ic->io.wbuf.len > 0 &&
+	    client_now_ms() - ic->sent_ms >= ic->flush_ms &&
+	    client_send_chunk(ic) < 0)
+		goto fail;
 	return 0;
 fail:
 	ic->failed = 1;
 	return -1;
+}
+
+size_t inject_buffered(const struct inject_client *ic)
+{
+	return ic->fd < 0 || ic->failed ? 0 : ic->io.wbuf.len;
+}
+
+int inject_flush(struct inject_client *ic)
+{
+	if (ic->failed || ic->fd < 0)
+		return -1;
+	if (client_send_chunk(ic) < 0) {
+		ic->failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static void client_close(struct inject_client *ic)
@@ -174,4 +212,27 @@ int inject_commit(struct inject_client *ic, struct str *id_r,
 void inject_abort(struct inject_client *ic)
 {
 	client_close(ic);
+}
+
+/* 1 to 3 digits, then stop at stop (or the end when stop is 0). */
+static size_t code_part(const char *s, size_t max, char stop)
+{
+	size_t n = 0;
+
+	while (n < max && s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n > 0 && s[n] == stop ? n : 0;
+}
+
+size_t inject_reason_code(const char *reason, char cls)
+{
+	size_t a, b;
+
+	if (reason[0] != cls || reason[1] != '.')
+		return 0;
+	a = code_part(reason + 2, 3, '.');
+	if (a == 0)
+		return 0;
+	b = code_part(reason + 3 + a, 3, ' ');
+	return b == 0 ? 0 : 3 + a + b;
 }

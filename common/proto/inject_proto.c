@@ -4,7 +4,9 @@
  * See inject_proto.h for the events and the list of what is refused. The
  * parser is a small state machine over a byte stream: lines are gathered
  * (capped at INJECT_LINE_MAX) while the envelope and the chunk lengths are
- * read; chunk contents are passed through without a copy.
+ * read; chunk contents are passed through without a copy, and recipients
+ * are handed back one by one (INJECT_EV_RCPT), never collected: the
+ * parser's memory does not grow with their number.
  */
 #include "proto/inject_proto.h"
 
@@ -42,20 +44,32 @@ static enum inject_event proto_fail(struct inject_proto *p,
 }
 
 void inject_proto_init(struct inject_proto *p, int local,
-		       uint64_t size_limit)
+		       uint64_t size_limit, size_t rcpt_limit)
 {
 	memset(p, 0, sizeof(*p));
 	p->local = local;
 	p->size_limit = size_limit == 0 || size_limit > QUEUE_MESSAGE_MAX ?
 			QUEUE_MESSAGE_MAX : size_limit;
+	p->rcpt_limit = rcpt_limit == 0 || rcpt_limit > QUEUE_RCPT_MAX ?
+			QUEUE_RCPT_MAX : rcpt_limit;
 	str_init(&p->line, INJECT_LINE_MAX);
 	queue_env_init(&p->env);
+}
+
+static void proto_rcpt_clear(struct inject_proto *p)
+{
+	free(p->rcpt_addr);
+	free(p->rcpt_orig);
+	p->rcpt_addr = p->rcpt_orig = NULL;
 }
 
 void inject_proto_free(struct inject_proto *p)
 {
 	str_free(&p->line);
 	queue_env_free(&p->env);
+	proto_rcpt_clear(p);
+	free(p->orcpt);
+	p->orcpt = NULL;
 }
 
 static int has_control(const char *s, size_t n)
@@ -85,6 +99,8 @@ static enum inject_event proto_once(struct inject_proto *p, unsigned bit,
 				    const char *name, const char *value,
 				    char **slot, int ignore)
 {
+	if (p->nrcpts > 0)
+		return proto_fail(p, "%s after the recipients", name);
 	if (p->seen & bit)
 		return proto_fail(p, "%s given twice", name);
 	p->seen |= bit;
@@ -101,6 +117,8 @@ static enum inject_event proto_flags(struct inject_proto *p,
 	unsigned long v = 0;
 	size_t i;
 
+	if (p->nrcpts > 0)
+		return proto_fail(p, "FLAGS after the recipients");
 	if (p->seen & SEEN_FLAGS)
 		return proto_fail(p, "FLAGS given twice");
 	p->seen |= SEEN_FLAGS;
@@ -116,39 +134,42 @@ static enum inject_event proto_flags(struct inject_proto *p,
 	return INJECT_EV_MORE;
 }
 
+/* The first recipient closes the head: a local submission's protocol is
+ * set here, so that the head is final when the queue file is begun. */
 static enum inject_event proto_rcpt(struct inject_proto *p,
 				    const char *value)
 {
 	if (*value == '\0')
 		return proto_fail(p, "empty RCPT");
-	if (p->env.rcpt_count >= QUEUE_RCPT_MAX)
-		return proto_fail(p, "too many recipients (limit %d)",
-				  QUEUE_RCPT_MAX);
-	queue_env_add_rcpt(&p->env, value, NULL);
-	p->orcpt_ok = 1;
-	return INJECT_EV_MORE;
+	if (p->nrcpts >= p->rcpt_limit)
+		return proto_fail(p, "too many recipients (limit %zu)",
+				  p->rcpt_limit);
+	if (p->nrcpts == 0 && p->local) {
+		free(p->env.protocol);
+		p->env.protocol = xstrdup("local");
+	}
+	proto_rcpt_clear(p);
+	p->rcpt_addr = xstrdup(value);
+	p->rcpt_orig = p->orcpt;
+	p->orcpt = NULL;
+	p->nrcpts++;
+	return INJECT_EV_RCPT;
 }
 
 static enum inject_event proto_orcpt(struct inject_proto *p,
 				     const char *value)
 {
-	if (!p->orcpt_ok)
-		return proto_fail(p, "ORCPT does not follow a RCPT");
 	if (*value == '\0')
 		return proto_fail(p, "empty ORCPT");
-	p->env.rcpts[p->env.rcpt_count - 1].orig = xstrdup(value);
-	p->orcpt_ok = 0;
+	p->orcpt = xstrdup(value);
 	return INJECT_EV_MORE;
 }
 
 static enum inject_event proto_data(struct inject_proto *p)
 {
-	if (p->env.rcpt_count == 0)
+	if (p->nrcpts == 0)
 		return proto_fail(p, "DATA without RCPT");
-	if (p->local) {
-		free(p->env.protocol);
-		p->env.protocol = xstrdup("local");
-	}
+	proto_rcpt_clear(p);
 	p->state = INJECT_PS_CHUNK_LEN;
 	return INJECT_EV_ENVELOPE;
 }
@@ -156,15 +177,12 @@ static enum inject_event proto_data(struct inject_proto *p)
 static enum inject_event proto_keyword(struct inject_proto *p,
 				       const char *kw, const char *value)
 {
-	int was_rcpt = p->orcpt_ok;
-
-	p->orcpt_ok = 0;
+	if (p->orcpt != NULL && strcmp(kw, "RCPT") != 0)
+		return proto_fail(p, "ORCPT not followed by its RCPT");
 	if (strcmp(kw, "RCPT") == 0)
 		return proto_rcpt(p, value);
-	if (strcmp(kw, "ORCPT") == 0) {
-		p->orcpt_ok = was_rcpt;
+	if (strcmp(kw, "ORCPT") == 0)
 		return proto_orcpt(p, value);
-	}
 	if (strcmp(kw, "CLIENT") == 0)
 		return proto_once(p, SEEN_CLIENT, kw, value,
 				  &p->env.client_addr, p->local);
@@ -196,7 +214,8 @@ static enum inject_event proto_line(struct inject_proto *p, char *line,
 			return proto_fail(p, "control character in request");
 		if (p->state == INJECT_PS_ENVELOPE &&
 		    strcmp(line, "DATA") == 0)
-			return proto_data(p);
+			return p->orcpt != NULL ? proto_fail(p, "ORCPT not "
+				"followed by its RCPT") : proto_data(p);
 		return proto_fail(p, p->state == INJECT_PS_FIRST ?
 				  "SENDER must come first" :
 				  "unknown request or missing TAB");
@@ -358,12 +377,12 @@ static int proto_put_rcpts(const struct inject_env *env, struct str *out,
 			*error_r = "bad recipient address";
 			return -1;
 		}
-		if (proto_put(out, "RCPT", env->rcpts[i], 0, error_r,
-			      "bad recipient address") < 0)
-			return -1;
 		if (env->orcpts != NULL &&
 		    proto_put_opt(out, "ORCPT", env->orcpts[i], error_r,
 				  "bad original recipient address") < 0)
+			return -1;
+		if (proto_put(out, "RCPT", env->rcpts[i], 0, error_r,
+			      "bad recipient address") < 0)
 			return -1;
 	}
 	return 0;
@@ -379,8 +398,7 @@ int inject_proto_envelope(const struct inject_env *env, struct str *out,
 	if (proto_put(out, "SENDER", env->sender, 1, error_r,
 		      "bad sender address") < 0)
 		return -1;
-	if (proto_put_rcpts(env, out, error_r) < 0 ||
-	    proto_put_opt(out, "CLIENT", env->client_ip, error_r,
+	if (proto_put_opt(out, "CLIENT", env->client_ip, error_r,
 			  "bad client address") < 0 ||
 	    proto_put_opt(out, "HELO", env->helo, error_r,
 			  "bad HELO name") < 0 ||
@@ -393,9 +411,14 @@ int inject_proto_envelope(const struct inject_env *env, struct str *out,
 		*error_r = "unknown flags";
 		return -1;
 	}
-	if ((env->flags != 0 &&
-	     str_appendf(out, "FLAGS\t%u\n", env->flags) < 0) ||
-	    str_appends(out, "DATA\n") < 0) {
+	if (env->flags != 0 &&
+	    str_appendf(out, "FLAGS\t%u\n", env->flags) < 0) {
+		*error_r = "request too long";
+		return -1;
+	}
+	if (proto_put_rcpts(env, out, error_r) < 0)
+		return -1;
+	if (str_appends(out, "DATA\n") < 0) {
 		*error_r = "request too long";
 		return -1;
 	}

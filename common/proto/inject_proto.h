@@ -5,26 +5,35 @@
  * whatever arrived on the socket and gets back events, in order:
  *
  *   INJECT_EV_MORE      everything given was consumed; read more
- *   INJECT_EV_ENVELOPE  "DATA" was read: p->env is complete and valid
+ *   INJECT_EV_RCPT      a recipient: p->rcpt_addr (and p->rcpt_orig, or
+ *                       NULL), valid until the next call; at the first
+ *                       one the head fields of p->env (sender, client,
+ *                       HELO, login, protocol, flags) are final
+ *   INJECT_EV_ENVELOPE  "DATA" was read: the envelope is complete and
+ *                       p->nrcpts recipients were handed back
  *   INJECT_EV_BODY      message bytes (*data_r, *len_r point into the input)
  *   INJECT_EV_END       the "0" chunk was read: the message is complete
  *   INJECT_EV_ERROR     the request is refused; p->error says why (PERM)
  *
  * After END or ERROR the parser consumes nothing more. Nothing is copied
  * but envelope lines (at most INJECT_LINE_MAX bytes each); message bytes
- * are handed back as pointers into the caller's buffer.
+ * are handed back as pointers into the caller's buffer, and recipients
+ * one at a time, so the parser holds at most one recipient whatever
+ * their number.
  *
  * What is refused (each with a precise reason): a line longer than
  * INJECT_LINE_MAX, any byte below 0x20 or 0x7f in a line, a field longer
  * than QUEUE_TEXT_MAX, a first line other than SENDER, an unknown or
- * repeated keyword, a keyword without its TAB, an empty RCPT, more than
- * QUEUE_RCPT_MAX recipients, an ORCPT that does not follow its RCPT, FLAGS
+ * repeated keyword, a keyword without its TAB, CLIENT, HELO, AUTH, PROTO
+ * or FLAGS after a recipient, an empty RCPT, more recipients than the
+ * limit given to inject_proto_init, an ORCPT not followed by its RCPT, FLAGS
  * that are not a decimal subset of QUEUE_FLAG_ALL, DATA without a RCPT,
  * a chunk length that is not a plain decimal up to INJECT_CHUNK_MAX, and a
  * message over the size limit.
  *
  * For a local submission (inject_proto_init with local = 1) CLIENT, HELO
- * and AUTH are checked and then ignored, and PROTO is set to "local".
+ * and AUTH are checked and then ignored, and PROTO is set to "local" (at
+ * the first recipient).
  *
  * The client's side: inject_proto_field_ok() and inject_proto_envelope()
  * build the request lines, refusing what the injector would refuse.
@@ -45,6 +54,7 @@ enum inject_event {
 	INJECT_EV_BODY,
 	INJECT_EV_END,
 	INJECT_EV_ERROR,
+	INJECT_EV_RCPT,
 };
 
 enum inject_pstate {
@@ -60,16 +70,22 @@ struct inject_proto {
 	int local;		/* local submission: see above */
 	uint64_t size_limit;	/* largest message, 0 for QUEUE_MESSAGE_MAX */
 	uint64_t size;		/* message bytes so far */
+	size_t rcpt_limit;	/* most recipients */
+	size_t nrcpts;		/* recipients handed back */
 	size_t chunk_left;
 	unsigned seen;		/* optional keywords already given */
-	int orcpt_ok;		/* the last line was a RCPT */
+	char *orcpt;		/* an ORCPT waiting for its RCPT */
+	char *rcpt_addr;	/* INJECT_EV_RCPT: the recipient */
+	char *rcpt_orig;	/* ... and its original, or NULL */
 	struct str line;	/* partial line */
-	struct queue_env env;	/* arrival is left for the caller */
+	struct queue_env env;	/* the head only: no recipients; arrival is
+				 * left for the caller */
 	char error[160];
 };
 
+/* size_limit 0: QUEUE_MESSAGE_MAX; rcpt_limit 0: QUEUE_RCPT_MAX. */
 void inject_proto_init(struct inject_proto *p, int local,
-		       uint64_t size_limit);
+		       uint64_t size_limit, size_t rcpt_limit);
 void inject_proto_free(struct inject_proto *p);
 /*
  * Consume a prefix of buf[0..n): *used_r says how much. Returns the event;

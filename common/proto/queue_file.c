@@ -297,35 +297,26 @@ static int check_optional(struct queue_writer *w, const char *value,
 			   "longer than %d bytes", what, QUEUE_TEXT_MAX);
 }
 
-static int check_rcpts(struct queue_writer *w, const struct queue_env *env,
-		       const char **error_r)
+static int check_rcpt(struct queue_writer *w, const struct queue_rcpt *r,
+		      const char **error_r)
 {
-	const struct queue_rcpt *r;
-	size_t i;
+	size_t i = w->rcpt_count;
 
-	if (env->rcpt_count == 0 || env->rcpt_count > QUEUE_RCPT_MAX)
-		return writer_fail(w, EINVAL, error_r, "%zu recipients (1 to "
-				   "%d allowed)", env->rcpt_count,
-				   QUEUE_RCPT_MAX);
-	for (i = 0; i < env->rcpt_count; i++) {
-		r = &env->rcpts[i];
-		if (r->addr == NULL || !text_ok(r->addr, 0))
-			return writer_fail(w, EINVAL, error_r, "recipient %zu:"
-					   " empty, control character or too "
-					   "long", i + 1);
-		if (r->state != 0 && !state_valid(r->state))
-			return writer_fail(w, EINVAL, error_r, "recipient %zu:"
-					   " bad state", i + 1);
-		if (check_optional(w, r->orig, "original recipient",
-				   error_r) < 0)
-			return -1;
-	}
-	return 0;
+	if (i >= QUEUE_RCPT_MAX)
+		return writer_fail(w, EINVAL, error_r, "more than %d "
+				   "recipients", QUEUE_RCPT_MAX);
+	if (r->addr == NULL || !text_ok(r->addr, 0))
+		return writer_fail(w, EINVAL, error_r, "recipient %zu: empty, "
+				   "control character or too long", i + 1);
+	if (r->state != 0 && !state_valid(r->state))
+		return writer_fail(w, EINVAL, error_r, "recipient %zu: bad "
+				   "state", i + 1);
+	return check_optional(w, r->orig, "original recipient", error_r);
 }
 
 /* Refuse, before anything is written, what the reader would refuse. */
-static int check_env(struct queue_writer *w, const struct queue_env *env,
-		     const char **error_r)
+static int check_head(struct queue_writer *w, const struct queue_env *env,
+		      const char **error_r)
 {
 	if (env->arrival.tv_sec < 0 || env->arrival.tv_nsec < 0 ||
 	    env->arrival.tv_nsec >= 1000000000L)
@@ -342,7 +333,7 @@ static int check_env(struct queue_writer *w, const struct queue_env *env,
 	    check_optional(w, env->auth_user, "login", error_r) < 0 ||
 	    check_optional(w, env->protocol, "protocol", error_r) < 0)
 		return -1;
-	return check_rcpts(w, env, error_r);
+	return 0;
 }
 
 static int writer_text(struct queue_writer *w, char type, const char *s,
@@ -382,8 +373,17 @@ static int writer_rcpt(struct queue_writer *w, const struct queue_rcpt *r,
 		       const char **error_r)
 {
 	unsigned char hdr[QUEUE_RECORD_HEADER + 1];
-	size_t len = strlen(r->addr);
+	size_t len;
 
+	if (w->failed)
+		return writer_failed(w, error_r);
+	if (w->in_message)
+		return writer_fail(w, EINVAL, error_r, "recipient after the "
+				   "message began");
+	if (check_rcpt(w, r, error_r) < 0)
+		return -1;
+	w->rcpt_count++;
+	len = strlen(r->addr);
 	hdr[0] = QREC_RCPT;
 	put_be32(hdr + 1, (uint32_t)(len + 1));
 	hdr[QUEUE_RECORD_HEADER] = r->state != 0 ? (unsigned char)r->state
@@ -394,23 +394,51 @@ static int writer_rcpt(struct queue_writer *w, const struct queue_rcpt *r,
 	return writer_text(w, QREC_ORIG_RCPT, r->orig, error_r);
 }
 
-int queue_writer_begin(struct queue_writer *w, int fd,
-		       const struct queue_env *env, const char **error_r)
+int queue_writer_head(struct queue_writer *w, int fd,
+		      const struct queue_env *env, const char **error_r)
 {
-	unsigned char hdr[QUEUE_RECORD_HEADER] = { QREC_MESSAGE, 0, 0, 0, 0 };
-	size_t i;
-
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	str_init(&w->buf, 0);
-	if (check_env(w, env, error_r) < 0 || writer_head(w, env, error_r) < 0)
+	if (check_head(w, env, error_r) < 0)
+		return -1;
+	return writer_head(w, env, error_r);
+}
+
+int queue_writer_rcpt(struct queue_writer *w, const char *addr,
+		      const char *orig, const char **error_r)
+{
+	struct queue_rcpt r = { .addr = (char *)addr, .orig = (char *)orig };
+
+	return writer_rcpt(w, &r, error_r);
+}
+
+/* The M record's header, once, after at least one recipient. */
+static int writer_message(struct queue_writer *w, const char **error_r)
+{
+	unsigned char hdr[QUEUE_RECORD_HEADER] = { QREC_MESSAGE, 0, 0, 0, 0 };
+
+	if (w->in_message)
+		return 0;
+	if (w->rcpt_count == 0)
+		return writer_fail(w, EINVAL, error_r, "no recipient");
+	w->in_message = 1;
+	w->message_len_offset = w->pos + (off_t)w->buf.len + 1;
+	return writer_append(w, hdr, sizeof(hdr), error_r);
+}
+
+int queue_writer_begin(struct queue_writer *w, int fd,
+		       const struct queue_env *env, const char **error_r)
+{
+	size_t i;
+
+	if (queue_writer_head(w, fd, env, error_r) < 0)
 		return -1;
 	for (i = 0; i < env->rcpt_count; i++) {
 		if (writer_rcpt(w, &env->rcpts[i], error_r) < 0)
 			return -1;
 	}
-	w->message_len_offset = w->pos + (off_t)w->buf.len + 1;
-	return writer_append(w, hdr, sizeof(hdr), error_r);
+	return writer_message(w, error_r);
 }
 
 int queue_writer_body(struct queue_writer *w, const void *data, size_t len,
@@ -418,6 +446,8 @@ int queue_writer_body(struct queue_writer *w, const void *data, size_t len,
 {
 	if (w->failed)
 		return writer_failed(w, error_r);
+	if (writer_message(w, error_r) < 0)
+		return -1;
 	if (len > QUEUE_MESSAGE_MAX - w->message_size)
 		return writer_fail(w, EFBIG, error_r, "message larger than "
 				   "%lu bytes", (unsigned long)QUEUE_MESSAGE_MAX);
@@ -435,6 +465,8 @@ int queue_writer_end(struct queue_writer *w, const char **error_r)
 
 	if (w->failed)
 		return writer_failed(w, error_r);
+	if (writer_message(w, error_r) < 0)
+		return -1;
 	put_be64(size, w->message_size);
 	put_be32(len, (uint32_t)w->message_size);
 	if (writer_record(w, QREC_END, size, sizeof(size), error_r) < 0 ||
@@ -490,6 +522,22 @@ enum read_phase {
 struct reader {
 	int fd;
 	int err;		/* errno to report */
+	int count_only;		/* scan: count recipients, keep a window */
+	size_t keep_n, keep_bytes;	/* the window's limits */
+	int keeping;		/* still in the window */
+	int kept_last;		/* the last R was kept */
+	size_t kept_bytes;
+	off_t window_end;	/* the first R not kept */
+	size_t nrcpts;		/* R records read */
+	size_t npending;	/* ... in state Q */
+	off_t first_rcpt;	/* offset of the first R record */
+	off_t message_rec;	/* offset of the M record */
+	size_t rcpt_bytes;	/* R and O data read */
+	off_t trailer_end;	/* end of the last whole target record */
+	off_t size;		/* the file's size, once seen */
+	int want_targets;	/* collect the targets of want_rcpt */
+	size_t want_rcpt;
+	struct queue_targets *targets;
 	struct queue_env *env;
 	enum read_phase phase;
 	unsigned int seen;	/* bit i: records[i] seen (head records) */
@@ -569,6 +617,18 @@ static const struct record_info *record_lookup(unsigned char type,
 		}
 	}
 	return NULL;
+}
+
+/* A text field: no control characters. */
+static int check_text(struct reader *r, const struct record_info *ri,
+		      const unsigned char *data, size_t len)
+{
+	ssize_t bad = find_control(data, len);
+
+	if (bad >= 0)
+		return corrupt(r, "control character 0x%02x in %s",
+			       data[bad], ri->name);
+	return 0;
 }
 
 /* A text field: no control characters; stored NUL-terminated in *dst. */
@@ -663,10 +723,24 @@ static int read_rcpt(struct reader *r, const struct record_info *ri,
 	}
 	if (r->phase != PHASE_RCPTS)
 		return corrupt(r, "recipient record out of order");
-	if (r->env->rcpt_count >= QUEUE_RCPT_MAX)
+	if (r->nrcpts >= QUEUE_RCPT_MAX)
 		return corrupt(r, "more than %d recipients", QUEUE_RCPT_MAX);
 	if (!state_valid((char)data[0]))
 		return corrupt(r, "bad recipient state 0x%02x", data[0]);
+	if (r->nrcpts++ == 0)
+		r->first_rcpt = r->rec_off;
+	r->npending += data[0] == QUEUE_RCPT_QUEUED;
+	r->rcpt_bytes += len;
+	if (r->count_only && r->keeping &&
+	    (r->env->rcpt_count >= r->keep_n ||
+	     (r->env->rcpt_count > 0 && r->kept_bytes >= r->keep_bytes))) {
+		r->keeping = 0;
+		r->window_end = r->rec_off;
+	}
+	r->kept_last = !r->count_only || r->keeping;
+	if (!r->kept_last)
+		return check_text(r, ri, data + 1, len - 1);
+	r->kept_bytes += len;
 	if (read_text(r, ri, data + 1, len - 1, &addr) < 0)
 		return -1;
 	rcpt = env_new_rcpt(r->env);
@@ -683,6 +757,10 @@ static int read_orig(struct reader *r, const struct record_info *ri,
 
 	if (r->phase != PHASE_RCPTS || r->prev_type != QREC_RCPT)
 		return corrupt(r, "original recipient not after a recipient");
+	r->rcpt_bytes += len;
+	if (!r->kept_last)
+		return check_text(r, ri, data, len);
+	r->kept_bytes += len;
 	rcpt = &r->env->rcpts[r->env->rcpt_count - 1];
 	return read_text(r, ri, data, len, &rcpt->orig);
 }
@@ -695,6 +773,7 @@ static int read_message(struct reader *r, uint32_t len)
 	if (r->phase != PHASE_RCPTS)
 		return corrupt(r, "second message record");
 	r->phase = PHASE_BODY;
+	r->message_rec = r->rec_off;
 	r->env->message_offset = r->pos;
 	r->env->message_size = (off_t)len;
 	r->pos += (off_t)len;
@@ -785,19 +864,122 @@ static int read_record(struct reader *r)
 	return type == QREC_END ? 0 : 1;
 }
 
-static int read_all(struct reader *r)
+/* ---- the trailer: targets done, after END --------------------------- */
+
+/* The file ends within n bytes of r->pos: how many are left (the reader
+ * saw the end), or -1 on a read error. */
+static off_t bytes_left(struct reader *r, size_t n)
 {
 	const unsigned char *p;
+	int got = reader_get(r, n, &p);
+
+	if (got < 0)
+		return -1;
+	if (got > 0)
+		return (off_t)n;
+	r->size = r->buf_off + (off_t)r->buf_len;
+	return r->size - r->pos;
+}
+
+/* What follows the last whole target record: nothing, or what a torn
+ * append leaves (a prefix of a target record, or zeros a power cut may
+ * leave in its place). 0 if it is that, -1 (corrupt) if not. */
+static int trailer_tail(struct reader *r, int starts_record)
+{
+	const size_t most = QUEUE_RECORD_HEADER + 4 + QUEUE_TEXT_MAX;
+	const unsigned char *p;
+	off_t left = bytes_left(r, most + 1);
+
+	if (left < 0)
+		return -1;
+	if (left == 0 || (starts_record && left <= (off_t)most))
+		return 0;
+	if (left > (off_t)most || reader_get(r, (size_t)left, &p) <= 0)
+		return corrupt(r, "data after the END record");
+	for (off_t i = 0; i < left; i++)
+		if (p[i] != 0)
+			return corrupt(r, "data after the END record");
+	return 0;
+}
+
+/* One whole target record at r->pos, header already checked. */
+static int read_target(struct reader *r, const unsigned char *p, size_t len)
+{
+	size_t idx = get_be32(p + QUEUE_RECORD_HEADER);
+	const unsigned char *addr = p + QUEUE_RECORD_HEADER + 4;
+	ssize_t bad = find_control(addr, len - 4);
+
+	if (idx >= r->nrcpts)
+		return corrupt(r, "target record for recipient %zu of %zu",
+			       idx, r->nrcpts);
+	if (bad >= 0)
+		return corrupt(r, "control character 0x%02x in a target",
+			       addr[bad]);
+	if (r->want_targets && idx == r->want_rcpt) {
+		struct queue_targets *t = r->targets;
+
+		t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+		t->v[t->n++] = xstrndup((const char *)addr, len - 4);
+	}
+	r->pos += QUEUE_RECORD_HEADER + (off_t)len;
+	r->trailer_end = r->pos;
+	return 0;
+}
+
+static int read_trailer(struct reader *r)
+{
+	const unsigned char *p;
+	uint32_t len;
+	off_t left;
+
+	r->trailer_end = r->pos;
+	for (;;) {
+		r->rec_off = r->pos;
+		if ((left = bytes_left(r, QUEUE_RECORD_HEADER)) < 0)
+			return -1;
+		if (left < QUEUE_RECORD_HEADER) {
+			if (left > 0 && reader_get(r, 1, &p) > 0)
+				return trailer_tail(r, p[0] ==
+						    QREC_TARGET_DONE);
+			return trailer_tail(r, 0);
+		}
+		reader_get(r, QUEUE_RECORD_HEADER, &p);
+		if (p[0] != QREC_TARGET_DONE)
+			return trailer_tail(r, 0);
+		len = get_be32(p + 1);
+		if (len < 5 || len > 4 + QUEUE_TEXT_MAX)
+			return corrupt(r, "target record of %lu bytes",
+				       (unsigned long)len);
+		left = bytes_left(r, QUEUE_RECORD_HEADER + len);
+		if (left < 0)
+			return -1;
+		if (left < (off_t)(QUEUE_RECORD_HEADER + len))
+			return 0;	/* a torn append: ignored */
+		reader_get(r, QUEUE_RECORD_HEADER + len, &p);
+		if (read_target(r, p, len) < 0)
+			return -1;
+	}
+}
+
+static int read_all(struct reader *r)
+{
 	int ret;
 
 	while ((ret = read_record(r)) > 0)
 		;
 	if (ret < 0)
 		return -1;
-	r->rec_off = r->pos;
-	if ((ret = reader_get(r, 1, &p)) != 0)
-		return ret < 0 ? -1 : corrupt(r, "data after the END record");
-	return 0;
+	return read_trailer(r);
+}
+
+/* A failed read: env emptied, the error kept in it. */
+static int read_failed(struct reader *r, const char **error_r)
+{
+	queue_env_free(r->env);
+	memcpy(r->env->error, r->error, sizeof(r->env->error));
+	*error_r = r->env->error;
+	errno = r->err;
+	return -1;
 }
 
 int queue_file_read(int fd, struct queue_env *env, const char **error_r)
@@ -809,11 +991,171 @@ int queue_file_read(int fd, struct queue_env *env, const char **error_r)
 	r->fd = fd;
 	r->env = env;
 	ret = read_all(r);
+	if (ret < 0)
+		read_failed(r, error_r);
+	free(r);
+	return ret;
+}
+
+int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
+		    size_t max_n, size_t max_bytes, const char **error_r)
+{
+	struct reader *r = xcalloc(1, sizeof(*r));
+	int ret;
+
+	queue_env_free(env);
+	r->fd = fd;
+	r->env = env;
+	r->count_only = 1;
+	r->keep_n = max_n;
+	r->keep_bytes = max_bytes;
+	r->keeping = max_n > 0;
+	ret = read_all(r);
 	if (ret < 0) {
-		queue_env_free(env);
+		read_failed(r, error_r);
+	} else {
+		scan->rcpts = r->nrcpts;
+		scan->pending = r->npending;
+		scan->first_rcpt = r->first_rcpt;
+		scan->message_rec = r->message_rec;
+		scan->window_end = r->keeping ? r->message_rec : r->window_end;
+		scan->trailer = r->message_rec + QUEUE_RECORD_HEADER +
+				r->env->message_size + QUEUE_RECORD_HEADER + 8;
+		scan->trailer_end = r->trailer_end;
+		scan->size = r->size;
+	}
+	free(r);
+	return ret;
+}
+
+int queue_file_targets(int fd, off_t start, size_t rcpts, size_t rcpt_index,
+		       struct queue_targets *out, const char **error_r)
+{
+	static char error[sizeof(((struct queue_env *)0)->error)];
+	struct reader *r = xcalloc(1, sizeof(*r));
+	int ret;
+
+	r->fd = fd;
+	r->pos = start;
+	r->phase = PHASE_DONE;
+	r->nrcpts = rcpts;
+	r->want_targets = 1;
+	r->want_rcpt = rcpt_index;
+	r->targets = out;
+	ret = read_trailer(r);
+	if (ret < 0) {
+		memcpy(error, r->error, sizeof(error));
+		*error_r = error;
+		errno = r->err;
+	}
+	free(r);
+	return ret;
+}
+
+int queue_targets_has(const struct queue_targets *t, const char *addr)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
+void queue_targets_free(struct queue_targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+int queue_file_add_target(int fd, off_t *end_io, size_t rcpt_index,
+			  const char *addr)
+{
+	unsigned char rec[QUEUE_RECORD_HEADER + 4 + QUEUE_TEXT_MAX];
+	size_t len = strnlen(addr, QUEUE_TEXT_MAX + 1);
+
+	if (!text_ok(addr, 0) || rcpt_index >= QUEUE_RCPT_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	rec[0] = QREC_TARGET_DONE;
+	put_be32(rec + 1, (uint32_t)(4 + len));
+	put_be32(rec + QUEUE_RECORD_HEADER, (uint32_t)rcpt_index);
+	memcpy(rec + QUEUE_RECORD_HEADER + 4, addr, len);
+	if (pwrite_all(fd, rec, QUEUE_RECORD_HEADER + 4 + len, *end_io) < 0)
+		return -1;
+	*end_io += (off_t)(QUEUE_RECORD_HEADER + 4 + len);
+	return 0;
+}
+
+void queue_env_clear_rcpts(struct queue_env *env)
+{
+	for (size_t i = 0; i < env->rcpt_count; i++) {
+		free(env->rcpts[i].addr);
+		free(env->rcpts[i].orig);
+	}
+	free(env->rcpts);
+	env->rcpts = NULL;
+	env->rcpt_count = env->rcpt_alloc = 0;
+}
+
+/* The type of the record at r->pos: 1, 0 at the end of the file, -1. */
+static int peek_type(struct reader *r, unsigned char *type_r)
+{
+	const unsigned char *p;
+	int got = reader_get(r, 1, &p);
+
+	if (got > 0)
+		*type_r = p[0];
+	return got;
+}
+
+/* R and O records from r->pos up to the M record or the limits. */
+static int read_window(struct reader *r, size_t max_n, size_t max_bytes)
+{
+	unsigned char type;
+	int got;
+
+	r->phase = PHASE_RCPTS;
+	for (;;) {
+		r->rec_off = r->pos;
+		if ((got = peek_type(r, &type)) <= 0)
+			return got < 0 ? -1 : truncated(r, "next");
+		if (type == QREC_MESSAGE)
+			return 0;
+		if (type == QREC_RCPT && r->env->rcpt_count > 0 &&
+		    (r->env->rcpt_count >= max_n || r->rcpt_bytes >= max_bytes))
+			return 0;
+		if (type != QREC_RCPT && type != QREC_ORIG_RCPT)
+			return corrupt(r, "record 0x%02x among the recipients",
+				       type);
+		if (r->env->rcpt_count == 0 && type != QREC_RCPT)
+			return corrupt(r, "recipients must start with R");
+		if (read_record(r) < 0)
+			return -1;
+	}
+}
+
+int queue_file_read_rcpts(int fd, struct queue_env *env, off_t off,
+			  size_t max_n, size_t max_bytes, off_t *next_r,
+			  const char **error_r)
+{
+	struct reader *r = xcalloc(1, sizeof(*r));
+	int ret;
+
+	queue_env_clear_rcpts(env);
+	r->fd = fd;
+	r->env = env;
+	r->pos = off;
+	ret = read_window(r, max_n, max_bytes);
+	if (ret < 0) {
+		queue_env_clear_rcpts(env);
 		memcpy(env->error, r->error, sizeof(env->error));
 		*error_r = env->error;
 		errno = r->err;
+	} else {
+		*next_r = r->pos;
 	}
 	free(r);
 	return ret;

@@ -23,10 +23,11 @@
  *           R        1 state byte + recipient address          one or more
  *           O        original recipient of the R before it     optional
  *           M        the message itself; length = its size     required
- *           Z        END: 8-byte BE message size again         required, last
+ *           Z        END: 8-byte BE message size again         required
+ *           D        a delivered target (TARGETS below)        after Z only
  *
  *         T, I, H, A, P, E and S may come in any order, each at most once,
- *         before the first R. Nothing may follow Z. Text records are capped
+ *         before the first R. Nothing but D records may follow Z. Text records are capped
  *         at QUEUE_TEXT_MAX bytes, M at 4 GiB - 1, and every byte below 0x20
  *         and 0x7f (so CR, LF, NUL, TAB, ESC) is refused in every text
  *         field by the writer and again by the reader: a field can never
@@ -73,8 +74,8 @@
  *
  *         The state bytes cover the recipients the injector wrote. A
  *         recipient that expands at delivery time (an alias with several
- *         targets) has one state for the whole expansion; expansions that
- *         need separate outcomes are done before the file is written.
+ *         targets) has one state for the whole expansion; its targets
+ *         delivered so far are D records after END (TARGETS below).
  *
  * READING queue_file_read validates the whole envelope, skips the message
  *         without reading it, and leaves message_offset and message_size
@@ -109,6 +110,7 @@ enum queue_record_type {
 	QREC_ORIG_RCPT = 'O',
 	QREC_MESSAGE = 'M',
 	QREC_END = 'Z',
+	QREC_TARGET_DONE = 'D',		/* after END only (TARGETS below) */
 };
 
 /* type byte + 4-byte length */
@@ -181,6 +183,84 @@ const char *queue_rcpt_state_name(char state);
 int queue_file_read(int fd, struct queue_env *env, const char **error_r);
 
 /*
+ * The same validation of the whole file, keeping only the first window
+ * of recipients (at most max_n of them, and no further one once max_bytes
+ * of R and O data are kept; max_n 0 keeps none): env gets the head fields,
+ * those recipients and the message's place, scan the counts and where
+ * the recipients are. The queue manager reads the others afterwards in
+ * windows (queue_file_read_rcpts from window_end), so its memory does not
+ * depend on how many recipients a file holds, and a small file is read in
+ * one pass.
+ */
+struct queue_scan {
+	size_t rcpts;		/* R records */
+	size_t pending;		/* ... in state Q */
+	off_t first_rcpt;	/* offset of the first R record */
+	off_t message_rec;	/* offset of the M record (recipients end) */
+	off_t window_end;	/* the first R not kept (or message_rec) */
+	off_t trailer;		/* after the END record: target records */
+	off_t trailer_end;	/* after the last whole target record */
+	off_t size;		/* the file's size */
+};
+
+int queue_file_scan(int fd, struct queue_env *env, struct queue_scan *scan,
+		    size_t max_n, size_t max_bytes, const char **error_r);
+
+/*
+ * Read the recipients whose records start at off (the first_rcpt of a
+ * scan, or the *next_r of the previous window) into env, replacing the
+ * recipients it had (its head is left alone): at most max_n of them, and
+ * no further one once max_bytes of R and O data have been read (at least
+ * one is always read). *next_r is where the next window starts; it is
+ * scan.message_rec when none is left. Errors as for queue_file_read
+ * (env's recipients are then empty).
+ */
+int queue_file_read_rcpts(int fd, struct queue_env *env, off_t off,
+			  size_t max_n, size_t max_bytes, off_t *next_r,
+			  const char **error_r);
+/* Free env's recipients only. */
+void queue_env_clear_rcpts(struct queue_env *env);
+
+/*
+ * TARGETS  One recipient may expand, at delivery time, into several
+ *         targets (an alias: a local mailbox and a remote forward). Its
+ *         state byte can say D only when every target is done; until
+ *         then the queue manager records each target delivered as a D
+ *         record after the END record (the trailer), so that a restart
+ *         does not deliver to it again:
+ *
+ *           D   4-byte BE index of the recipient (its R record, from 0)
+ *               + the target's address (1 to QUEUE_TEXT_MAX bytes, no
+ *               control character)
+ *
+ *         The trailer is appended with pwrite(2) and synced with
+ *         fdatasync(2) (which makes the new size durable too); nothing
+ *         before it is ever rewritten. A crash during an append leaves a
+ *         prefix of a D record (or, after a power cut, zeros): the reader
+ *         ignores such a tail, and the queue manager truncates it away
+ *         before it appends again, so a torn append costs at most the
+ *         repeat of the delivery it was recording. Anything else after
+ *         END (another record type, a D record for a recipient the file
+ *         does not have, a control character) is corrupt, as before.
+ */
+/* The targets recorded for recipient rcpt_index, from the trailer at
+ * start (a scan's trailer; rcpts: its number of recipients): appended
+ * to out. 0, or -1 (EBADMSG with *error_r, or the read error). */
+struct queue_targets {
+	char **v;
+	size_t n;
+};
+
+int queue_file_targets(int fd, off_t start, size_t rcpts, size_t rcpt_index,
+		       struct queue_targets *out, const char **error_r);
+int queue_targets_has(const struct queue_targets *t, const char *addr);
+void queue_targets_free(struct queue_targets *t);
+/* Append a D record at *end_io (and advance it); the caller syncs. -1
+ * with errno (EINVAL for an address the format refuses). */
+int queue_file_add_target(int fd, off_t *end_io, size_t rcpt_index,
+			  const char *addr);
+
+/*
  * Overwrite recipient rcpt_index's state byte in place and update env.
  * The caller makes it durable with fdatasync(fd) before it acts on it
  * (removes the file, logs the outcome as final). -1 with errno: EINVAL
@@ -200,6 +280,12 @@ int queue_file_set_state(int fd, struct queue_env *env, size_t rcpt_index,
  *   queue_writer_free(&w);
  *   fsync(fd), rename tmp/ID -> new/ID, fsync new/
  *
+ * or, when the recipients arrive one by one and should not be held in
+ * memory (the injector), queue_writer_head() with an envelope whose
+ * recipients are ignored, then queue_writer_rcpt() for each recipient,
+ * then queue_writer_body() and queue_writer_end() as above (the first
+ * body byte, or the end, closes the recipient list; none is EINVAL).
+ *
  * Every call after a failure fails again with the same error; the writer
  * never leaves a file that reads as valid unless queue_writer_end
  * succeeded. Errors: EINVAL for an envelope the format refuses (a control
@@ -209,6 +295,8 @@ int queue_file_set_state(int fd, struct queue_env *env, size_t rcpt_index,
 struct queue_writer {
 	int fd;
 	int failed;		/* sticky: errno of the first failure */
+	size_t rcpt_count;	/* R records written */
+	int in_message;		/* the M header is written */
 	off_t pos;		/* file offset of the next byte to write */
 	off_t message_len_offset; /* where the M length goes */
 	uint64_t message_size;	/* body bytes so far */
@@ -218,6 +306,10 @@ struct queue_writer {
 
 int queue_writer_begin(struct queue_writer *w, int fd,
 		       const struct queue_env *env, const char **error_r);
+int queue_writer_head(struct queue_writer *w, int fd,
+		      const struct queue_env *env, const char **error_r);
+int queue_writer_rcpt(struct queue_writer *w, const char *addr,
+		      const char *orig, const char **error_r);
 int queue_writer_body(struct queue_writer *w, const void *data, size_t len,
 		      const char **error_r);
 int queue_writer_end(struct queue_writer *w, const char **error_r);

@@ -3,7 +3,8 @@
  *
  * The input is fed to inject_proto_next in pieces whose sizes come from
  * the input itself (the first byte seeds them), so every split of lines
- * and chunks is tried. Invariants: the parser never consumes more than it
+ * and chunks is tried; recipients come back one by one and are collected
+ * here. Invariants: the parser never consumes more than it
  * was given, makes progress until it says MORE, hands back body bytes
  * inside the input, counts exactly the body bytes it handed back, and an
  * envelope it accepts is one the queue file writer accepts too (written
@@ -21,7 +22,9 @@
 #include "proto/inject_proto.h"
 #include "util/alloc.h"
 
-static void check_writer(const struct queue_env *env)
+/* The streaming writer takes the head and then each recipient. */
+static void check_writer(const struct queue_env *head,
+			 const struct queue_env *rcpts)
 {
 	struct queue_writer w;
 	const char *error;
@@ -29,22 +32,28 @@ static void check_writer(const struct queue_env *env)
 
 	if (fd < 0)
 		abort();
-	if (queue_writer_begin(&w, fd, env, &error) < 0 ||
-	    queue_writer_end(&w, &error) < 0)
+	if (queue_writer_head(&w, fd, head, &error) < 0)
+		abort();
+	for (size_t i = 0; i < rcpts->rcpt_count; i++)
+		if (queue_writer_rcpt(&w, rcpts->rcpts[i].addr,
+				      rcpts->rcpts[i].orig, &error) < 0)
+			abort();
+	if (queue_writer_end(&w, &error) < 0)
 		abort();
 	queue_writer_free(&w);
 	close(fd);
 }
 
-static void check_builder(const struct queue_env *env)
+static void check_builder(const struct queue_env *head,
+			  const struct queue_env *env)
 {
 	const char **rcpts = xcalloc(env->rcpt_count, sizeof(*rcpts));
 	const char **orcpts = xcalloc(env->rcpt_count, sizeof(*orcpts));
 	struct inject_env ie = {
-		.sender = env->sender, .rcpts = rcpts, .orcpts = orcpts,
-		.nrcpts = env->rcpt_count, .client_ip = env->client_addr,
-		.helo = env->helo, .auth_user = env->auth_user,
-		.protocol = env->protocol, .flags = env->flags,
+		.sender = head->sender, .rcpts = rcpts, .orcpts = orcpts,
+		.nrcpts = env->rcpt_count, .client_ip = head->client_addr,
+		.helo = head->helo, .auth_user = head->auth_user,
+		.protocol = head->protocol, .flags = head->flags,
 	};
 	struct str out = STR_INIT(0);
 	const char *error;
@@ -60,11 +69,13 @@ static void check_builder(const struct queue_env *env)
 	free(orcpts);
 }
 
-static void on_envelope(struct inject_proto *p)
+static void on_envelope(struct inject_proto *p, const struct queue_env *rcpts)
 {
 	p->env.arrival.tv_sec = 1700000000;
-	check_writer(&p->env);
-	check_builder(&p->env);
+	if (p->env.rcpt_count != 0 || p->nrcpts != rcpts->rcpt_count)
+		abort();
+	check_writer(&p->env, rcpts);
+	check_builder(&p->env, rcpts);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -76,10 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0, used, len, step;
 	enum inject_event ev = INJECT_EV_MORE;
 	struct str text = STR_INIT(0);
+	struct queue_env rcpts;
 
+	queue_env_init(&rcpts);
 	inject_proto_answer(in, size, &text);
 	str_free(&text);
-	inject_proto_init(&p, seed & 1, seed & 2 ? 100 : 0);
+	inject_proto_init(&p, seed & 1, seed & 2 ? 100 : 0, seed & 4 ? 3 : 0);
 	while (off < size && ev != INJECT_EV_END && ev != INJECT_EV_ERROR) {
 		seed = seed * 1103515245u + 12345u;
 		step = 1 + (seed >> 16) % 300;
@@ -96,12 +109,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			seen += len;
 		}
+		if (ev == INJECT_EV_RCPT) {
+			if (p.rcpt_addr == NULL || rcpts.rcpt_count >= p.nrcpts)
+				abort();
+			queue_env_add_rcpt(&rcpts, p.rcpt_addr, p.rcpt_orig);
+		}
 		if (ev == INJECT_EV_ENVELOPE)
-			on_envelope(&p);
+			on_envelope(&p, &rcpts);
 		off += used;
 	}
 	if (seen != p.size && ev != INJECT_EV_ERROR && p.chunk_left == 0)
 		abort();
 	inject_proto_free(&p);
+	queue_env_free(&rcpts);
 	return 0;
 }

@@ -65,6 +65,45 @@ static void rewrite(int fd, const struct queue_env *env)
 	close(out);
 }
 
+/* The scan agrees with the full read, and windows of a size taken from
+ * the input give back every recipient in order. */
+static void windows(int fd, const struct queue_env *full, int ok,
+		    size_t max_n)
+{
+	struct queue_env env;
+	struct queue_scan scan;
+	const char *error;
+	size_t seen = 0;
+	off_t off, next;
+
+	queue_env_init(&env);
+	if ((queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0) != ok)
+		abort();
+	if (!ok) {
+		queue_env_free(&env);
+		return;
+	}
+	if (scan.rcpts != full->rcpt_count ||
+	    scan.pending != queue_env_pending(full))
+		abort();
+	for (off = scan.first_rcpt; off < scan.message_rec; off = next) {
+		if (queue_file_read_rcpts(fd, &env, off, max_n, 200, &next,
+					  &error) < 0 || env.rcpt_count == 0 ||
+		    next <= off)
+			abort();
+		for (size_t k = 0; k < env.rcpt_count; k++, seen++)
+			if (seen >= full->rcpt_count ||
+			    strcmp(env.rcpts[k].addr,
+				   full->rcpts[seen].addr) != 0 ||
+			    env.rcpts[k].state_offset !=
+				    full->rcpts[seen].state_offset)
+				abort();
+	}
+	if (seen != full->rcpt_count)
+		abort();
+	queue_env_free(&env);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,9 +117,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (queue_file_read(fd, &env, &error) < 0) {
 		if (errno != EBADMSG || error == NULL || error[0] == '\0')
 			abort();
+		windows(fd, &env, 0, 1);
 	} else {
 		if (env.rcpt_count == 0 || env.sender == NULL)
 			abort();
+		windows(fd, &env, 1, size > 0 ? 1 + data[size - 1] % 7 : 1);
 		rewrite(fd, &env);
 		for (i = 0; i < env.rcpt_count; i++) {
 			if (queue_file_set_state(fd, &env, i, 'D') < 0)

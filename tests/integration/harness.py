@@ -3,7 +3,9 @@
 Each test is a function decorated with @test; run() prints "PASS file:name"
 or the traceback indented and "FAIL file:name", which tests/run.sh counts.
 Instances live in fresh temporary directories on 127.0.0.1 port bases that
-no other test uses; every process a test starts is stopped by PID.
+no other test uses, all below 32768 - 100: Linux gives client sockets
+source ports from 32768 up, so a listener there can find its port taken by
+some other test's connection; every process a test starts is stopped by PID.
 """
 import base64
 import os
@@ -102,6 +104,7 @@ class Instance:
         os.chmod(self.tmp, 0o755)
         self.dir = os.path.join(self.tmp, "inst")
         self.conf = os.path.join(self.dir, "etc", "postern.conf")
+        assert port_base + 100 <= 32768, "port base in the ephemeral range"
         self.port_base = port_base
         self.domain = domain
         self.env = dict(os.environ)

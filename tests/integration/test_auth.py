@@ -1,7 +1,10 @@
 """The auth service, through its socket, as smtpd and pop3d will use it."""
+import base64
+import poplib
+import socket
 import time
 
-from harness import Instance, run, test
+from harness import Instance, run, test, wait_for
 
 
 @test
@@ -67,6 +70,71 @@ def many_clients_at_once():
         c.s.sendall(b"LOOKUP\talice@example.test\n")
     for c in clients:
         assert c.f.readline() == b"OK\talice@example.test\n"
+
+
+@test
+def parallel_wrong_passwords_do_not_hold_up_an_honest_login():
+    # 200 wrong passwords at once from one address (for another user:
+    # failures against alice herself would delay her answers by design);
+    # an honest user from another address (the auth socket's client
+    # field, then a real POP3 login from 127.0.0.1) is answered within
+    # 2 s all the same
+    i = Instance(24400)
+    i.add_user("alice@example.test", "right")
+    i.add_user("bob@example.test", "bobs")
+    i.ok("config", "set", "auth_failure_delay=1s")
+    i.ok("config", "set", "auth_failure_delay_max=2s")
+    i.start()
+    wrong = base64.b64encode(b"wrong").decode()
+    attackers = []
+    for _ in range(200):
+        a = i.auth()
+        a.s.sendall(("VERIFY\tpop3\t192.0.2.66\tbob@example.test\t%s\n"
+                     % wrong).encode())
+        attackers.append(a)
+    time.sleep(0.2)
+    honest = i.auth()
+    t = time.monotonic()
+    assert honest.verify("alice@example.test", "right",
+                         ip="198.51.100.5").startswith("OK")
+    took = time.monotonic() - t
+    assert took < 2, "the honest VERIFY took %.2f s" % took
+    t = time.monotonic()
+    p = poplib.POP3("127.0.0.1", i.port_base + 10, timeout=30)
+    p.user("alice@example.test")
+    assert p.pass_("right").startswith(b"+OK")
+    took = time.monotonic() - t
+    p.quit()
+    assert took < 2, "the honest POP3 login took %.2f s" % took
+    answers = [a.f.readline().decode() for a in attackers]
+    assert all(a in ("FAIL\n",) or a.startswith("TEMPFAIL\t")
+               for a in answers), set(answers)
+    refused = sum(a.startswith("TEMPFAIL") for a in answers)
+    wait_for(lambda: "result=refused" in i.log(), what="refusals logged")
+    log = i.log()
+    computed = log.count("client=192.0.2.66 user=bob@example.test "
+                         "result=fail")
+    # past auth_client_failure_limit (20) no hash is computed at all
+    assert refused > 0 and computed < 40, (refused, computed)
+    assert "result=refused" in log
+
+
+@test
+def config_check_refuses_a_delay_longer_than_client_timeouts():
+    i = Instance(24500)
+    r = i.run_postern("config", "check")
+    assert r.returncode == 0, r.stderr
+    i.ok("config", "set", "auth_failure_delay_max=90s")
+    with open(i.conf) as f:
+        n = [k for k, l in enumerate(f, 1)
+             if l.startswith("auth_failure_delay_max")][-1]
+    r = i.run_postern("config", "check")
+    assert r.returncode == 1, r.stdout + r.stderr
+    want = "%s:%d: auth_failure_delay_max (90s) is longer than " \
+           "pop3_login_timeout (60s)" % (i.conf, n)
+    assert want in r.stderr, r.stderr
+    i.ok("config", "set", "pop3_login_timeout=120s")
+    assert i.run_postern("config", "check").returncode == 0
 
 
 run()

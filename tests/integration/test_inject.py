@@ -24,8 +24,8 @@ MESSAGE = (b"From: a@example.org\nTo: b@example.test\nSubject: test\n\n"
 
 def envelope(sender, rcpts, extra=()):
     lines = [b"SENDER\t" + sender.encode()]
-    lines += [b"RCPT\t" + r.encode() for r in rcpts]
     lines += list(extra)
+    lines += [b"RCPT\t" + r.encode() for r in rcpts]
     lines.append(b"DATA")
     return b"\n".join(lines) + b"\n"
 
@@ -38,10 +38,10 @@ def chunks(body, size=1000):
     return out + b"0\n"
 
 
-def connect(inst, timeout=30):
+def connect(inst, timeout=30, sock="inject"):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
-    s.connect(inst.path("spool", "private", "inject"))
+    s.connect(inst.path("spool", "private", sock))
     return s
 
 
@@ -61,8 +61,8 @@ def answer(s):
     return data.decode(errors="replace").rstrip("\n")
 
 
-def inject(inst, sender, rcpts, body, extra=()):
-    s = connect(inst)
+def inject(inst, sender, rcpts, body, extra=(), sock="inject"):
+    s = connect(inst, sock=sock)
     try:
         s.sendall(envelope(sender, rcpts, extra) + chunks(body))
     except (BrokenPipeError, ConnectionResetError):
@@ -230,7 +230,8 @@ def local_submission_cannot_claim_a_client():
             os.setuid(65534)
             a = inject(i, "me@example.test", ["you@example.test"], MESSAGE,
                        extra=[b"CLIENT\t192.0.2.66", b"HELO\tforged",
-                              b"AUTH\tboss", b"PROTO\tESMTPSA"])
+                              b"AUTH\tboss", b"PROTO\tESMTPSA"],
+                       sock="inject-local")
             os.write(w, a.encode())
             code = 0
         finally:

@@ -109,10 +109,10 @@ def child_pids(i):
 
 @test
 def master_killed_under_load_children_go_and_start_succeeds():
-    i = Instance(32000)
+    i = Instance(19000)
     i.add_user(USER, "pw")
     i.start()
-    senders = [Sender(32025, "s%d" % k) for k in range(3)]
+    senders = [Sender(19025, "s%d" % k) for k in range(3)]
     for s in senders:
         s.start()
     try:
@@ -183,7 +183,7 @@ AUTH_TERM_IGNORED = "trap '' TERM\necho ready >&3\n" \
 @test
 def stop_and_status_see_processes_without_their_master():
     d = fake_libexec(AUTH_TERM_OK)
-    i = Instance(32100, env={"POSTERN_LIBEXEC": d})
+    i = Instance(19100, env={"POSTERN_LIBEXEC": d})
     i.start()
     auth = i.service_pids("auth")[0]
     os.kill(i.master_pid(), signal.SIGKILL)
@@ -204,7 +204,7 @@ def stop_and_status_see_processes_without_their_master():
 @test
 def failed_start_leaves_the_orphans_sockets_alone_stop_kills_them():
     d = fake_libexec(AUTH_TERM_IGNORED)
-    i = Instance(32200, env={"POSTERN_LIBEXEC": d})
+    i = Instance(19200, env={"POSTERN_LIBEXEC": d})
     i.start()
     auth = i.service_pids("auth")[0]
     sock = i.path("spool", "private", "auth")
@@ -245,7 +245,7 @@ def environ(pid):
 
 @test
 def children_get_a_clean_environment():
-    i = Instance(32400, env={"POSTERN_TEST_SECRET": "leak",
+    i = Instance(19400, env={"POSTERN_TEST_SECRET": "leak",
                              "LD_PRELOAD": "", "TZ": "UTC0",
                              "HOME": "/root/nowhere",
                              "POSTERN_TEST_LANDLOCK_ABI": "1"})
@@ -284,7 +284,7 @@ def plant(i, rel, target):
 def master_refuses_symlinked_pid_and_private_dirs():
     if not IS_ROOT:
         skip("not root")
-    i = Instance(32700)
+    i = Instance(19700)
     out = elsewhere(i, "pid-target")
     plant(i, "spool/pid", out)
     r = i.run_postern("start")
@@ -307,7 +307,7 @@ def master_refuses_symlinked_pid_and_private_dirs():
 def setup_refuses_symlinks_where_sockets_queue_and_mail_dirs_go():
     if not IS_ROOT:
         skip("not root")
-    i = Instance(32800)
+    i = Instance(19800)
     target = os.path.join(i.tmp, "precious")
     with open(target, "w") as f:
         f.write("keep\n")
@@ -343,13 +343,13 @@ def setup_refuses_symlinks_where_sockets_queue_and_mail_dirs_go():
 def init_refuses_a_symlink_below_the_instance_directory():
     if not IS_ROOT:
         skip("not root")
-    i = Instance(32900, init=False)
+    i = Instance(19900, init=False)
     out = elsewhere(i, "spool-target")
     os.makedirs(i.dir)
     os.chmod(i.dir, 0o755)
     os.symlink(out, i.path("spool"))
     r = i.run_postern("init", i.dir, "--domain", "example.test",
-                      "--port-base", "32900", conf=False)
+                      "--port-base", "19900", conf=False)
     assert r.returncode == 1 and "symbolic link" in r.stderr, r.stderr
     assert os.listdir(out) == []
     assert os.stat(out).st_mode & 0o7777 == 0o755

@@ -4,9 +4,11 @@
 poplib and fetchmail against an instance: mail delivered through SMTP is
 retrieved byte-exact, every command, UIDL stability, UPDATE semantics,
 STLS and pop3s, refused passwords, separation of users, a Dovecot-written
-Maildir, and the accounts the processes run under. Port bases 30000-30900.
+Maildir, the accounts the processes run under, TOP on a header that ends
+at a read boundary, and the session's sandbox. Port bases 30000-31000.
 """
 import os
+import re
 import poplib
 import shutil
 import smtplib
@@ -383,7 +385,11 @@ def maildir_written_by_dovecot_lda_is_read():
         assert r.returncode == 0, (r.returncode, r.stderr,
                                    file_bytes(os.path.join(tmp,
                                                            "dovecot.log")))
-    names = sorted(os.listdir(os.path.join(md, "new")))
+    # delivery order, as POP3 numbers them: seconds, then microseconds,
+    # compared as numbers (as text, M99999 would sort after M100000)
+    names = sorted(os.listdir(os.path.join(md, "new")),
+                   key=lambda n: (int(n.split(".")[0]),
+                                  int(re.match(r"M(\d+)", n.split(".")[1]).group(1))))
     assert len(names) == 3, names
     files = [file_bytes(os.path.join(md, "new", n)) for n in names]
     for b, data in zip(bodies, files):
@@ -453,6 +459,99 @@ def processes_run_as_their_accounts():
                for q in pids("postern-pop3-login"))
     assert "landlock=" in i.log()
     p.quit()
+
+
+def raw_session(i, commands, user="alice"):
+    """USER, PASS, then commands over a raw socket; the exact bytes of
+    each multi-line answer (between its +OK line and '.'), in order."""
+    s = socket.create_connection(("127.0.0.1", i.port_base + 10), 30)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(("USER %s@example.test\r\nPASS %s\r\n" % (user, PW) +
+               "".join(c + "\r\n" for c in commands) + "QUIT\r\n").encode())
+    assert f.readline().startswith(b"+OK")
+    assert f.readline().startswith(b"+OK"), "login failed"
+    out = []
+    for _ in commands:
+        assert f.readline().startswith(b"+OK")
+        data = b""
+        while True:
+            line = f.readline()
+            assert line, "connection closed inside an answer"
+            if line == b".\r\n":
+                break
+            data += line
+        out.append(data)
+    s.close()
+    return out
+
+
+def put_message(i, sub, name, body, user="alice"):
+    md = maildir(i, user)
+    path = os.path.join(md, sub, name)
+    with open(path, "wb") as f:
+        f.write(body)
+    if IS_ROOT:
+        st = os.stat(md)
+        os.chown(path, st.st_uid, st.st_gid)
+
+
+@test
+def top_header_ending_on_a_read_boundary():
+    """A CRLF file whose header's empty line has its CR as the last byte
+    of the first 64 KiB read: TOP n 0 sends the header only, TOP n 1 one
+    body line (the old reader looked ahead within its buffer and sent the
+    whole body)."""
+    i = setup(30900)
+    head = b""
+    while len(head) < 65536 - 1 - 200:
+        head += b"X-Pad-%05d: %s\r\n" % (len(head), b"0" * 100)
+    head += b"X-Fill: " + b"f" * (65536 - 3 - len(head) - 8) + b"\r\n"
+    msg = head + b"\r\nbody line 1\r\n.dot line\r\nbody line 3\r\n"
+    assert msg.index(b"\r\n\r\n") + 2 == 65535
+    put_message(i, "cur", "1700000000.M1P1Q1.boundary:2,", msg)
+    top0, top2, retr = raw_session(i, ["TOP 1 0", "TOP 1 2", "RETR 1"])
+    assert top0 == head + b"\r\n", (len(top0), len(head))
+    assert top2 == head + b"\r\nbody line 1\r\n..dot line\r\n"
+    assert retr == msg.replace(b"\r\n.", b"\r\n..")
+    p = login(i)
+    assert p.list(1).split()[2] == str(len(msg)).encode()
+    p.quit()
+
+
+@test
+def session_is_confined():
+    """The logged-in session runs under seccomp and Landlock with the
+    pop3-session profile, and says so in its log line; new mail is still
+    moved to cur/ and read."""
+    i = setup(31000)
+    put_message(i, "new", "1700000001.M1P1Q1.h", b"Subject: n\n\nnew\n")
+    p = login(i)
+    assert p.stat()[0] == 1
+    assert p.retr(1)[1] == [b"Subject: n", b"", b"new"]
+    wait_for(lambda: "sandbox=pop3-session" in i.log(), what="log line")
+    line = [l for l in i.log().splitlines()
+            if "sandbox=pop3-session" in l][-1]
+    assert "seccomp=on" in line, line
+    assert "moved=1" in line, line
+    assert "landlock=on" in line or "not in this kernel" in line or \
+        "disabled in this kernel" in line, line
+    if IS_ROOT:
+        mail_uid = __import__("pwd").getpwnam("postern-mail").pw_uid
+        r = subprocess.run(["pgrep", "-x", "postern-pop3"],
+                           capture_output=True, text=True)
+        sessions = [int(x) for x in r.stdout.split()
+                    if proc_uid(int(x))[0] == mail_uid]
+        seccomp = []
+        for pid in sessions:
+            with open("/proc/%d/status" % pid) as f:
+                seccomp += [l.split()[1] for l in f
+                            if l.startswith("Seccomp:")]
+        assert "2" in seccomp, seccomp
+    p.quit()
+    md = maildir(i, "alice")
+    assert os.listdir(os.path.join(md, "new")) == []
+    assert os.listdir(os.path.join(md, "cur")) == ["1700000001.M1P1Q1.h:2,S"]
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ def list_skips_fifos_symlinks_and_devices():
     # a FIFO in a queue directory must not hang "queue list" (it was
     # opened for reading, which blocks until a writer comes), a symlink
     # must not be followed, a device not opened
-    i = Instance(32600)
+    i = Instance(20600)
     i.ok("config", "set", "relay_host=[127.0.0.1]:9")
     i.start()
     send(i, ["user@remote.test"])

@@ -453,14 +453,14 @@ def special_use_names_are_asked_of_dns_servers():
     # libunbound answers test. (NXDOMAIN) and home.arpa. itself unless
     # told not to; here the MX is in .test and its host in home.arpa.
     try:
-        cap = capture("127.0.0.1", 32597)
-        dns(32598, mx=[("dest.test", "mx.site.home.arpa", 10)],
+        cap = capture("127.0.0.1", 20597)
+        dns(20598, mx=[("dest.test", "mx.site.home.arpa", 10)],
             hosts=[("mx.site.home.arpa", "127.0.0.1")])
-        i = setup(32500, ["dns_servers=127.0.0.1:32598",
-                          "remote_port=32597"])
+        i = setup(20500, ["dns_servers=127.0.0.1:20598",
+                          "remote_port=20597"])
         qid = inject(i, "a@example.test", ["x@dest.test"], BODY)
         log_has(i, qid + r": to=<x@dest\.test> relay=mx\.site\.home\.arpa"
-                r"\[127\.0\.0\.1\]:32597 delay=[0-9.]+ status=sent")
+                r"\[127\.0\.0\.1\]:20597 delay=[0-9.]+ status=sent")
         assert cap.envelopes[0]["rcpts"] == ["x@dest.test"], cap.envelopes
         wait_for(lambda: queue_empty(i), what="the queue to empty")
     finally:

@@ -46,6 +46,8 @@ PROFILES = {
 }
 SESSION_PROFILES = {"smtpd": "smtpd-session",
                     "pop3-login": "pop3-login-session"}
+# the session after a POP3 login enters its own (common/mail/maildir_open.c)
+POP3_SESSION = "pop3-session"
 
 
 class HooksInstance(Instance):
@@ -168,14 +170,12 @@ def every_process_but_the_master_is_confined():
             assert s in ("2", None), (pid, t, comm(pid), s)
     assert status_field(master, "Seccomp") == "0"
     # the sessions are there: a child of a daemon each, with its own
-    # filter on top of the daemon's (the POP3 session after login has
-    # only postern-pop3's for now: its own Maildir profile is to come)
+    # filter on top of the daemon's
     for prog in ("postern-smtpd", "postern-pop3-login", "postern-pop3"):
         kids = [p for p, pp in names.get(prog, []) if pp != master]
         assert kids, (prog, names)
-        if prog != "postern-pop3":
-            assert all(int(status_field(p, "Seccomp_filters") or 2) >= 2
-                       for p in kids), prog
+        assert all(int(status_field(p, "Seccomp_filters") or 2) >= 2
+                   for p in kids), prog
     smtp.quit()
     login.close()
     pop.quit()
@@ -322,6 +322,21 @@ def forbidden_calls_are_stopped_and_the_daemon_restarted():
         for p in new:
             os.kill(p, signal.SIGTERM)
         wait_ready(i, [service], new)
+    # the session after a POP3 login, under its own Maildir profile
+    new = restart_armed(i, ["pop3-mail"], POP3_SESSION + ":socket")
+    got = try_connect(i.port_base + 10, b"USER alice@example.test\r\n"
+                      b"PASS " + PW.encode() + b"\r\nSTAT\r\n")
+    assert b"Logged in" not in got, got
+    wait_for(lambda: "test hook: sandbox=%s attempting forbidden socket"
+             % POP3_SESSION in i.log(), what=POP3_SESSION)
+    wait_for(lambda: any("[%d]: " % p in line and "session pid" in line and
+                         "killed by signal %d" % SIGSYS in line
+                         for line in i.log().splitlines() for p in new),
+             what="%s logged by postern-pop3" % POP3_SESSION)
+    assert set(i.service_pids("pop3-mail")) == new
+    for p in new:
+        os.kill(p, signal.SIGTERM)
+    wait_ready(i, ["pop3-mail"], new)
     smtp_to_alice(i, "6")
     wait_for(lambda: maildir_count(i) == 5, timeout=30, what="delivery 6")
     p = pop3_login(i)
@@ -333,7 +348,8 @@ def forbidden_calls_are_stopped_and_the_daemon_restarted():
 def opening_outside_the_profile_is_refused():
     need_hooks()
     i = setup(HooksInstance, 25200)
-    names = list(PROFILES) + list(SESSION_PROFILES.values())
+    names = (list(PROFILES) + list(SESSION_PROFILES.values()) +
+             [POP3_SESSION])
     i.arm("forbidden=" + ",".join("%s:open-outside" % n for n in names))
     i.start()
     i.auth().lookup("alice@example.test")
@@ -392,6 +408,8 @@ def injector_is_replaced_when_the_queue_manager_restarts():
     wait_ready(i, ["qmgr"], old_qmgr)
     wait_ready(i, ["inject"], old_inject)
     assert "the queue manager closed the wake-up connection" in i.log()
+    assert "service inject: pid %d retires on its own" % min(old_inject) \
+        in i.log()
     i.remember_pids()
     # woken, not found by a scan an hour from now
     inject(i, "", ["alice@example.test"], b"Subject: 2\n\nafter\n")

@@ -323,9 +323,104 @@ static void test_field_ok(void)
 	TEST_ASSERT(!authproto_field_ok(AUTHPROTO_F_REASON, "a\nb", 3));
 }
 
+#define TOK "0123456789abcdef0123456789abcdef01234567"
+
+static void test_login_and_redeem(void)
+{
+	TEST_ASSERT(parse("LOGIN\tpop3\t192.0.2.1\tDemo@example.test\t"
+			  "c2VjcmV0") == 0);
+	TEST_ASSERT(req.cmd == AUTHPROTO_LOGIN);
+	TEST_STREQ(req.service, "pop3");
+	TEST_STREQ(req.address, "demo@example.test");
+	TEST_STREQ(req.password, "secret");
+	TEST_ASSERT(parse("REDEEM\tpop3\t192.0.2.1\t" TOK) == 0);
+	TEST_ASSERT(req.cmd == AUTHPROTO_REDEEM);
+	TEST_STREQ(req.service, "pop3");
+	TEST_STREQ(req.client_ip, "192.0.2.1");
+	TEST_STREQ(req.token, TOK);
+	TEST_ASSERT(req.address[0] == '\0' && req.password_len == 0);
+	authproto_request_clear(&req);
+	TEST_ASSERT(req.token[0] == '\0');
+}
+
+static void test_redeem_malformed(void)
+{
+	const char *r = "invalid token";
+
+	/* one digit short, one too many, upper case, not hex, empty */
+	TEST_ASSERT(parse_fails_with("REDEEM\tpop3\t::1\t"
+				     "0123456789abcdef0123456789abcdef0123456",
+				     r));
+	TEST_ASSERT(parse_fails_with("REDEEM\tpop3\t::1\t" TOK "8", r));
+	TEST_ASSERT(parse_fails_with("REDEEM\tpop3\t::1\t"
+				     "0123456789ABCDEF0123456789abcdef01234567",
+				     r));
+	TEST_ASSERT(parse_fails_with("REDEEM\tpop3\t::1\t"
+				     "0123456789abcdeg0123456789abcdef01234567",
+				     r));
+	TEST_ASSERT(parse_fails_with("REDEEM\tpop3\t::1\t", r));
+	TEST_ASSERT(parse_fails_with("REDEEM\tpop3\t::1",
+				     "wrong number of fields"));
+	TEST_ASSERT(parse_fails_with("REDEEM\tpop3\t::1\t" TOK "\tx",
+				     "wrong number of fields"));
+	TEST_ASSERT(parse_fails_with("REDEEM\t\t::1\t" TOK,
+				     "invalid service"));
+	TEST_ASSERT(parse_fails_with("REDEEM\tpop3\t\t" TOK,
+				     "invalid client address"));
+	TEST_ASSERT(parse_fails_with("LOGIN\tpop3\t::1\ta@b",
+				     "wrong number of fields"));
+	TEST_ASSERT(parse_fails_with("redeem\tpop3\t::1\t" TOK,
+				     "unknown command"));
+}
+
+static void test_token_formats(void)
+{
+	struct str s = STR_INIT(0);
+	const char *e;
+
+	TEST_ASSERT(authproto_login_format(&s, "pop3", "::1", "a@b", "secret",
+					   &e) == 0);
+	TEST_STREQ(str_c(&s), "LOGIN\tpop3\t::1\ta@b\tc2VjcmV0\n");
+	str_clear(&s);
+	TEST_ASSERT(authproto_redeem_format(&s, "pop3", "::1", TOK, &e) == 0);
+	TEST_STREQ(str_c(&s), "REDEEM\tpop3\t::1\t" TOK "\n");
+	str_clear(&s);
+	TEST_ASSERT(authproto_redeem_format(&s, "pop3", "::1", "abc", &e) < 0);
+	TEST_STREQ(e, "invalid token");
+	TEST_ASSERT(authproto_redeem_format(&s, "pop 3", "::1", TOK, &e) < 0);
+	TEST_STREQ(e, "invalid service");
+	TEST_ASSERT(s.len == 0);
+	TEST_ASSERT(authproto_reply_format_login(&s, "a@b", TOK) == 0);
+	TEST_STREQ(str_c(&s), "OK\ta@b\t" TOK "\n");
+	TEST_ASSERT(authproto_reply_format_login(&s, "a@b", "xyz") < 0);
+	TEST_STREQ(str_c(&s), "OK\ta@b\t" TOK "\n");
+	str_free(&s);
+}
+
+static void test_token_reply(void)
+{
+	struct authproto_reply r;
+
+	TEST_ASSERT(reply(&r, "OK\ta@b\t" TOK) == 0);
+	TEST_ASSERT(r.status == AUTHPROTO_R_OK && r.arg_len == 3);
+	TEST_ASSERT(r.token_len == AUTHPROTO_TOKEN_LEN &&
+		    memcmp(r.token, TOK, AUTHPROTO_TOKEN_LEN) == 0);
+	TEST_ASSERT(reply(&r, "OK\ta@b") == 0 && r.token_len == 0);
+	TEST_STREQ(r.token, "");
+	TEST_ASSERT(reply(&r, "OK\ta@b\t" TOK "\t") < 0);
+	TEST_ASSERT(reply(&r, "OK\ta@b\t") < 0);
+	TEST_ASSERT(reply(&r, "OK\ta@b\tABCDEF") < 0);
+	TEST_ASSERT(reply(&r, "FAIL\t" TOK) < 0);
+	TEST_ASSERT(authproto_field_ok(AUTHPROTO_F_TOKEN, TOK, 40));
+	TEST_ASSERT(!authproto_field_ok(AUTHPROTO_F_TOKEN, TOK, 39));
+	TEST_ASSERT(!authproto_field_ok(AUTHPROTO_F_TOKEN, "", 0));
+}
+
 TEST_MAIN(test_lookup, test_verify, test_verify_ipv6_and_binary_password,
 	  test_unknown_command, test_wrong_field_counts, test_empty_fields,
 	  test_control_bytes, test_field_characters, test_base64_invalid,
 	  test_field_limits, test_password_too_long, test_line_1024_and_1025,
 	  test_lookup_format, test_verify_format, test_reply_parse,
-	  test_reply_malformed, test_reply_format, test_field_ok)
+	  test_reply_malformed, test_reply_format, test_field_ok,
+	  test_login_and_redeem, test_redeem_malformed, test_token_formats,
+	  test_token_reply)

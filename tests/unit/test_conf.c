@@ -169,6 +169,52 @@ static void test_unknown_key(void)
 	str_free(&want);
 }
 
+/* trusted_networks: each network checked, a bad one named with its line. */
+static void test_trusted_networks(void)
+{
+	struct conf c;
+	struct str err = STR_INIT(0);
+	const char *e;
+
+	TEST_ASSERT(load(&c, "", &err) == 0);
+	TEST_ASSERT(c.trusted_networks.n == 2);
+	TEST_ASSERT(get_is(&c, "trusted_networks", "127.0.0.0/8,::1/128"));
+	TEST_ASSERT(c.trusted_networks_relay == 0);
+	conf_free(&c);
+	TEST_ASSERT(load(&c, "trusted_networks = 10.0.0.0/8, [2001:db8::]/32,"
+			 " 192.0.2.1\n", &err) == 0);
+	TEST_ASSERT(c.trusted_networks.n == 3);
+	conf_free(&c);
+	TEST_ASSERT(load(&c, "trusted_networks =\n", &err) == 0);
+	TEST_ASSERT(c.trusted_networks.n == 0);
+	conf_free(&c);
+	TEST_ASSERT(load(&c, "# trusted\n"
+			 "trusted_networks = 127.0.0.0/8, 10.1.2.3/8\n"
+			 "trusted_networks = 10.0.0.0/33\n"
+			 "trusted_networks = 10.0.0.0 /8\n"
+			 "trusted_networks = 10.0.0.0/8,,::1\n"
+			 "trusted_networks = local\x01host\n", &err) == 5);
+	e = str_c(&err);
+	TEST_ASSERT(strstr(e, "t.conf:2: trusted_networks = '127.0.0.0/8, "
+			   "10.1.2.3/8': network '10.1.2.3/8': address has "
+			   "bits set past the prefix length") != NULL);
+	TEST_ASSERT(strstr(e, "t.conf:3: trusted_networks = '10.0.0.0/33': "
+			   "network '10.0.0.0/33': prefix length larger than "
+			   "32") != NULL);
+	TEST_ASSERT(strstr(e, "t.conf:4: trusted_networks = '10.0.0.0 /8': "
+			   "network '10.0.0.0 /8': blank") != NULL);
+	TEST_ASSERT(strstr(e, "t.conf:5: trusted_networks") != NULL);
+	TEST_ASSERT(strstr(e, "t.conf:6: trusted_networks") != NULL &&
+		    strstr(e, "network 'local?host'") != NULL);
+	/* the default stays */
+	TEST_ASSERT(c.trusted_networks.n == 2);
+	conf_free(&c);
+	str_clear(&err);
+	TEST_ASSERT(conf_value_check("trusted_networks", "::1/129", &err) < 0);
+	TEST_ASSERT(strstr(str_c(&err), "larger than 128") != NULL);
+	str_free(&err);
+}
+
 static void test_bad_values(void)
 {
 	struct conf c;
@@ -562,7 +608,8 @@ static void test_setup(void)
 }
 
 TEST_MAIN(test_setup, test_defaults, test_derived_paths, test_values,
-	  test_unknown_key, test_bad_values, test_cross_checks,
+	  test_unknown_key, test_bad_values, test_trusted_networks,
+	  test_cross_checks,
 	  test_duplicate_later_wins, test_missing_file, test_get_text,
 	  test_get_text_reparses, test_value_check, test_file_set_replace,
 	  test_file_set_append, test_file_set_rejects, test_domain_limits,

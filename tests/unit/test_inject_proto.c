@@ -16,11 +16,14 @@
 #include "test.h"
 
 /* What a parse produced: the events in order ('E'nvelope, 'B'ody, e'N'd,
- * 'X' error), the message bytes, and the parser for its env and error. */
+ * 'X' error; recipients are not listed there but collected in env), the
+ * message bytes, and the parser for its head fields and error. */
 struct run {
 	struct inject_proto p;
 	char events[64];
 	struct str body;
+	struct queue_env env;	/* the recipients handed back */
+	size_t max_held;	/* most recipients the parser held at once */
 };
 
 /* Feed input step bytes at a time (0: all at once). */
@@ -41,6 +44,14 @@ static void run_feed(struct run *r, const char *in, size_t n, size_t step)
 		off += used;
 		if (ev == INJECT_EV_BODY)
 			str_append(&r->body, data, len);
+		if (ev == INJECT_EV_RCPT) {
+			TEST_ASSERT(r->p.rcpt_addr != NULL);
+			queue_env_add_rcpt(&r->env, r->p.rcpt_addr,
+					   r->p.rcpt_orig);
+			TEST_ASSERT(r->p.nrcpts == r->env.rcpt_count);
+			TEST_ASSERT(r->p.env.rcpt_count == 0);
+			continue;
+		}
 		if (ev != INJECT_EV_MORE && nev + 1 < sizeof(r->events) &&
 		    (ev != INJECT_EV_BODY || nev == 0 ||
 		     r->events[nev - 1] != 'B'))
@@ -51,17 +62,21 @@ static void run_feed(struct run *r, const char *in, size_t n, size_t step)
 	r->events[nev] = '\0';
 }
 
+static size_t rcpt_limit;	/* for the next run_start; 0: none */
+
 static void run_start(struct run *r, int local, uint64_t limit)
 {
 	memset(r, 0, sizeof(*r));
-	inject_proto_init(&r->p, local, limit);
+	inject_proto_init(&r->p, local, limit, rcpt_limit);
 	str_init(&r->body, 0);
+	queue_env_init(&r->env);
 }
 
 static void run_free(struct run *r)
 {
 	inject_proto_free(&r->p);
 	str_free(&r->body);
+	queue_env_free(&r->env);
 }
 
 /* Parse s whole; returns the events string (static). */
@@ -96,9 +111,9 @@ static void test_minimal(void)
 
 	TEST_STREQ(parse(&r, MINIMAL "5\nhello0\n", 0, 0), "EBN");
 	TEST_STREQ(r.p.env.sender, "a@example.org");
-	TEST_ASSERT(r.p.env.rcpt_count == 1);
-	TEST_STREQ(r.p.env.rcpts[0].addr, "b@example.net");
-	TEST_ASSERT(r.p.env.rcpts[0].orig == NULL);
+	TEST_ASSERT(r.env.rcpt_count == 1);
+	TEST_STREQ(r.env.rcpts[0].addr, "b@example.net");
+	TEST_ASSERT(r.env.rcpts[0].orig == NULL);
 	TEST_STREQ(str_c(&r.body), "hello");
 	TEST_ASSERT(r.p.size == 5);
 	TEST_ASSERT(r.p.env.protocol == NULL && r.p.env.client_addr == NULL);
@@ -109,13 +124,13 @@ static void test_all_fields(void)
 {
 	struct run r;
 
-	TEST_STREQ(parse(&r, "SENDER\t\nRCPT\tx@a\nORCPT\tX@A\nRCPT\ty@b\n"
-			 "CLIENT\t192.0.2.1\nHELO\tmx.example\nAUTH\tjo\n"
-			 "PROTO\tESMTPSA\nFLAGS\t3\nDATA\n0\n", 0, 0), "EN");
+	TEST_STREQ(parse(&r, "SENDER\t\nCLIENT\t192.0.2.1\nHELO\tmx.example\n"
+			 "AUTH\tjo\nPROTO\tESMTPSA\nFLAGS\t3\nORCPT\tX@A\n"
+			 "RCPT\tx@a\nRCPT\ty@b\nDATA\n0\n", 0, 0), "EN");
 	TEST_STREQ(r.p.env.sender, "");
-	TEST_ASSERT(r.p.env.rcpt_count == 2);
-	TEST_STREQ(r.p.env.rcpts[0].orig, "X@A");
-	TEST_ASSERT(r.p.env.rcpts[1].orig == NULL);
+	TEST_ASSERT(r.env.rcpt_count == 2);
+	TEST_STREQ(r.env.rcpts[0].orig, "X@A");
+	TEST_ASSERT(r.env.rcpts[1].orig == NULL);
 	TEST_STREQ(r.p.env.client_addr, "192.0.2.1");
 	TEST_STREQ(r.p.env.helo, "mx.example");
 	TEST_STREQ(r.p.env.auth_user, "jo");
@@ -136,7 +151,7 @@ static void test_byte_at_a_time(void)
 		run_feed(&r, in, strlen(in), step);
 		TEST_STREQ(r.events, "EBN");
 		TEST_STREQ(str_c(&r.body), "abcdefg");
-		TEST_STREQ(r.p.env.rcpts[0].addr, "b@example.net");
+		TEST_STREQ(r.env.rcpts[0].addr, "b@example.net");
 		run_free(&r);
 	}
 }
@@ -235,14 +250,64 @@ static void test_field_length(void)
 
 static void test_rcpt_rules(void)
 {
+	struct run r;
+
 	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\t\n", "empty RCPT"));
 	TEST_ASSERT(fails_with("SENDER\ta\nDATA\n", "DATA without RCPT"));
-	TEST_ASSERT(fails_with("SENDER\ta\nORCPT\to\n", "ORCPT does not"));
-	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\nORCPT\to\nORCPT\tp\n",
-			       "ORCPT does not"));
-	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\nHELO\th\nORCPT\to\n",
-			       "ORCPT does not"));
-	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\nORCPT\t\n", "empty"));
+	TEST_ASSERT(fails_with("SENDER\ta\nORCPT\to\nDATA\n",
+			       "ORCPT not followed by its RCPT"));
+	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\nORCPT\to\nDATA\n",
+			       "ORCPT not followed by its RCPT"));
+	TEST_ASSERT(fails_with("SENDER\ta\nORCPT\to\nORCPT\tp\n",
+			       "ORCPT not followed by its RCPT"));
+	TEST_ASSERT(fails_with("SENDER\ta\nORCPT\to\nHELO\th\n",
+			       "ORCPT not followed by its RCPT"));
+	TEST_ASSERT(fails_with("SENDER\ta\nORCPT\t\n", "empty"));
+	/* the original belongs to the RCPT after it, and to it only */
+	TEST_STREQ(parse(&r, "SENDER\ta\nRCPT\tr1\nORCPT\to2\nRCPT\tr2\n"
+			 "RCPT\tr3\nDATA\n", 0, 0), "E");
+	TEST_ASSERT(r.env.rcpt_count == 3);
+	TEST_ASSERT(r.env.rcpts[0].orig == NULL);
+	TEST_STREQ(r.env.rcpts[1].orig, "o2");
+	TEST_ASSERT(r.env.rcpts[2].orig == NULL);
+	run_free(&r);
+}
+
+/* The head is final at the first recipient: nothing of it may follow. */
+static void test_head_before_rcpts(void)
+{
+	static const char *const late[] = { "CLIENT\t1", "HELO\th", "AUTH\tu",
+					    "PROTO\tp", "FLAGS\t1" };
+
+	for (size_t i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+		struct str in = STR_INIT(0);
+
+		str_appendf(&in, "SENDER\ta\nRCPT\tr\n%s\nDATA\n", late[i]);
+		TEST_ASSERT(fails_with(in.s, "after the recipients"));
+		str_free(&in);
+	}
+}
+
+/* A local submission's limit; the parser never holds more than one. */
+static void test_rcpt_limit(void)
+{
+	struct str in = STR_INIT(0);
+	struct run r;
+
+	str_appends(&in, "SENDER\ta\n");
+	for (int i = 0; i < 5; i++)
+		str_appendf(&in, "RCPT\tr%d\n", i);
+	rcpt_limit = 5;
+	TEST_STREQ(parse(&r, in.s, 1, 0), "");
+	TEST_ASSERT(r.env.rcpt_count == 5);
+	run_free(&r);
+	str_appends(&in, "RCPT\tr5\n");
+	TEST_STREQ(parse(&r, in.s, 1, 0), "X");
+	TEST_STREQ(r.p.error, "too many recipients (limit 5)");
+	TEST_ASSERT(r.env.rcpt_count == 5);
+	run_free(&r);
+	rcpt_limit = 0;
+	str_free(&in);
 }
 
 static void test_too_many_rcpts(void)
@@ -254,7 +319,7 @@ static void test_too_many_rcpts(void)
 	for (int i = 0; i < QUEUE_RCPT_MAX; i++)
 		str_appends(&in, "RCPT\tr\n");
 	TEST_STREQ(parse(&r, in.s, 0, 0), "");
-	TEST_ASSERT(r.p.env.rcpt_count == QUEUE_RCPT_MAX);
+	TEST_ASSERT(r.env.rcpt_count == QUEUE_RCPT_MAX);
 	run_free(&r);
 	str_appends(&in, "RCPT\tr\n");
 	TEST_ASSERT(fails_with(in.s, "too many recipients"));
@@ -333,9 +398,9 @@ static void test_local_submission(void)
 {
 	struct run r;
 
-	TEST_STREQ(parse(&r, "SENDER\tme\nRCPT\tyou\nCLIENT\t10.0.0.1\n"
-			 "HELO\tforged\nAUTH\tboss\nPROTO\tESMTPSA\nDATA\n",
-			 1, 0), "E");
+	TEST_STREQ(parse(&r, "SENDER\tme\nCLIENT\t10.0.0.1\n"
+			 "HELO\tforged\nAUTH\tboss\nPROTO\tESMTPSA\n"
+			 "RCPT\tyou\nDATA\n", 1, 0), "E");
 	TEST_STREQ(r.p.env.protocol, "local");
 	TEST_ASSERT(r.p.env.client_addr == NULL);
 	TEST_ASSERT(r.p.env.helo == NULL);
@@ -366,8 +431,11 @@ static void test_after_the_end(void)
 	run_start(&r, 0, 0);
 	TEST_ASSERT(inject_proto_next(&r.p, MINIMAL "0\nextra",
 				      strlen(MINIMAL "0\nextra"), &used,
+				      &data, &len) == INJECT_EV_RCPT);
+	TEST_ASSERT(used == strlen(MINIMAL) - strlen("DATA\n"));
+	TEST_ASSERT(inject_proto_next(&r.p, "DATA\n0\nextra", 12, &used,
 				      &data, &len) == INJECT_EV_ENVELOPE);
-	TEST_ASSERT(used == strlen(MINIMAL));
+	TEST_ASSERT(used == strlen("DATA\n"));
 	TEST_ASSERT(inject_proto_next(&r.p, "0\nextra", 7, &used, &data,
 				      &len) == INJECT_EV_END);
 	TEST_ASSERT(used == 2);
@@ -401,11 +469,11 @@ static void test_envelope_round_trip(void)
 	str_appends(&out, "0\n");
 	TEST_STREQ(parse(&r, out.s, 0, 0), "EN");
 	TEST_STREQ(r.p.env.sender, "s@x");
-	TEST_ASSERT(r.p.env.rcpt_count == 3);
-	TEST_STREQ(r.p.env.rcpts[0].orig, "X@A");
-	TEST_ASSERT(r.p.env.rcpts[1].orig == NULL);
-	TEST_ASSERT(r.p.env.rcpts[2].orig == NULL);
-	TEST_STREQ(r.p.env.rcpts[2].addr, "z@c");
+	TEST_ASSERT(r.env.rcpt_count == 3);
+	TEST_STREQ(r.env.rcpts[0].orig, "X@A");
+	TEST_ASSERT(r.env.rcpts[1].orig == NULL);
+	TEST_ASSERT(r.env.rcpts[2].orig == NULL);
+	TEST_STREQ(r.env.rcpts[2].addr, "z@c");
 	TEST_STREQ(r.p.env.client_addr, "2001:db8::1");
 	TEST_ASSERT(r.p.env.auth_user == NULL);
 	TEST_ASSERT(r.p.env.flags == 1);
@@ -469,6 +537,20 @@ static void test_answers(void)
 	str_free(&t);
 }
 
+static void test_reason_code(void)
+{
+	TEST_ASSERT(inject_reason_code("5.4.6 too many hops", '5') == 5);
+	TEST_ASSERT(inject_reason_code("4.3.0 disk full", '4') == 5);
+	TEST_ASSERT(inject_reason_code("5.123.456 x", '5') == 9);
+	TEST_ASSERT(inject_reason_code("4.4.6 x", '5') == 0);
+	TEST_ASSERT(inject_reason_code("5.4.6", '5') == 0);
+	TEST_ASSERT(inject_reason_code("5.4.6x y", '5') == 0);
+	TEST_ASSERT(inject_reason_code("5.1234.6 y", '5') == 0);
+	TEST_ASSERT(inject_reason_code("5..6 y", '5') == 0);
+	TEST_ASSERT(inject_reason_code("message too big", '5') == 0);
+	TEST_ASSERT(inject_reason_code("", '5') == 0);
+}
+
 /* ---- the client against a scripted injector (a forked child) ---------- */
 
 enum script { SCRIPT_OK, SCRIPT_EARLY_PERM, SCRIPT_DROP };
@@ -493,7 +575,9 @@ static int script_serve(int cfd, enum script sc)
 	ssize_t n;
 	int ok = 1;
 
-	inject_proto_init(&p, 0, 0);
+	char second[16] = "";
+
+	inject_proto_init(&p, 0, 0, 0);
 	while ((n = read(cfd, buf, sizeof(buf))) > 0) {
 		for (size_t off = 0; off < (size_t)n; off += used) {
 			enum inject_event ev = inject_proto_next(
@@ -506,13 +590,15 @@ static int script_serve(int cfd, enum script sc)
 			}
 			if (ev == INJECT_EV_BODY && sc == SCRIPT_DROP)
 				return 0;
+			if (ev == INJECT_EV_RCPT && p.nrcpts == 2)
+				snprintf(second, sizeof(second), "%s",
+					 p.rcpt_addr);
 			for (size_t i = 0; ev == INJECT_EV_BODY && i < len; i++)
 				ok &= data[i] == big_byte(at++);
 			if (ev == INJECT_EV_END) {
 				dprintf(cfd, "OK\t1JN7W800F2K3K7P\n");
 				return ok && at == BIG_SIZE &&
-				       strcmp(p.env.rcpts[1].addr, "c@d") == 0
-				       ? 0 : 1;
+				       strcmp(second, "c@d") == 0 ? 0 : 1;
 			}
 			if (ev == INJECT_EV_ERROR)
 				return 1;
@@ -643,10 +729,11 @@ static void test_client_connection_lost(void)
 TEST_MAIN(test_minimal, test_all_fields, test_byte_at_a_time,
 	  test_many_chunks_one_buffer, test_sender_first, test_control_bytes,
 	  test_nul_byte, test_line_too_long, test_field_length,
-	  test_rcpt_rules, test_too_many_rcpts, test_once_keywords,
+	  test_rcpt_rules, test_head_before_rcpts, test_rcpt_limit,
+	  test_too_many_rcpts, test_once_keywords,
 	  test_unknown_requests, test_flags, test_chunk_lengths,
 	  test_size_limit, test_local_submission, test_after_the_end,
 	  test_field_ok, test_envelope_round_trip, test_envelope_refused,
-	  test_answers, test_client_refuses_bad_fields,
+	  test_answers, test_reason_code, test_client_refuses_bad_fields,
 	  test_client_round_trip, test_client_early_answer,
 	  test_client_connection_lost)

@@ -1,14 +1,11 @@
 /*
- * test_pop3 - the POP3 command parser and Maildir name reading
+ * test_pop3 - the POP3 command parser (Maildir names: test_maildir_name.c;
+ * the address -> Maildir rule: test_mailbox_path.c; the hand-over line:
+ * test_login_handover.c)
  */
 #include "test.h"
 
-/* A string literal parsed whole (its length without the NUL). */
-#define PARSE_LITERAL(lit) pop3_handover_parse(lit, sizeof(lit) - 1, &h, &used)
-
 #include "pop3d/pop3_cmd.h"
-#include "proto/pop3_handover.h"
-#include "mail/pop3_mname.h"
 
 static int parse(const char *line, struct pop3_cmd *cmd, const char **err)
 {
@@ -90,120 +87,4 @@ static void test_cmd_auth(void)
 	TEST_ASSERT(parse("AUTH ABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n", &c, &e) < 0);
 }
 
-static void test_mname_parse(void)
-{
-	struct pop3_mname m;
-	const char *n1 = "1700000000.M1P2.host,S=123:2,S";
-	const char *n2 = "1700000001.M5P6Q1.mail.example.test,S=10,W=12";
-
-	TEST_ASSERT(pop3_mname_parse(n1, &m) == 0);
-	TEST_ASSERT(m.base_len == 26 && m.has_size && m.size == 123 &&
-		    !m.has_vsize && m.stamp == UINT64_C(1700000000000001));
-	TEST_STREQ(m.flags, "S");
-	TEST_ASSERT(pop3_mname_parse(n2, &m) == 0 && m.flags == NULL &&
-		    m.base_len == strlen(n2) && m.size == 10 &&
-		    m.vsize == 12);
-	TEST_ASSERT(pop3_mname_parse("x,S=1a,W=,S=", &m) == 0 &&
-		    !m.has_size && !m.has_vsize && m.stamp == 0);
-	TEST_ASSERT(pop3_mname_parse("123,S=99999999999999999999", &m) == 0 &&
-		    !m.has_size);
-	TEST_ASSERT(pop3_mname_parse("1.a:1,xyz", &m) == 0 &&
-		    m.flags == NULL && m.base_len == 3);
-	TEST_ASSERT(pop3_mname_parse(".hidden", &m) < 0);
-	TEST_ASSERT(pop3_mname_parse("", &m) < 0);
-	TEST_ASSERT(pop3_mname_parse(":2,S", &m) < 0);
-	TEST_ASSERT(pop3_mname_parse("a b", &m) < 0);
-	TEST_ASSERT(pop3_mname_parse("a/b", &m) < 0);
-}
-
-static void test_mname_flags(void)
-{
-	struct str out = STR_INIT(0);
-
-	TEST_ASSERT(pop3_mname_add_flag("1.a,S=1", 'S', &out) == 1);
-	TEST_STREQ(str_c(&out), "1.a,S=1:2,S");
-	TEST_ASSERT(pop3_mname_add_flag("1.a:2,", 'S', &out) == 1);
-	TEST_STREQ(str_c(&out), "1.a:2,S");
-	TEST_ASSERT(pop3_mname_add_flag("1.a:2,FT", 'S', &out) == 1);
-	TEST_STREQ(str_c(&out), "1.a:2,FST");
-	TEST_ASSERT(pop3_mname_add_flag("1.a:2,RTa", 'S', &out) == 1);
-	TEST_STREQ(str_c(&out), "1.a:2,RSTa");
-	TEST_ASSERT(pop3_mname_add_flag("1.a:2,FS", 'S', &out) == 0);
-	TEST_ASSERT(pop3_mname_add_flag("1.a:1,x", 'S', &out) < 0);
-	TEST_ASSERT(pop3_mname_add_flag("1.a", '1', &out) < 0);
-	str_free(&out);
-}
-
-static void test_mname_order(void)
-{
-	TEST_ASSERT(pop3_mname_cmp("999.a", "1000.a") < 0);
-	TEST_ASSERT(pop3_mname_cmp("1000.b", "1000.a") > 0);
-	TEST_ASSERT(pop3_mname_cmp("1000.a", "1000.a") == 0);
-	/* microseconds are not zero-padded: 99999 comes before 123456,
-	 * although "M99999P" sorts after "M123456" as a string */
-	TEST_ASSERT(pop3_mname_cmp("1000.M99999P7Q1.h,S=1",
-				   "1000.M123456P7Q2.h,S=1") < 0);
-	TEST_ASSERT(pop3_mname_cmp("1000.M123456P7Q2.h", "1000.M99999P7Q1.h")
-		    > 0);
-	TEST_ASSERT(pop3_mname_stamp("1000.M5P1.h") == UINT64_C(1000000005));
-	TEST_ASSERT(pop3_mname_stamp("1000.Mx.h") == UINT64_C(1000000000));
-	TEST_ASSERT(pop3_mname_stamp("abc") == 0);
-}
-
-static void test_crlf_size(void)
-{
-	int cr = 0;
-
-	TEST_ASSERT(pop3_crlf_size("a\nb\r\n", 5, &cr) == 6 && !cr);
-	TEST_ASSERT(pop3_crlf_size("a\r", 2, &cr) == 2 && cr);
-	TEST_ASSERT(pop3_crlf_size("\nb", 2, &cr) == 2 && !cr);
-	TEST_ASSERT(pop3_crlf_size("", 0, &cr) == 0);
-}
-
-static void test_handover(void)
-{
-	struct str line = STR_INIT(0);
-	struct pop3_handover h;
-	const char *in = "LOGIN\tu@d.test\t127.0.0.1\t1\nSTAT\r\n";
-	size_t used;
-
-	TEST_ASSERT(pop3_handover_format(&line, "u@d.test", "::1", 0) == 0);
-	TEST_STREQ(str_c(&line), "LOGIN\tu@d.test\t::1\t0\n");
-	TEST_ASSERT(pop3_handover_format(&line, "u\t@d", "::1", 0) < 0);
-	TEST_ASSERT(pop3_handover_format(&line, "", "::1", 0) < 0);
-	TEST_ASSERT(pop3_handover_parse(in, strlen(in), &h, &used) == 0);
-	TEST_ASSERT(used == strlen(in) - 6 && h.tls == 1);
-	TEST_STREQ(h.address, "u@d.test");
-	TEST_STREQ(h.ip, "127.0.0.1");
-	TEST_ASSERT(PARSE_LITERAL("LOGIN\ta\tb\t2\n") < 0);
-	TEST_ASSERT(PARSE_LITERAL("LOGIN\ta\tb\t1") < 0);
-	TEST_ASSERT(PARSE_LITERAL("LOGIN\ta\tb\tc\t1\n") < 0);
-	TEST_ASSERT(PARSE_LITERAL("LOGIN\t\tb\t1\n") < 0);
-	TEST_ASSERT(PARSE_LITERAL("LOGOUT\ta\tb\t1\n") < 0);
-	str_free(&line);
-}
-
-static void test_mailbox_parts(void)
-{
-	struct str u = STR_INIT(0), d = STR_INIT(0);
-
-	TEST_ASSERT(pop3_mailbox_parts("a.b@ex.test", &u, &d) == 0);
-	TEST_STREQ(str_c(&u), "a.b");
-	TEST_STREQ(str_c(&d), "ex.test");
-	TEST_ASSERT(pop3_mailbox_parts("x@y@ex.test", &u, &d) == 0);
-	TEST_STREQ(str_c(&u), "x@y");
-	TEST_ASSERT(pop3_mailbox_parts("..@ex.test", &u, &d) < 0);
-	TEST_ASSERT(pop3_mailbox_parts("a@..", &u, &d) < 0);
-	TEST_ASSERT(pop3_mailbox_parts("a/b@ex.test", &u, &d) < 0);
-	TEST_ASSERT(pop3_mailbox_parts("a@ex/test", &u, &d) < 0);
-	TEST_ASSERT(pop3_mailbox_parts("@ex.test", &u, &d) < 0);
-	TEST_ASSERT(pop3_mailbox_parts("a@", &u, &d) < 0);
-	TEST_ASSERT(pop3_mailbox_parts("nodomain", &u, &d) < 0);
-	TEST_ASSERT(pop3_mailbox_parts(".hidden@ex.test", &u, &d) < 0);
-	str_free(&u);
-	str_free(&d);
-}
-
-TEST_MAIN(test_handover, test_mailbox_parts, test_cmd_simple, test_cmd_numbers, test_cmd_text, test_cmd_auth,
-	  test_mname_parse, test_mname_flags, test_mname_order,
-	  test_crlf_size)
+TEST_MAIN(test_cmd_simple, test_cmd_numbers, test_cmd_text, test_cmd_auth)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -495,6 +496,7 @@ static int order_read(const char *order)
 		case 'R': raw_text(&f, 'R', "Qb@example.test"); break;
 		case 'M': raw_text(&f, 'M', "hi"); break;
 		case 'Z': raw_rec(&f, 'Z', z, sizeof(z)); break;
+		case 'D': raw_rec(&f, 'D', "\0\0\0\0t@x", 7); break;
 		default: raw_text(&f, *p, "x"); break;
 		}
 	}
@@ -507,6 +509,7 @@ static void test_record_order(void)
 {
 	static const char *const good[] = {
 		"VTSRMZ", "VSTRMZ", "VTIHAPESRORMZ", "VPAHISETRRROMZ",
+		"VTSRMZD", "VTSRRMZDDD",	/* targets done, after END */
 	};
 	static const char *const bad[] = {
 		"VTSMZ",	/* no recipient */
@@ -524,6 +527,9 @@ static void test_record_order(void)
 		"VTSRM",	/* no END */
 		"VTSR",		/* no message, no END */
 		"VTSRMZR",	/* recipient after END */
+		"VTSRDMZ",	/* a target before END */
+		"VTSDRMZ",
+		"VTSRMZDZ",	/* END after a target */
 	};
 	size_t i;
 
@@ -765,6 +771,194 @@ static void test_reader_keeps_offset(void)
 	close(fd);
 }
 
+/* 25 recipients, every third with an original, every fourth delivered,
+ * written one by one with the streaming writer. */
+static int write_streamed(size_t n)
+{
+	struct queue_writer w;
+	struct queue_env head;
+	const char *error;
+	char addr[64], orig[64];
+	int fd = tmpfile_fd();
+
+	queue_env_init(&head);
+	head.sender = xstrdup("s@example.org");
+	TEST_ASSERT(queue_writer_head(&w, fd, &head, &error) == 0);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "r%zu@example.test", i);
+		snprintf(orig, sizeof(orig), "rfc822;o%zu@example.test", i);
+		TEST_ASSERT(queue_writer_rcpt(&w, addr, i % 3 == 0 ? orig : NULL,
+					      &error) == 0);
+	}
+	TEST_ASSERT(queue_writer_body(&w, body, strlen(body), &error) == 0);
+	TEST_ASSERT(queue_writer_end(&w, &error) == 0);
+	queue_writer_free(&w);
+	queue_env_free(&head);
+	return fd;
+}
+
+/* The scan keeps no recipient; windows of any size give them all back,
+ * in order, with their states and where their state bytes are. */
+static void test_scan_and_windows(void)
+{
+	struct queue_env full, env;
+	struct queue_scan scan;
+	const char *error;
+	int fd = write_streamed(25);
+
+	queue_env_init(&full);
+	queue_env_init(&env);
+	TEST_ASSERT(queue_file_read(fd, &full, &error) == 0);
+	for (size_t i = 0; i < 25; i += 4)
+		TEST_ASSERT(queue_file_set_state(fd, &full, i,
+						 QUEUE_RCPT_DELIVERED) == 0);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
+	TEST_ASSERT(env.rcpt_count == 0 && env.rcpts == NULL);
+	TEST_ASSERT(scan.rcpts == 25 && scan.pending == 25 - 7);
+	TEST_STREQ(env.sender, "s@example.org");
+	TEST_ASSERT(env.message_size == (off_t)strlen(body));
+	TEST_ASSERT(scan.message_rec == env.message_offset -
+		    QUEUE_RECORD_HEADER);
+	for (size_t max_n = 1; max_n <= 26; max_n += 4) {
+		size_t seen = 0;
+		off_t off = scan.first_rcpt, next;
+
+		while (off < scan.message_rec) {
+			TEST_ASSERT(queue_file_read_rcpts(fd, &env, off, max_n,
+							  SIZE_MAX, &next,
+							  &error) == 0);
+			TEST_ASSERT(env.rcpt_count >= 1 &&
+				    env.rcpt_count <= max_n);
+			for (size_t k = 0; k < env.rcpt_count; k++, seen++) {
+				struct queue_rcpt *a = &env.rcpts[k];
+				struct queue_rcpt *b = &full.rcpts[seen];
+
+				TEST_STREQ(a->addr, b->addr);
+				TEST_ASSERT((a->orig == NULL) ==
+					    (b->orig == NULL));
+				TEST_ASSERT(a->state == b->state);
+				TEST_ASSERT(a->state_offset == b->state_offset);
+			}
+			TEST_ASSERT(next > off);
+			off = next;
+		}
+		TEST_ASSERT(seen == 25 && off == scan.message_rec);
+	}
+	/* the scan keeps the first window; the next one starts where it
+	 * ends */
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 7, SIZE_MAX,
+				    &error) == 0);
+	TEST_ASSERT(env.rcpt_count == 7 && scan.rcpts == 25);
+	TEST_STREQ(env.rcpts[6].addr, full.rcpts[6].addr);
+	TEST_ASSERT(env.rcpts[6].state_offset == full.rcpts[6].state_offset);
+	TEST_STREQ(env.rcpts[3].orig, "rfc822;o3@example.test");
+	{
+		off_t next;
+
+		TEST_ASSERT(queue_file_read_rcpts(fd, &env, scan.window_end,
+						  100, SIZE_MAX, &next,
+						  &error) == 0);
+		TEST_ASSERT(env.rcpt_count == 18 && next == scan.message_rec);
+		TEST_STREQ(env.rcpts[0].addr, full.rcpts[7].addr);
+	}
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 100, SIZE_MAX,
+				    &error) == 0);
+	TEST_ASSERT(env.rcpt_count == 25 &&
+		    scan.window_end == scan.message_rec);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 100, 20, &error) == 0);
+	TEST_ASSERT(env.rcpt_count == 1);	/* r0 and its original: 40 bytes */
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
+	/* a byte budget: at least one, then stop once it is spent */
+	TEST_ASSERT(queue_file_read_rcpts(fd, &env, scan.first_rcpt, 100, 1,
+					  &scan.first_rcpt, &error) == 0);
+	TEST_ASSERT(env.rcpt_count == 1);
+	TEST_ASSERT(queue_file_read_rcpts(fd, &env, scan.first_rcpt, 100, 20,
+					  &scan.first_rcpt, &error) == 0);
+	TEST_ASSERT(env.rcpt_count == 2);
+	/* not at a recipient: corrupt */
+	TEST_ASSERT(queue_file_read_rcpts(fd, &env, scan.first_rcpt + 1, 5,
+					  SIZE_MAX, &scan.first_rcpt,
+					  &error) < 0 && errno == EBADMSG);
+	TEST_ASSERT(env.rcpt_count == 0);
+	queue_env_free(&env);
+	queue_env_free(&full);
+	close(fd);
+}
+
+/* What the scan refuses is what the reader refuses. */
+static void test_scan_refuses_corrupt(void)
+{
+	struct queue_env env;
+	struct queue_scan scan;
+	const char *error;
+	int fd = write_streamed(3);
+	char bad = 0x01;
+
+	queue_env_init(&env);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
+	/* a control character in the last recipient's address */
+	TEST_ASSERT(pwrite(fd, &bad, 1, scan.message_rec - 3) == 1);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) < 0);
+	TEST_ASSERT(errno == EBADMSG && strstr(error, "control") != NULL);
+	queue_env_free(&env);
+	close(fd);
+}
+
+/* Targets done after END: read back per recipient; a torn append at
+ * every length is ignored; zeros are too; anything else is corrupt. */
+static void test_trailer_targets(void)
+{
+	struct queue_env env;
+	struct queue_scan scan;
+	struct queue_targets t = { NULL, 0 };
+	const char *error;
+	int fd = write_streamed(3);
+	off_t end, whole;
+	char zeros[40] = { 0 };
+
+	queue_env_init(&env);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
+	TEST_ASSERT(scan.trailer == scan.size && scan.trailer_end == scan.size);
+	end = scan.trailer_end;
+	TEST_ASSERT(queue_file_add_target(fd, &end, 0, "a@x.test") == 0);
+	TEST_ASSERT(queue_file_add_target(fd, &end, 2, "c@x.test") == 0);
+	TEST_ASSERT(queue_file_add_target(fd, &end, 0, "b@y.test") == 0);
+	TEST_ASSERT(queue_file_add_target(fd, &end, 0, "bad\nname") < 0 &&
+		    errno == EINVAL);
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
+	TEST_ASSERT(scan.trailer_end == end && scan.size == end);
+	TEST_ASSERT(queue_file_read(fd, &env, &error) == 0);
+	TEST_ASSERT(queue_file_targets(fd, scan.trailer, 3, 0, &t,
+				       &error) == 0);
+	TEST_ASSERT(t.n == 2 && queue_targets_has(&t, "a@x.test") &&
+		    queue_targets_has(&t, "b@y.test") &&
+		    !queue_targets_has(&t, "c@x.test"));
+	queue_targets_free(&t);
+	TEST_ASSERT(queue_file_targets(fd, scan.trailer, 3, 1, &t,
+				       &error) == 0 && t.n == 0);
+	/* a torn last record, at every length: ignored */
+	whole = end;
+	for (off_t cut = 1; cut < 5 + 4 + 8; cut++) {
+		TEST_ASSERT(ftruncate(fd, whole - cut) == 0);
+		TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
+		TEST_ASSERT(scan.trailer_end == whole - (5 + 4 + 8));
+		TEST_ASSERT(queue_file_targets(fd, scan.trailer, 3, 0, &t,
+					       &error) == 0 && t.n == 1);
+		queue_targets_free(&t);
+	}
+	/* zeros where a power cut lost an append: ignored */
+	TEST_ASSERT(pwrite(fd, zeros, sizeof(zeros), scan.trailer_end) ==
+		    (ssize_t)sizeof(zeros));
+	TEST_ASSERT(queue_file_scan(fd, &env, &scan, 0, 0, &error) == 0);
+	TEST_ASSERT(scan.size == scan.trailer_end + (off_t)sizeof(zeros));
+	/* a whole record for a recipient the file does not have */
+	end = scan.trailer_end;
+	TEST_ASSERT(queue_file_add_target(fd, &end, 3, "d@x.test") == 0);
+	TEST_ASSERT(queue_file_read(fd, &env, &error) < 0 && errno == EBADMSG);
+	queue_env_free(&env);
+	close(fd);
+}
+
 TEST_MAIN(test_round_trip, test_optional_fields_absent, test_many_recipients,
 	  test_large_body_in_pieces, test_set_state_and_reread,
 	  test_state_names, test_raw_valid, test_truncated_everywhere,
@@ -772,4 +966,6 @@ TEST_MAIN(test_round_trip, test_optional_fields_absent, test_many_recipients,
 	  test_oversize_records, test_missing_end, test_bad_magic_and_version,
 	  test_record_order, test_bad_values, test_byte_flips,
 	  test_writer_refuses, test_writer_sticky_and_limits,
-	  test_io_errors_are_not_corrupt, test_reader_keeps_offset)
+	  test_io_errors_are_not_corrupt, test_reader_keeps_offset,
+	  test_scan_and_windows, test_scan_refuses_corrupt,
+	  test_trailer_targets)

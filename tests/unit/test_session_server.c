@@ -1,7 +1,8 @@
 /*
  * test_session_server - inside a session: the stop signal sets the flag
  * and ends a blocked read; after session_stop_release the descriptor is
- * left alone
+ * left alone. The key a client's connections are counted under: its
+ * IPv4 address, its IPv6 /64.
  */
 #include <signal.h>
 #include <sys/socket.h>
@@ -48,4 +49,38 @@ static void test_release_leaves_fd(void)
 	close(sv[1]);
 }
 
-TEST_MAIN(test_stop_shuts_reading, test_release_leaves_fd)
+static const struct {
+	const char *ip, *key;
+} client_keys[] = {
+	{ "192.0.2.7", "192.0.2.7" },
+	{ "127.0.0.1", "127.0.0.1" },
+	{ "::ffff:192.0.2.7", "192.0.2.7" },	/* mapped: an IPv4 client */
+	{ "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64" },
+	{ "2001:db8:1:2::ffff", "2001:db8:1:2::/64" },
+	{ "2001:db8:1:2::", "2001:db8:1:2::/64" },
+	{ "2001:db8:1:3::1", "2001:db8:1:3::/64" },
+	{ "::1", "::/64" },
+	{ "fe80::1%eth0", "fe80::/64" },
+	{ "unix", "unix" },
+};
+
+static void test_client_key(void)
+{
+	char key[SESSION_IP_MAX];
+
+	for (size_t i = 0; i < sizeof(client_keys) / sizeof(client_keys[0]);
+	     i++) {
+		TEST_ASSERT(session_client_key(client_keys[i].ip, key,
+					       sizeof(key)) == 0);
+		TEST_STREQ(key, client_keys[i].key);
+	}
+	/* every address of one /64 is one client, the next /64 another */
+	TEST_ASSERT(session_client_key("2001:db8::a", key, sizeof(key)) == 0);
+	TEST_STREQ(key, "2001:db8::/64");
+	TEST_ASSERT(session_client_key("2001:db8::b:c:d:e", key,
+				       sizeof(key)) == 0);
+	TEST_STREQ(key, "2001:db8::/64");
+	TEST_ASSERT(session_client_key("2001:db8::a", key, 8) < 0);
+}
+
+TEST_MAIN(test_stop_shuts_reading, test_release_leaves_fd, test_client_key)
