@@ -407,9 +407,8 @@ def injector_is_replaced_when_the_queue_manager_restarts():
         os.kill(p, signal.SIGKILL)
     wait_ready(i, ["qmgr"], old_qmgr)
     wait_ready(i, ["inject"], old_inject)
+    # (it says "retiring" to the master, which may see it exit first)
     assert "the queue manager closed the wake-up connection" in i.log()
-    assert "service inject: pid %d retires on its own" % min(old_inject) \
-        in i.log()
     i.remember_pids()
     # woken, not found by a scan an hour from now
     inject(i, "", ["alice@example.test"], b"Subject: 2\n\nafter\n")

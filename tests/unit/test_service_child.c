@@ -88,4 +88,36 @@ static void test_master_death_brings_sigterm(void)
 	unlink(conf);
 }
 
-TEST_MAIN(test_master_death_brings_sigterm)
+/* "retiring" tells the master to start the replacement now (the
+ * injector without its queue manager): written once, however often the
+ * daemon says it. */
+static void test_retiring_is_said_once(void)
+{
+	struct service_child sc;
+	int p[2], q[2], saved = dup(SERVICE_STATUS_FD);
+	char buf[64];
+	ssize_t n;
+
+	memset(&sc, 0, sizeof(sc));
+	TEST_ASSERT(pipe(q) == 0);
+	/* both ends away from the status descriptor's number */
+	p[0] = fcntl(q[0], F_DUPFD_CLOEXEC, 10);
+	p[1] = fcntl(q[1], F_DUPFD_CLOEXEC, 10);
+	close(q[0]);
+	close(q[1]);
+	TEST_ASSERT(p[0] >= 10 && p[1] >= 10);
+	TEST_ASSERT(dup2(p[1], SERVICE_STATUS_FD) == SERVICE_STATUS_FD);
+	service_child_retiring(&sc);
+	service_child_retiring(&sc);
+	close(SERVICE_STATUS_FD);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf));
+	TEST_ASSERT(n == 9 && memcmp(buf, "retiring\n", 9) == 0);
+	close(p[0]);
+	if (saved >= 0) {
+		dup2(saved, SERVICE_STATUS_FD);
+		close(saved);
+	}
+}
+
+TEST_MAIN(test_retiring_is_said_once, test_master_death_brings_sigterm)
