@@ -76,7 +76,7 @@ def smtp_loop_is_refused_with_554_5_4_6():
 
 @test
 def sendmail_loop_exits_65():
-    i = instance(32700)
+    i = instance(13700)
     sm = os.path.join(BIN, "sendmail")
     # sendmail adds one Received: field too
     p = subprocess.run([sm, "-C", i.conf, USER],
@@ -93,7 +93,7 @@ def sendmail_loop_exits_65():
 
 @test
 def hopcount_limit_is_a_key():
-    i = Instance(32800)
+    i = Instance(13800)
     i.add_user(USER, "pw")
     i.ok("config", "set", "hopcount_limit=3")
     i.start()

@@ -96,7 +96,7 @@ def restart_qmgr(i, how, qids):
 
 @test
 def restarts_repeat_no_finished_local_delivery():
-    i = setup(32900)
+    i = setup(13900)
     plain = send(i, ["alice@" + DOMAIN, "far@remote.test"], b"plain")
     alias = send(i, ["mix@" + DOMAIN], b"alias")
     qids = [plain, alias]
