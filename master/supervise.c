@@ -560,11 +560,12 @@ static void child_env(size_t nlisten, char *listen_var, size_t size,
 }
 
 /* In the forked child: put every descriptor at its fixed number (fd 3 the
- * status pipe, 4.. the listeners, then the instance lock), exec. */
+ * status pipe, 4.. the listeners, then the instance lock, then the read
+ * end of the death pipe), exec. */
 static _Noreturn void child_exec(struct master *m, struct svc *s,
-				 const char *prog, int status_w)
+				 const char *prog, int status_w, int death_r)
 {
-	int moved[SERVICE_LISTEN_MAX + 2];
+	int moved[SERVICE_LISTEN_MAX + 3];
 	size_t n = s->nfds < SERVICE_LISTEN_MAX ? s->nfds : SERVICE_LISTEN_MAX;
 	char listen_var[48], *envp[CHILD_ENV_MAX + 1];
 	char *const argv[] = { (char *)prog, "-c", (char *)m->conf_file, "-s",
@@ -582,14 +583,15 @@ static _Noreturn void child_exec(struct master *m, struct svc *s,
 	for (size_t i = 0; i < n; i++)
 		moved[i + 1] = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 64);
 	moved[n + 1] = fcntl(m->instance_fd, F_DUPFD_CLOEXEC, 64);
+	moved[n + 2] = fcntl(death_r, F_DUPFD_CLOEXEC, 64);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(m->log_w, 1) < 0 ||
 	    dup2(m->log_w, 2) < 0 || dup2(moved[0], 3) < 0)
 		_exit(111);
-	for (size_t i = 0; i <= n; i++)
+	for (size_t i = 0; i <= n + 1; i++)
 		if (moved[i + 1] < 0 || dup2(moved[i + 1], 4 + (int)i) < 0)
 			_exit(111);
-	closefrom(5 + (int)n);
+	closefrom(6 + (int)n);
 	child_env(n, listen_var, sizeof(listen_var), envp);
 	execve(prog, argv, envp);
 	log_warn(NULL, "exec %s: %m", prog);
@@ -600,7 +602,7 @@ static int child_spawn(struct master *m, struct svc *s)
 {
 	struct str prog = STR_INIT(0);
 	struct child *c;
-	int sp[2];
+	int sp[2], dp[2];
 	pid_t pid;
 
 	if (prog_path(s->def->program, &prog) < 0) {
@@ -614,17 +616,27 @@ static int child_spawn(struct master *m, struct svc *s)
 		str_free(&prog);
 		return -1;
 	}
-	pid = fork();
-	if (pid < 0) {
-		log_warn(NULL, "service %s: fork: %m", s->def->name);
+	if (pipe2(dp, O_CLOEXEC) < 0) {
+		log_warn(NULL, "service %s: pipe: %m", s->def->name);
 		close(sp[0]);
 		close(sp[1]);
 		str_free(&prog);
 		return -1;
 	}
+	pid = fork();
+	if (pid < 0) {
+		log_warn(NULL, "service %s: fork: %m", s->def->name);
+		close(sp[0]);
+		close(sp[1]);
+		close(dp[0]);
+		close(dp[1]);
+		str_free(&prog);
+		return -1;
+	}
 	if (pid == 0)
-		child_exec(m, s, str_c(&prog), sp[1]);
+		child_exec(m, s, str_c(&prog), sp[1], dp[0]);
 	close(sp[1]);
+	close(dp[0]);
 	str_free(&prog);
 	c = xcalloc(1, sizeof(*c));
 	c->master = m;
@@ -632,6 +644,7 @@ static int child_spawn(struct master *m, struct svc *s)
 	c->def = s->def;
 	c->svc = s;
 	c->status_fd = sp[0];
+	c->death_fd = dp[1];
 	fd_nonblock(sp[0], 1);
 	if (ev_fd_add(m->loop, sp[0], EV_READ, child_status_readable, c) < 0)
 		log_warn(NULL, "service %s: cannot watch status: %m",
@@ -800,6 +813,8 @@ void master_child_exited(struct master *m, pid_t pid, int wstatus)
 		return;
 	*link = c->next;
 	child_status_close(m, c);
+	if (c->death_fd >= 0)
+		close(c->death_fd);
 	child_gone(m, c, wstatus);
 	free(c);
 	if (!m->stopping)

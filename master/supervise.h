@@ -48,6 +48,8 @@ struct child {
 	const struct service_def *def;
 	struct svc *svc;	/* NULL once retired by a reload */
 	int status_fd;		/* read end of its status pipe, or -1 */
+	int death_fd;		/* write end of its death pipe, or -1: never
+				 * written; closed when the master dies */
 	enum child_state state;
 	int retiring;		/* SIGTERM sent: reload or stop */
 	char statusbuf[64];

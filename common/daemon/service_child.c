@@ -73,12 +73,20 @@ static void service_child_listeners(struct service_child *sc)
 
 /* ---- the master's death (service_child.h) ----------------------------- */
 
-/* Has the master closed its end of the status pipe (it is dead)? */
+/* The read end of this process's death pipe: fd 5+N (service_child.h),
+ * or -1 when the master gave none (an older master, a test). */
+static int master_death_fd = -1;
+
+/* Has the master's end of the death pipe closed (it is dead)? Nothing is
+ * ever written into the pipe, so readable means end of file. */
 static int master_pipe_closed(void)
 {
-	struct pollfd p = { SERVICE_STATUS_FD, 0, 0 };
+	struct pollfd p = { master_death_fd, POLLIN, 0 };
 
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+	if (master_death_fd < 0)
+		return 0;
+	return poll(&p, 1, 0) == 1 &&
+	       (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
 
 static volatile sig_atomic_t master_gone;
@@ -96,21 +104,30 @@ static void master_sigio(int sig)
 	errno = saved;
 }
 
-static void master_watch(struct service_child *sc)
+/* fd is the death pipe's read end: SIGIO to this process when its write
+ * end, held only by the master, closes. */
+static void master_watch(struct service_child *sc, int fd)
 {
 	struct sigaction sa;
 	int fl;
 
 	sc->master_pid = getppid();
+	if (fcntl(fd, F_GETFD) < 0) {
+		log_warn(NULL, "no death pipe at descriptor %d: the master's "
+			 "death is noticed through PR_SET_PDEATHSIG only", fd);
+		return;
+	}
+	master_death_fd = fd;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = master_sigio;
 	sa.sa_flags = SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	if (sigaction(SIGIO, &sa, NULL) < 0 ||
-	    fcntl(SERVICE_STATUS_FD, F_SETOWN, getpid()) < 0 ||
-	    (fl = fcntl(SERVICE_STATUS_FD, F_GETFL)) < 0 ||
-	    fcntl(SERVICE_STATUS_FD, F_SETFL, fl | O_ASYNC) < 0)
-		log_warn(NULL, "cannot watch the status pipe for the master's "
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    sigaction(SIGIO, &sa, NULL) < 0 ||
+	    fcntl(fd, F_SETOWN, getpid()) < 0 ||
+	    (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_ASYNC) < 0)
+		log_warn(NULL, "cannot watch the death pipe for the master's "
 			 "death: %s", strerror(errno));
 	if (master_pipe_closed()) {
 		log_info(NULL, "the master has gone; not starting");
@@ -146,8 +163,8 @@ void service_child_init(struct service_child *sc, int argc, char **argv,
 	if (fcntl(SERVICE_STATUS_FD, F_SETFD, FD_CLOEXEC) < 0)
 		log_fatal("status descriptor %d is not open: %m",
 			  SERVICE_STATUS_FD);
-	master_watch(sc);
 	service_child_listeners(sc);
+	master_watch(sc, SERVICE_LISTEN_FD0 + (int)sc->nlisten + 1);
 }
 
 void service_child_drop(struct service_child *sc)

@@ -15,6 +15,8 @@
  *               the child keeps open, and so locked, for its whole life
  *               (it is made close-on-exec, and forked processes inherit
  *               it); never read, never unlocked
+ *     fd 5+N    the read end of this child's death pipe: the master holds
+ *               the write end and never writes into it
  * and an environment of POSTERN_LISTEN_FDS, PATH and at most TZ and a
  * few test variables (postern-master(8)); nothing else is inherited.
  * Signals from the master:
@@ -26,14 +28,17 @@
  *
  * THE MASTER'S DEATH  A child whose master dies (kill -9, a crash) stops
  * as if the master had sent SIGTERM, so that the listening sockets it
- * holds are freed and a new master can start. The master holds the read
- * end of every child's status pipe; when it dies, however it dies, the
- * kernel closes it and the child's write end (fd 3) reports POLLERR. fd 3
- * is set O_ASYNC with this process as its owner, and the kernel raises
- * SIGIO when the last reader goes (fs/pipe.c); the SIGIO handler checks
- * poll(2) for POLLERR (SIGIO also comes when the master reads a status
- * line) and then sends this process SIGTERM: each daemon's own stop path,
- * with no change to its loop. PR_SET_PDEATHSIG(SIGTERM), set after the
+ * holds are freed and a new master can start. The master holds the write
+ * end of every child's death pipe (fd 5+N) and never writes into it; when
+ * it dies, however it dies, the kernel closes it and the child's read end
+ * reaches end of file. That descriptor is set O_ASYNC with this process as
+ * its owner, so the kernel raises SIGIO then, and only then: nothing else
+ * ever happens on the pipe. (The status pipe would serve as well, but its
+ * write end raises SIGIO each time the master reads a line; that signal
+ * broke the waits of the delivery agents, which took it for SIGTERM.) The
+ * SIGIO handler checks poll(2) for end of file and then sends this
+ * process SIGTERM: each daemon's own stop path, with no change to its
+ * loop. PR_SET_PDEATHSIG(SIGTERM), set after the
  * privilege drop (a change of credentials clears it), is the second net;
  * getppid() is checked after setting it, for a master that died before.
  * The signal handler needs poll(2), getpid(2) and kill(2) on itself.

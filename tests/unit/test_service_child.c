@@ -2,13 +2,18 @@
  * test_service_child - a supervised daemon notices its master's death
  *
  * The test process plays the child: fd 3 is the write end of a status
- * pipe whose read end is held by a forked "master". Reading a status line
- * must not stop the child; the master's death (SIGKILL) must bring
- * SIGTERM, through the pipe's close alone (the "master" is not our
- * parent here, so PR_SET_PDEATHSIG plays no part).
+ * pipe whose read end is held by a forked "master", fd 5 (no listeners,
+ * no instance lock) the read end of a death pipe whose write end only the
+ * "master" holds. Reading a status line must neither stop the child nor
+ * interrupt its waits (a signal there once made the delivery agents drop
+ * their connection: "delivery agent unavailable: Broken pipe"); the
+ * master's death (SIGKILL) must bring SIGTERM, through the pipe's close
+ * alone (the "master" is not our parent here, so PR_SET_PDEATHSIG plays no
+ * part).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,26 +36,47 @@ static int sigterm_within(long ms)
 	return sigtimedwait(&set, NULL, &ts) == SIGTERM;
 }
 
-static pid_t fake_master(int *status_w)
+static pid_t fake_master(int *status_w, int *death_r)
 {
-	int p[2];
+	int p[2], d[2];
 	pid_t pid;
 
-	if (pipe(p) < 0)
+	if (pipe(p) < 0 || pipe(d) < 0)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
 		char buf[64];
 
 		close(p[1]);
+		close(d[0]);
 		while (read(p[0], buf, sizeof(buf)) > 0)
 			;
 		pause();
 		_exit(0);
 	}
 	close(p[0]);
+	close(d[1]);
 	*status_w = p[1];
+	*death_r = d[0];
 	return pid;
+}
+
+/* A wait of ms on a pipe nobody writes: 0 when it timed out untouched,
+ * -1 when a signal cut it short. */
+static int quiet_wait(long ms)
+{
+	int p[2], r;
+	struct pollfd pf;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	if (pipe(p) < 0)
+		return -2;
+	pf.fd = p[0];
+	pf.events = POLLIN;
+	r = ppoll(&pf, 1, &ts, NULL);
+	close(p[0]);
+	close(p[1]);
+	return r;
 }
 
 static void test_master_death_brings_sigterm(void)
@@ -60,7 +86,7 @@ static void test_master_death_brings_sigterm(void)
 	struct service_child sc;
 	sigset_t set;
 	pid_t master;
-	int w = -1, fd;
+	int w = -1, d = -1, fd;
 
 	fd = mkstemp(conf);
 	TEST_ASSERT(fd >= 0);
@@ -68,13 +94,20 @@ static void test_master_death_brings_sigterm(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	TEST_ASSERT(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
-	master = fake_master(&w);
+	master = fake_master(&w, &d);
 	TEST_ASSERT(master > 0);
 	TEST_ASSERT(dup2(w, SERVICE_STATUS_FD) == SERVICE_STATUS_FD);
-	close(w);
+	TEST_ASSERT(dup2(d, SERVICE_LISTEN_FD0 + 1) == SERVICE_LISTEN_FD0 + 1);
+	if (w != SERVICE_STATUS_FD)
+		close(w);
+	if (d != SERVICE_LISTEN_FD0 + 1)
+		close(d);
 	service_child_init(&sc, 5, argv, "postern-test");
-	/* the master reads our line: SIGIO, but it is alive */
-	service_child_ready(&sc);
+	/* the master reads our lines: no signal, no interrupted wait */
+	for (int k = 0; k < 20; k++) {
+		service_child_ready(&sc);
+		TEST_ASSERT(quiet_wait(20) == 0);
+	}
 	TEST_ASSERT(!sigterm_within(300));
 	/* the master dies: its end of the pipe closes */
 	TEST_ASSERT(kill(master, SIGKILL) == 0);
@@ -84,6 +117,7 @@ static void test_master_death_brings_sigterm(void)
 	TEST_ASSERT(!sigterm_within(100));
 	conf_free(&sc.conf);
 	close(SERVICE_STATUS_FD);
+	close(SERVICE_LISTEN_FD0 + 1);
 	signal(SIGIO, SIG_DFL);
 	unlink(conf);
 }
