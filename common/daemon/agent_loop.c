@@ -55,8 +55,9 @@ int agent_wait_readable(int fd, int64_t timeout_ms, const sigset_t *mask)
 	struct timespec ts, *tsp = NULL;
 	int r;
 
-	/* a signal other than SIGTERM and SIGHUP (the status pipe's SIGIO,
-	 * service_child.c) interrupts the wait, but ends nothing */
+	/* a signal other than SIGTERM and SIGHUP (SIGIO from the death
+	 * pipe, service_child.c, comes before its SIGTERM) interrupts the
+	 * wait, but ends nothing */
 	for (;;) {
 		if (timeout_ms >= 0) {
 			int64_t left = end - clock_ms();

@@ -18,8 +18,8 @@ void agent_signals(sigset_t *waitmask_r);
 /* Has SIGTERM or SIGHUP arrived? */
 int agent_quitting(void);
 /* Wait until fd is readable: 1, 0 on timeout, -1 on SIGTERM, SIGHUP or
- * an error (another signal, such as the status pipe's SIGIO, does not end
- * the wait). timeout_ms < 0 waits for ever. */
+ * an error (another signal, such as SIGIO from the death pipe, does not
+ * end the wait). timeout_ms < 0 waits for ever. */
 int agent_wait_readable(int fd, int64_t timeout_ms, const sigset_t *mask);
 /* Accept the next connection on the service's listeners: the socket, or
  * -1 (a signal came, or another process took the connection). */

@@ -46,9 +46,9 @@ static void on_sigio(int sig)
 	(void)sig;
 }
 
-/* After ms milliseconds a child sends the parent SIGIO (as the status
- * pipe does when the master reads it, service_child.c); after ms2 it
- * writes to fd, unless ms2 is 0. */
+/* After ms milliseconds a child sends the parent SIGIO (a signal with a
+ * handler that is not a stop: the status pipe sent one whenever the
+ * master read it, once); after ms2 it writes to fd, unless ms2 is 0. */
 static pid_t poke(int ms, int ms2, int fd)
 {
 	pid_t pid = fork();
