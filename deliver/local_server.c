@@ -25,6 +25,7 @@
 #include "mail/maildir_name.h"
 #include "daemon/agent_loop.h"
 #include "util/event.h"
+#include "util/fileio.h"
 #include "util/log.h"
 #include "util/sock.h"
 
@@ -87,20 +88,6 @@ static int read_request(int conn, struct request *rq, const sigset_t *mask)
 	return 1;
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Parse, deliver, answer. 0, or -1 to close the connection. */
 static int serve_request(struct local_agent *la, int conn,
@@ -124,7 +111,7 @@ static int serve_request(struct local_agent *la, int conn,
 	}
 	st = local_deliver(la, &req, rq->fd, &reason);
 	delivery_reply_format(st, str_c(&reason), &reply);
-	if (send_all(conn, reply.s, reply.len) < 0) {
+	if (fd_send_all(conn, reply.s, reply.len) < 0) {
 		log_warn(req.id, "cannot answer the queue manager: %s",
 			 strerror(errno));
 		r = -1;

@@ -31,6 +31,7 @@
 
 #include "daemon/agent_loop.h"
 #include "util/event.h"
+#include "util/fileio.h"
 #include "util/log.h"
 #include "util/sock.h"
 #include "util/tls.h"
@@ -113,20 +114,6 @@ static int read_request(struct remote_agent *ra, int conn, struct request *rq,
 	return 1;
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Deliver and answer. 0, or -1 to close the connection. */
 static int serve_request(struct remote_agent *ra, int conn,
@@ -152,7 +139,7 @@ static int serve_request(struct remote_agent *ra, int conn,
 		str_free(&out[i].reason);
 	}
 	delivery_rdone_format(reach == REACH_UP, &reply);
-	if (send_all(conn, reply.s, reply.len) < 0) {
+	if (fd_send_all(conn, reply.s, reply.len) < 0) {
 		log_warn(rq->req.id, "cannot answer the queue manager: %s",
 			 strerror(errno));
 		r = -1;

@@ -13,6 +13,7 @@
 
 #include "mail/maildir_crlf.h"
 #include "mail/maildir_name.h"
+#include "util/fileio.h"
 #include "util/log.h"
 
 #define COPY_CHUNK (64 * 1024)
@@ -27,20 +28,6 @@ struct writing {
 
 /* ---- writing the bytes --------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {	/* never touches p when n is 0 */
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Both buffers, in one system call where it takes them whole. */
 static int writev_all(int fd, const char *a, size_t an, const char *b,
@@ -50,7 +37,7 @@ static int writev_all(int fd, const char *a, size_t an, const char *b,
 	ssize_t w;
 
 	if (bn == 0)
-		return write_all(fd, a, an);
+		return fd_write_all(fd, a, an);
 
 	do
 		w = writev(fd, iov, 2);
@@ -58,13 +45,13 @@ static int writev_all(int fd, const char *a, size_t an, const char *b,
 	if (w < 0)
 		return -1;
 	if ((size_t)w < an) {
-		if (write_all(fd, a + w, an - (size_t)w) < 0)
+		if (fd_write_all(fd, a + w, an - (size_t)w) < 0)
 			return -1;
 		w = 0;
 	} else {
 		w -= (ssize_t)an;
 	}
-	return write_all(fd, b + w, bn - (size_t)w);
+	return fd_write_all(fd, b + w, bn - (size_t)w);
 }
 
 /* Write the prefix and the message to out, each message byte read once;
@@ -97,7 +84,7 @@ static int copy_message(const struct maildir_delivery *d, int out,
 			return -1;
 		}
 		*vsize_r += maildir_crlf_size(buf, (size_t)got, &cr);
-		if (write_all(out, buf, (size_t)got) < 0) {
+		if (fd_write_all(out, buf, (size_t)got) < 0) {
 			*step_r = "write";
 			return -1;
 		}
@@ -125,7 +112,7 @@ static int copy_file(int src, int out, const char **step_r)
 		}
 		if (got == 0)
 			return 0;
-		if (write_all(out, buf, (size_t)got) < 0) {
+		if (fd_write_all(out, buf, (size_t)got) < 0) {
 			*step_r = "write";
 			return -1;
 		}

@@ -5,6 +5,10 @@
  * directory, fsync it, rename it over path, fsync the directory. A reader
  * sees the old file or the new one, never a part; a crash leaves at most a
  * stray temporary file that the next write replaces.
+ *
+ * fd_write_all and fd_send_all write a whole buffer to a blocking
+ * descriptor, retrying short writes and EINTR; fd_send_all uses
+ * MSG_NOSIGNAL so a peer that went away gives EPIPE, never SIGPIPE.
  */
 #ifndef POSTERN_FILEIO_H
 #define POSTERN_FILEIO_H
@@ -29,5 +33,9 @@ int mkdir_p(const char *path, mode_t mode);
 /* Set out to "dir/name" (replacing it; no doubled '/', an empty dir gives
  * just name). -1/EMSGSIZE past out's cap, and then out is empty. */
 int path_join(struct str *out, const char *dir, const char *name);
+/* All n bytes of p to fd (write(2) / send(2) with MSG_NOSIGNAL): 0, or -1
+ * with errno. n may be 0 (p is then not touched). */
+int fd_write_all(int fd, const void *p, size_t n);
+int fd_send_all(int fd, const void *p, size_t n);
 
 #endif

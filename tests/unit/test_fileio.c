@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -335,9 +338,63 @@ static void test_path_join_cap(void)
 	str_free(&out);
 }
 
+/* Large enough that a socket buffer takes it in several writes. */
+static void test_fd_write_all(void)
+{
+	enum { N = 1 << 20 };
+	char *buf = malloc(N), *got = malloc(N);
+	int sv[2];
+	pid_t pid;
+	size_t have = 0;
+	int st = -1;
+
+	TEST_ASSERT(buf != NULL && got != NULL);
+	for (size_t i = 0; i < N; i++)
+		buf[i] = (char)(i * 7);
+	TEST_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(fd_write_all(sv[1], buf, N) == 0 &&
+		      fd_send_all(sv[1], buf, N) == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	while (have < 2 * (size_t)N) {
+		ssize_t r = read(sv[0], got, N);
+
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++)
+			if (got[i] != buf[(have + (size_t)i) % N])
+				have = 4 * (size_t)N;	/* mismatch */
+		have += (size_t)r;
+	}
+	TEST_ASSERT(have == 2 * (size_t)N);
+	close(sv[0]);
+	TEST_ASSERT(waitpid(pid, &st, 0) == pid && st == 0);
+	TEST_ASSERT(fd_write_all(-1, "", 0) == 0);
+	free(buf);
+	free(got);
+}
+
+/* A peer that has gone: EPIPE, and no SIGPIPE kills the sender. */
+static void test_fd_send_all_epipe(void)
+{
+	int sv[2];
+
+	TEST_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	close(sv[1]);
+	errno = 0;
+	TEST_ASSERT(fd_send_all(sv[0], "x", 1) == -1 && errno == EPIPE);
+	errno = 0;
+	TEST_ASSERT(fd_write_all(-1, "x", 1) == -1 && errno == EBADF);
+	close(sv[0]);
+}
+
 TEST_MAIN(test_write_read, test_write_replaces, test_write_binary_large,
 	  test_write_missing_dir, test_write_rename_fails_cleans_up,
 	  test_write_replaces_stale_tmp, test_read_max, test_read_nul_bytes,
 	  test_read_missing, test_read_cap_of_out, test_mkdir_p,
 	  test_mkdir_p_errors, test_fsync_dir_of, test_path_join,
-	  test_path_join_cap)
+	  test_path_join_cap, test_fd_write_all,
+	  test_fd_send_all_epipe)
