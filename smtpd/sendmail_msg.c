@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mail/mail_date.h"
 #include "util/alloc.h"
 #include "util/base64.h"
 
@@ -507,24 +508,10 @@ int sendmail_hdrs_parse(struct sendmail_hdrs *h, const char *p, size_t len,
 
 int sendmail_msg_date(struct str *out, time_t t)
 {
-	static const char days[7][4] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char months[12][4] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-	long off;
-
-	if (localtime_r(&t, &tm) == NULL && gmtime_r(&t, &tm) == NULL) {
-		errno = EINVAL;
+	if (str_appends(out, "Date: ") < 0 ||
+	    mail_date(out, t, MAIL_DATE_LOCAL) < 0)
 		return -1;
-	}
-	off = tm.tm_gmtoff / 60;
-	return str_appendf(out, "Date: %s, %d %s %04d %02d:%02d:%02d %c%02ld"
-			   "%02ld\n", days[tm.tm_wday % 7], tm.tm_mday,
-			   months[tm.tm_mon % 12], tm.tm_year + 1900,
-			   tm.tm_hour, tm.tm_min, tm.tm_sec,
-			   off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+	return str_appendc(out, '\n');
 }
 
 #define FROM_NAME_MAX 256

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mail/mail_date.h"
 #include "util/log.h"
 
 #define DATA_BLOCK 8192
@@ -100,19 +101,6 @@ static const char *data_proto(const struct smtpd_session *s)
 	return s->authed ? "ESMTPA" : "ESMTP";
 }
 
-/* Now as an RFC 5322 date-time. */
-static void data_date(struct str *out)
-{
-	char buf[64];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-		log_panic("cannot format the date");
-	str_appends(out, buf);
-}
-
 static int data_sink_write(void *ctx, const void *p, size_t n)
 {
 	struct smtpd_session *s = ctx;
@@ -137,7 +125,7 @@ static int data_header_end(void *ctx, const struct smtp_data *d)
 	}
 	if (!d->has_date) {
 		str_appends(&h, "Date: ");
-		data_date(&h);
+		mail_date(&h, time(NULL), MAIL_DATE_LOCAL);
 		str_appendc(&h, '\n');
 	}
 	r = h.len > 0 ? inject_write(&s->ic, h.s, h.len) : 0;
@@ -156,7 +144,7 @@ static int data_received(struct smtpd_session *s)
 	if (s->nrcpts == 1)
 		str_appendf(&h, "\n\tfor <%s>", s->rcpts[0]);
 	str_appends(&h, "; ");
-	data_date(&h);
+	mail_date(&h, time(NULL), MAIL_DATE_LOCAL);
 	str_appendc(&h, '\n');
 	r = inject_write(&s->ic, h.s, h.len);
 	str_free(&h);

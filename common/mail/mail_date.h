@@ -1,0 +1,30 @@
+/*
+ * mail_date - a time as an RFC 5322 date-time (section 3.3)
+ *
+ *   "Sat, 22 Nov 2026 10:00:00 +0100"
+ *
+ * day-name "," day month-name year time zone: English day and month
+ * names whatever the locale (strftime's %a and %b follow LC_TIME, and a
+ * German or Polish name is not a date a mail reader can parse), a day of
+ * the month without a leading zero, a four-digit year, and the zone as a
+ * signed four-digit offset, never a name. Used for the Date: and
+ * Received: fields smtpd and sendmail add and the dates in DSNs.
+ */
+#ifndef POSTERN_MAIL_DATE_H
+#define POSTERN_MAIL_DATE_H
+
+#include <time.h>
+
+struct str;
+
+enum mail_date_zone {
+	MAIL_DATE_UTC,		/* "+0000" */
+	MAIL_DATE_LOCAL,	/* the process's time zone (TZ, /etc/localtime) */
+};
+
+/* Append t to out. A time the C library cannot break down (far outside
+ * the years 0 to 9999) is written as the epoch. 0, or -1 when out's cap
+ * is reached (out is then unchanged). */
+int mail_date(struct str *out, time_t t, enum mail_date_zone zone);
+
+#endif
