@@ -111,7 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.final_rcpt = (flags & 8) && text[0] != '\0' ? text :
 		       "someone@example.test";
 	r.orig_rcpt = (flags & 8) ? "orig@example.test" : NULL;
-	r.action = (enum dsn_action)((flags >> 1) % 3);
+	r.action = (enum dsn_action)((flags >> 1) % 6);
+	r.orig_type = (flags & 32) ? text : NULL;
 	if (flags & 16) {
 		r.reason = text;
 	} else {
@@ -131,6 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.original = (const char *)data + 3 + tlen;
 	d.original_len = size - 3 - tlen;
 	d.original_whole = flags & 1;
+	d.envid = (flags & 64) ? text : NULL;
 	if (dsn_build(&d, &out, &eight, &error) < 0)
 		abort();
 	check_lines(&out);
