@@ -150,6 +150,7 @@ void qmgr_bounce_note(struct msg *m, size_t rcpt, const char *addr,
 	}
 	b->notes = xreallocarray(b->notes, b->nnotes + 1, sizeof(*b->notes));
 	n = &b->notes[b->nnotes++];
+	memset(n, 0, sizeof(*n));
 	n->rcpt = rcpt;
 	n->addr = xstrdup(addr);
 	note_orig(n, &m->env.rcpts[rcpt]);
