@@ -60,6 +60,7 @@ struct remote_agent {
 struct remote_outcome {
 	enum delivery_status status;
 	int decided;
+	int dsn;			/* sent to a server that offered DSN */
 	struct str reason;		/* "x.y.z text" */
 	char relay[DELIVERY_NEXTHOP_MAX + 1];
 };

@@ -29,6 +29,14 @@
  * address) to a server without it with 5.6.7, one larger than the
  * server's SIZE with 5.3.4.
  *
+ * DSN  When the server offers DSN (RFC 3461), MAIL carries the message's
+ * RET= and ENVID= and each RCPT its NOTIFY= and ORCPT=, as the queue file
+ * has them (the wire form, xtext); only what was given is passed on, no
+ * ORCPT is made up for a recipient that came without one. A server
+ * without DSN gets none of them; each outcome says whether the server
+ * offered DSN, so that the queue manager sends a "relayed" notice for
+ * NOTIFY=SUCCESS only when the next hop will not report itself.
+ *
  * OUTCOMES  2xx after the data: sent. A 4xx (to MAIL, RCPT, DATA or the
  * data), a lost connection or a timeout: deferred. A 5xx: failed. An
  * outcome always names the server and quotes its reply.
@@ -39,6 +47,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mail/dsn_param.h"
 #include "util/log.h"
 
 struct msginfo {
@@ -60,6 +69,7 @@ static void decide(struct remote_outcome *o, enum delivery_status st,
 		return;
 	o->decided = 1;
 	o->status = st;
+	o->dsn = 0;
 	cstr_copy(o->relay, sizeof(o->relay), relay);
 	str_clear(&o->reason);
 	/* keep it within a reply line; cutting the text loses no meaning */
@@ -200,7 +210,32 @@ static int send_mail(struct remote_agent *ra, const struct delivery_send *req,
 		str_appends(&params, " BODY=8BITMIME");
 	if (mi->utf8)
 		str_appends(&params, " SMTPUTF8");
+	if ((s->ext & SMTP_EXT_DSN) && (req->flags & QUEUE_FLAG_RET_FULL))
+		str_appends(&params, " RET=FULL");
+	if ((s->ext & SMTP_EXT_DSN) && (req->flags & QUEUE_FLAG_RET_HDRS))
+		str_appends(&params, " RET=HDRS");
+	if ((s->ext & SMTP_EXT_DSN) && req->envid[0] != '\0')
+		str_appendf(&params, " ENVID=%s", req->envid);
 	r = remote_smtp_cmd(ra, "MAIL FROM:<%s>%s", req->sender,
+			    str_c(&params));
+	str_free(&params);
+	return r;
+}
+
+/* RCPT TO for recipient i, with NOTIFY= and ORCPT= for a DSN server. */
+static int send_rcpt(struct remote_agent *ra,
+		     const struct delivery_send *req, size_t i)
+{
+	struct str params = STR_INIT(0);
+	int r;
+
+	if ((ra->sess.ext & SMTP_EXT_DSN) && req->notify[i] != 0) {
+		str_appends(&params, " NOTIFY=");
+		dsn_notify_format(req->notify[i], &params);
+	}
+	if ((ra->sess.ext & SMTP_EXT_DSN) && req->orcpts[i] != NULL)
+		str_appendf(&params, " ORCPT=%s", req->orcpts[i]);
+	r = remote_smtp_cmd(ra, "RCPT TO:<%s>%s", req->rcpts[i],
 			    str_c(&params));
 	str_free(&params);
 	return r;
@@ -226,7 +261,7 @@ static int envelope(struct remote_agent *ra, const struct delivery_send *req,
 	if (!pipe && remote_smtp_reply(ra, "after MAIL FROM", reason) < 0)
 		return -1;
 	for (size_t i = 0; pipe && i < req->nrcpt; i++)
-		if (remote_smtp_cmd(ra, "RCPT TO:<%s>", req->rcpts[i]) < 0)
+		if (send_rcpt(ra, req, i) < 0)
 			return -1;
 	if (pipe && remote_smtp_reply(ra, "after MAIL FROM", reason) < 0)
 		return -1;
@@ -239,8 +274,7 @@ static int envelope(struct remote_agent *ra, const struct delivery_send *req,
 			return 0;
 	}
 	for (size_t i = 0; i < req->nrcpt; i++) {
-		if (!pipe && remote_smtp_cmd(ra, "RCPT TO:<%s>",
-					     req->rcpts[i]) < 0)
+		if (!pipe && send_rcpt(ra, req, i) < 0)
 			return -1;
 		if (remote_smtp_reply(ra, "after RCPT TO", reason) < 0)
 			return -1;
@@ -284,11 +318,15 @@ static int data(struct remote_agent *ra, const struct delivery_send *req,
 			return -1;
 	}
 	reply_reason(ra, reason);
-	for (size_t i = 0; i < req->nrcpt; i++)
-		if (accepted[i])
-			decide(&out[i], status_of(smtp_reply_class(
-			       &ra->reply) == 3 ? 4 : smtp_reply_class(
-			       &ra->reply)), ra->sess.relay, str_c(reason));
+	for (size_t i = 0; i < req->nrcpt; i++) {
+		if (!accepted[i] || out[i].decided)
+			continue;
+		decide(&out[i], status_of(smtp_reply_class(&ra->reply) == 3 ?
+		       4 : smtp_reply_class(&ra->reply)), ra->sess.relay,
+		       str_c(reason));
+		out[i].dsn = out[i].status == DELIVERY_OK &&
+			     (ra->sess.ext & SMTP_EXT_DSN) != 0;
+	}
 	return 0;
 }
 

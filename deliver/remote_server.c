@@ -135,7 +135,8 @@ static int serve_request(struct remote_agent *ra, int conn,
 	reach = remote_send(ra, &rq->req, rq->fd, out);
 	for (size_t i = 0; i < rq->req.nrcpt; i++) {
 		delivery_rreply_format(out[i].status, out[i].relay,
-				       str_c(&out[i].reason), &reply);
+				       out[i].dsn, str_c(&out[i].reason),
+				       &reply);
 		str_free(&out[i].reason);
 	}
 	delivery_rdone_format(reach == REACH_UP, &reply);

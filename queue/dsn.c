@@ -87,6 +87,28 @@ static int reply_status(const char *reply, char out[DSN_STATUS_SIZE])
 	return status_copy(reply + 4, out);
 }
 
+int dsn_action_failure(enum dsn_action a)
+{
+	return a == DSN_FAILED || a == DSN_EXPIRED;
+}
+
+int dsn_action_success(enum dsn_action a)
+{
+	return a == DSN_DELIVERED || a == DSN_RELAYED || a == DSN_EXPANDED;
+}
+
+static const char *action_name(enum dsn_action a)
+{
+	switch (a) {
+	case DSN_DELAYED: return "delayed";
+	case DSN_DELIVERED: return "delivered";
+	case DSN_RELAYED: return "relayed";
+	case DSN_EXPANDED: return "expanded";
+	case DSN_FAILED: case DSN_EXPIRED: break;
+	}
+	return "failed";
+}
+
 void dsn_status(const struct dsn_rcpt *r, char out[DSN_STATUS_SIZE])
 {
 	int found = 0;
@@ -96,18 +118,22 @@ void dsn_status(const struct dsn_rcpt *r, char out[DSN_STATUS_SIZE])
 	if (!found && r->reason != NULL)
 		found = status_copy(r->reason, out);
 	if (!found && r->smtp_reply != NULL &&
-	    (r->smtp_reply[0] == '4' || r->smtp_reply[0] == '5')) {
+	    (r->smtp_reply[0] == '2' || r->smtp_reply[0] == '4' ||
+	     r->smtp_reply[0] == '5')) {
 		memcpy(out, "x.0.0", 6);
 		out[0] = r->smtp_reply[0];
 		found = 1;
 	}
 	if (!found)
 		memcpy(out, r->action == DSN_FAILED ? "5.0.0" :
-			    r->action == DSN_EXPIRED ? "4.4.7" : "4.0.0", 6);
+			    r->action == DSN_EXPIRED ? "4.4.7" :
+			    r->action == DSN_DELAYED ? "4.0.0" : "2.0.0", 6);
 	if (r->action == DSN_FAILED)
 		out[0] = '5';
 	else if (r->action == DSN_DELAYED)
 		out[0] = '4';
+	else if (dsn_action_success(r->action))
+		out[0] = '2';
 }
 
 /* ---- dates -------------------------------------------------------------- */
@@ -298,10 +324,19 @@ static int has_8bit(const struct str *s)
 
 /* ---- the parts ---------------------------------------------------------- */
 
-static int any_action(const struct dsn_report *d, int delayed)
+/* Kinds of recipients in a report. */
+enum kind { KIND_FAILED, KIND_DELAYED, KIND_SUCCESS };
+
+static enum kind kind_of(enum dsn_action a)
+{
+	return dsn_action_failure(a) ? KIND_FAILED :
+	       a == DSN_DELAYED ? KIND_DELAYED : KIND_SUCCESS;
+}
+
+static int any_action(const struct dsn_report *d, enum kind k)
 {
 	for (size_t i = 0; i < d->nrcpts; i++)
-		if ((d->rcpts[i].action == DSN_DELAYED) == delayed)
+		if (kind_of(d->rcpts[i].action) == k)
 			return 1;
 	return 0;
 }
@@ -339,6 +374,14 @@ static void text_rcpt(struct str *out, const struct dsn_rcpt *r)
 		str_appends(&line, "delivery time expired; last problem: ");
 	else if (r->action == DSN_DELAYED)
 		str_appends(&line, "still being retried; last problem: ");
+	else if (r->action == DSN_DELIVERED)
+		str_appends(&line, "delivered to the mailbox; ");
+	else if (r->action == DSN_RELAYED)
+		str_appends(&line, "relayed to a server that does not send "
+			    "delivery notifications; ");
+	else if (r->action == DSN_EXPANDED)
+		str_appends(&line, "delivered to every address of this "
+			    "alias; ");
 	if (r->smtp_reply != NULL) {
 		if (r->remote_mta != NULL) {
 			str_appends(&line, "host ");
@@ -358,7 +401,9 @@ static void text_rcpt(struct str *out, const struct dsn_rcpt *r)
 
 static void part_text(const struct dsn_report *d, struct str *out)
 {
-	int failed = any_action(d, 0), delayed = any_action(d, 1);
+	int failed = any_action(d, KIND_FAILED),
+	    delayed = any_action(d, KIND_DELAYED),
+	    success = any_action(d, KIND_SUCCESS);
 
 	str_appends(out, "This is the mail system at host ");
 	clean(out, d->hostname, 256, 0);
@@ -367,6 +412,10 @@ static void part_text(const struct dsn_report *d, struct str *out)
 		str_appends(out, "Your message could not be delivered to one "
 			    "or more recipients.\nThe reasons are below; the "
 			    "headers of your message are attached.\n\n");
+	if (success)
+		str_appends(out, "Your message was successfully delivered to "
+			    "the destinations listed below,\nas you asked. "
+			    "The headers of your message are attached.\n\n");
 	if (delayed) {
 		str_appends(out, "THIS IS A WARNING ONLY. YOU DO NOT NEED TO "
 			    "RESEND YOUR MESSAGE.\n\n");
@@ -388,6 +437,25 @@ static void part_text(const struct dsn_report *d, struct str *out)
 		text_rcpt(out, &d->rcpts[i]);
 }
 
+/* "Original-Recipient: type; address" (RFC 3464 2.3.1); the type is the
+ * ORCPT's, cleaned down to its own alphabet. */
+static void orig_field(struct str *out, const struct dsn_rcpt *r)
+{
+	struct str type = STR_INIT(0);
+	const char *t = r->orig_type != NULL ? r->orig_type : "rfc822";
+
+	for (size_t i = 0; t[i] != '\0' && i < 32; i++)
+		if ((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' &&
+		    t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') ||
+		    t[i] == '-')
+			str_appendc(&type, t[i]);
+	if (type.len == 0)
+		str_appends(&type, "rfc822");
+	str_appends(&type, "; ");
+	field(out, "Original-Recipient", str_c(&type), r->orig_rcpt, 1);
+	str_free(&type);
+}
+
 static void status_rcpt(struct str *out, const struct dsn_report *d,
 			const struct dsn_rcpt *r)
 {
@@ -396,9 +464,8 @@ static void status_rcpt(struct str *out, const struct dsn_report *d,
 	str_appendc(out, '\n');
 	field(out, "Final-Recipient", "rfc822; ", r->final_rcpt, 1);
 	if (r->orig_rcpt != NULL)
-		field(out, "Original-Recipient", "rfc822; ", r->orig_rcpt, 1);
-	str_appendf(out, "Action: %s\n",
-		    r->action == DSN_DELAYED ? "delayed" : "failed");
+		orig_field(out, r);
+	str_appendf(out, "Action: %s\n", action_name(r->action));
 	dsn_status(r, status);
 	str_appendf(out, "Status: %s\n", status);
 	if (r->remote_mta != NULL)
@@ -418,6 +485,8 @@ static void status_rcpt(struct str *out, const struct dsn_report *d,
 
 static void part_status(const struct dsn_report *d, struct str *out)
 {
+	if (d->envid != NULL && d->envid[0] != '\0')
+		field(out, "Original-Envelope-Id", "", d->envid, 0);
 	field(out, "Reporting-MTA", "dns; ", d->hostname, 0);
 	field(out, "X-Postern-Queue-ID", "", d->queue_id, 0);
 	field(out, "X-Postern-Sender", "rfc822; ", d->sender, 1);
@@ -490,9 +559,11 @@ static void head(const struct dsn_report *d, struct str *out,
 	clean(&to, d->sender, DSN_LINE_MAX * 2, 1);
 	str_appendc(&to, '>');
 	wrap(out, "To: ", str_c(&to), " ");
-	str_appendf(out, "Subject: %s\n", any_action(d, 0) ?
+	str_appendf(out, "Subject: %s\n", any_action(d, KIND_FAILED) ?
 		    "Undelivered Mail Returned to Sender" :
-		    "Delayed Mail (still being retried)");
+		    any_action(d, KIND_DELAYED) ?
+		    "Delayed Mail (still being retried)" :
+		    "Successful Mail Delivery Report");
 	field_date(out, "Date", d->now);
 	str_appendf(out, "Message-ID: <%s.dsn@", str_c(uniq));
 	clean(out, d->hostname, 256, 0);
@@ -517,6 +588,14 @@ static void part_emit(struct str *out, const struct str *boundary,
 		str_appends(out, "Content-Transfer-Encoding: 8bit\n");
 	str_appendc(out, '\n');
 	str_append(out, body->s, body->len);
+}
+
+static const char *original_description(const struct dsn_report *d)
+{
+	if (!any_action(d, KIND_FAILED) && !any_action(d, KIND_DELAYED))
+		return d->original_whole ? "Message" : "Message Headers";
+	return d->original_whole ? "Undelivered Message" :
+				   "Undelivered Message Headers";
 }
 
 int dsn_build(const struct dsn_report *d, struct str *out, int *eightbit_r,
@@ -560,10 +639,9 @@ int dsn_build(const struct dsn_report *d, struct str *out, int *eightbit_r,
 	part_emit(out, &boundary, "Delivery report",
 		  "message/delivery-status", &status);
 	if (orig.len > 0)
-		part_emit(out, &boundary, d->original_whole ?
-			  "Undelivered Message" :
-			  "Undelivered Message Headers", d->original_whole ?
-			  "message/rfc822" : "text/rfc822-headers", &orig);
+		part_emit(out, &boundary, original_description(d),
+			  d->original_whole ? "message/rfc822" :
+			  "text/rfc822-headers", &orig);
 	str_appendf(out, "\n--%s--\n", str_c(&boundary));
 	*eightbit_r = eightbit;
 	str_free(&text);

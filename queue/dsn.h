@@ -1,27 +1,33 @@
 /*
- * dsn - the text of a delivery status notification: a bounce or a delay
- * warning (RFC 3464 message/delivery-status in an RFC 6522
- * multipart/report), built from plain data, with no I/O
+ * dsn - the text of a delivery status notification: a bounce, a delay
+ * warning or a success notice (RFC 3464 message/delivery-status in an
+ * RFC 6522 multipart/report), built from plain data, with no I/O
  *
  * WHO     the queue manager (queue/qmgr_bounce.c) fills a dsn_report with
- *         a message's failed, expired or delayed recipients and the start
- *         of the original message, and injects what dsn_build() writes as
- *         a new message from the null sender <> to the original sender.
+ *         a message's failed, expired, delayed and (for NOTIFY=SUCCESS,
+ *         RFC 3461) delivered, relayed or expanded recipients and the
+ *         start of the original message, and injects what dsn_build()
+ *         writes as a new message from the null sender <> to the original
+ *         sender.
  *
  * FORMAT  Header: From: Mail Delivery System <MAILER-DAEMON@hostname>,
  *         To: <sender>, Subject, Date, Message-ID, Auto-Submitted:
  *         auto-replied (RFC 3834), MIME-Version, Content-Type:
  *         multipart/report; report-type=delivery-status. Then three parts:
  *           1. text/plain: what happened, one paragraph per recipient
- *           2. message/delivery-status: Reporting-MTA, X-Postern-Queue-ID,
- *              X-Postern-Sender, Arrival-Date; per recipient
- *              Final-Recipient, Original-Recipient (when known), Action,
+ *           2. message/delivery-status: Original-Envelope-Id (when the
+ *              sender gave an ENVID; decoded), Reporting-MTA,
+ *              X-Postern-Queue-ID, X-Postern-Sender, Arrival-Date; per
+ *              recipient Final-Recipient, Original-Recipient (when known:
+ *              the ORCPT's type and decoded address), Action (failed,
+ *              delayed, delivered, relayed, expanded),
  *              Status, Remote-MTA (when remote), Diagnostic-Code ("smtp;"
  *              with the server's reply, "X-Postern;" with a local reason),
  *              Last-Attempt-Date, Will-Retry-Until (delayed only)
  *           3. text/rfc822-headers: the original header section (at most
  *              DSN_HEADERS_MAX bytes), or message/rfc822: the whole
- *              original when the caller says so (bounce_size_limit)
+ *              original when the caller says so (bounce_size_limit, and
+ *              never for RET=HDRS or a notice of success only)
  *         Lines end in LF (the queue's canonical form).
  *
  * SAFETY  Nothing from outside reaches the output unchecked: reason and
@@ -63,7 +69,14 @@ enum dsn_action {
 	DSN_FAILED,	/* permanent failure: Action: failed */
 	DSN_EXPIRED,	/* deferred past queue_lifetime: Action: failed */
 	DSN_DELAYED,	/* still being retried: Action: delayed */
+	DSN_DELIVERED,	/* NOTIFY=SUCCESS, into a mailbox here */
+	DSN_RELAYED,	/* NOTIFY=SUCCESS, to a next hop without DSN */
+	DSN_EXPANDED,	/* NOTIFY=SUCCESS, an alias of several targets */
 };
+
+/* A failure (failed or expired), a success notice, or neither (delayed). */
+int dsn_action_failure(enum dsn_action a);
+int dsn_action_success(enum dsn_action a);
 
 struct dsn_rcpt {
 	const char *final_rcpt;	/* the address delivery was tried to */
@@ -73,12 +86,14 @@ struct dsn_rcpt {
 	const char *remote_mta;	/* the remote server's name, or NULL */
 	const char *smtp_reply;	/* its reply "550 5.1.1 text", or NULL */
 	time_t last_attempt;	/* 0: the report's time */
+	const char *orig_type;	/* orig_rcpt's address type; NULL: rfc822 */
 };
 
 struct dsn_report {
 	const char *hostname;	/* Reporting-MTA; From: MAILER-DAEMON@ */
 	const char *queue_id;	/* of the original message */
 	const char *sender;	/* its envelope sender: the DSN's To: */
+	const char *envid;	/* ENVID, decoded, or NULL */
 	const char *unique;	/* differs for every DSN (Message-ID, boundary) */
 	time_t arrival;		/* of the original message */
 	time_t now;
@@ -104,8 +119,8 @@ size_t dsn_header_section(const char *msg, size_t len, size_t max);
 
 /* The Status of one recipient: the enhanced code of the SMTP reply, else
  * of the reason, else from the reply's first digit, else 5.0.0 (failed),
- * 4.4.7 (expired) or 4.0.0 (delayed). A failed recipient always gets
- * class 5, a delayed one class 4. */
+ * 4.4.7 (expired), 4.0.0 (delayed) or 2.0.0 (success). A failed
+ * recipient always gets class 5, a delayed one class 4, a success 2. */
 void dsn_status(const struct dsn_rcpt *r, char out[DSN_STATUS_SIZE]);
 
 /* Append t as an RFC 5322 date in UTC: "Mon, 2 Jun 2025 10:00:00 +0000". */

@@ -150,7 +150,8 @@ static int conn_rcpt(struct inject_conn *c)
 	if (!c->writing && conn_begin(c) < 0)
 		return -1;
 	if (queue_writer_rcpt(&c->writer, c->proto.rcpt_addr,
-			      c->proto.rcpt_orig, &error) < 0) {
+			      c->proto.rcpt_orig, c->proto.rcpt_notify,
+			      &error) < 0) {
 		conn_write_failed(c, error);
 		return -1;
 	}

@@ -95,6 +95,8 @@ struct msg {
 	int rcpt_started;		/* its targets are resolved */
 	struct resolve_result targets;	/* of that recipient */
 	enum target_result *results;	/* one per target */
+	unsigned char *fresh;		/* one per target: sent in this
+					 * attempt (not an earlier one) */
 	size_t target;			/* next target to look at */
 	char *defer_reason;		/* last deferral of this recipient */
 	int deferred;			/* some recipient stays queued */
@@ -211,9 +213,10 @@ void qmgr_msg_account(struct qmgr *q, struct msg *m, long delta);
 void qmgr_msg_step(struct qmgr *q, struct msg *m);
 void qmgr_msg_result(struct qmgr *q, struct msg *m, enum delivery_status st,
 		     const char *reason);
+/* next_dsn: the next hop offered DSN (no "relayed" notice from us). */
 void qmgr_msg_remote_result(struct qmgr *q, struct msg *m,
 			    enum delivery_status st, const char *relay,
-			    const char *reason);
+			    int next_dsn, const char *reason);
 void qmgr_msg_free(struct msg *m);
 void qmgr_memo_forget(struct qmgr *q, const char *id);
 

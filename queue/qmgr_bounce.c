@@ -19,13 +19,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mail/dsn_param.h"
 #include "proto/inject.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
+_Static_assert(DSN_NOTIFY_NEVER == QUEUE_NOTIFY_NEVER &&
+	       DSN_NOTIFY_SUCCESS == QUEUE_NOTIFY_SUCCESS &&
+	       DSN_NOTIFY_FAILURE == QUEUE_NOTIFY_FAILURE &&
+	       DSN_NOTIFY_DELAY == QUEUE_NOTIFY_DELAY,
+	       "NOTIFY bits differ between dsn_param and queue_file");
+
 struct bounce_note {
 	size_t rcpt;
 	char *addr, *reason, *remote_mta, *smtp_reply;
+	char *orig_type, *orig_addr;	/* the ORCPT, decoded; or NULL */
 	enum dsn_action action;
 	time_t when;
 };
@@ -43,7 +51,8 @@ struct qmgr_bounce {
 	unsigned char *failed;		/* per recipient of the window: a
 					 * failed or expired note */
 	size_t nfailed_rcpts;		/* its size */
-	size_t unlisted, unlisted_failed;	/* notes past the cap */
+	size_t unlisted, unlisted_failed,	/* notes past the cap */
+	       unlisted_success;
 };
 
 static char *dup_or_null(const char *s)
@@ -60,7 +69,52 @@ static size_t len_or_0(const char *s)
 static size_t note_bytes(const struct bounce_note *n)
 {
 	return sizeof(*n) + len_or_0(n->addr) + len_or_0(n->reason) +
-	       len_or_0(n->remote_mta) + len_or_0(n->smtp_reply);
+	       len_or_0(n->remote_mta) + len_or_0(n->smtp_reply) +
+	       len_or_0(n->orig_type) + len_or_0(n->orig_addr);
+}
+
+/* Does the sender want to hear about this outcome of recipient r? Its
+ * NOTIFY (RFC 3461 4.1), or FAILURE,DELAY when it gave none. A failure
+ * nobody is told about is logged, so that it is never lost silently. */
+static int note_wanted(const struct msg *m, const struct queue_rcpt *r,
+		       const char *addr, enum dsn_action action)
+{
+	unsigned notify = r->notify != 0 ? r->notify : DSN_NOTIFY_DEFAULT;
+	struct str a = STR_INIT(0), n = STR_INIT(0);
+	int want;
+
+	if (dsn_action_failure(action))
+		want = (notify & DSN_NOTIFY_FAILURE) != 0;
+	else if (action == DSN_DELAYED)
+		return (notify & DSN_NOTIFY_DELAY) != 0;
+	else
+		return (notify & DSN_NOTIFY_SUCCESS) != 0;
+	if (!want) {
+		log_escape(&a, addr, strlen(addr), 256);
+		dsn_notify_format(notify, &n);
+		log_info(m->id, "to=<%s>: no non-delivery notification: the "
+			 "sender asked for NOTIFY=%s", str_c(&a), str_c(&n));
+	}
+	str_free(&a);
+	str_free(&n);
+	return want;
+}
+
+/* The note's Original-Recipient: the ORCPT decoded, else the recipient
+ * when delivery went to another address (an alias target). */
+static void note_orig(struct bounce_note *n, const struct queue_rcpt *r)
+{
+	struct str type = STR_INIT(0), addr = STR_INIT(0);
+
+	if (r->orig != NULL &&
+	    dsn_orcpt_decode(r->orig, strlen(r->orig), &type, &addr) == 0) {
+		n->orig_type = str_steal(&type);
+		n->orig_addr = str_steal(&addr);
+	} else if (strcmp(r->addr, n->addr) != 0) {
+		n->orig_addr = xstrdup(r->addr);
+	}
+	str_free(&type);
+	str_free(&addr);
 }
 
 void qmgr_bounce_note(struct msg *m, size_t rcpt, const char *addr,
@@ -73,9 +127,13 @@ void qmgr_bounce_note(struct msg *m, size_t rcpt, const char *addr,
 	if (rcpt >= m->env.rcpt_count)
 		log_panic("%s: bounce note for recipient %zu of %zu", m->id,
 			  rcpt, m->env.rcpt_count);
+	if (addr == NULL)
+		addr = m->env.rcpts[rcpt].addr;
+	if (!note_wanted(m, &m->env.rcpts[rcpt], addr, action))
+		return;
 	if (b == NULL)
 		b = m->bounce = xcalloc(1, sizeof(*b));
-	if (action != DSN_DELAYED) {
+	if (dsn_action_failure(action)) {
 		if (b->failed == NULL) {
 			b->nfailed_rcpts = m->env.rcpt_count;
 			b->failed = xcalloc(b->nfailed_rcpts, 1);
@@ -86,13 +144,16 @@ void qmgr_bounce_note(struct msg *m, size_t rcpt, const char *addr,
 	if (b->nnotes >= QMGR_BOUNCE_NOTES_MAX) {
 		/* counted, not listed: memory stays bounded */
 		b->unlisted++;
-		b->unlisted_failed += action != DSN_DELAYED;
+		b->unlisted_failed += dsn_action_failure(action);
+		b->unlisted_success += dsn_action_success(action);
 		return;
 	}
 	b->notes = xreallocarray(b->notes, b->nnotes + 1, sizeof(*b->notes));
 	n = &b->notes[b->nnotes++];
+	memset(n, 0, sizeof(*n));
 	n->rcpt = rcpt;
-	n->addr = xstrdup(addr != NULL ? addr : m->env.rcpts[rcpt].addr);
+	n->addr = xstrdup(addr);
+	note_orig(n, &m->env.rcpts[rcpt]);
 	n->reason = dup_or_null(reason);
 	n->remote_mta = dup_or_null(remote_mta);
 	n->smtp_reply = dup_or_null(smtp_reply);
@@ -146,6 +207,8 @@ void qmgr_bounce_free(struct msg *m)
 		free(b->notes[i].reason);
 		free(b->notes[i].remote_mta);
 		free(b->notes[i].smtp_reply);
+		free(b->notes[i].orig_type);
+		free(b->notes[i].orig_addr);
 	}
 	qmgr_msg_account(m->q, m, -(long)b->nfailed_rcpts);
 	free(b->notes);
@@ -222,14 +285,16 @@ static int delay_due(const struct qmgr *q, const struct msg *m,
 
 /* ---- building and queueing the DSN -------------------------------------- */
 
-/* The notes that go into this DSN; how many failed ones among them. */
+/* The notes that go into this DSN; how many failed and successful ones
+ * among them. */
 static size_t rcpts_collect(const struct msg *m, const struct qmgr_bounce *b,
 			    int with_delayed, struct dsn_rcpt *out,
-			    size_t *nfailed_r, size_t *total_r)
+			    size_t *nfailed_r, size_t *nsuccess_r,
+			    size_t *total_r)
 {
 	size_t n = 0;
 
-	*nfailed_r = *total_r = 0;
+	*nfailed_r = *nsuccess_r = *total_r = 0;
 	for (size_t i = 0; i < b->nnotes; i++) {
 		const struct bounce_note *bn = &b->notes[i];
 		const struct queue_rcpt *r = &m->env.rcpts[bn->rcpt];
@@ -237,14 +302,14 @@ static size_t rcpts_collect(const struct msg *m, const struct qmgr_bounce *b,
 		if (bn->action == DSN_DELAYED &&
 		    (!with_delayed || r->state != QUEUE_RCPT_QUEUED))
 			continue;
-		*nfailed_r += bn->action != DSN_DELAYED;
+		*nfailed_r += dsn_action_failure(bn->action);
+		*nsuccess_r += dsn_action_success(bn->action);
 		if ((*total_r)++ >= QMGR_BOUNCE_LIST_MAX)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].final_rcpt = bn->addr;
-		out[n].orig_rcpt = r->orig != NULL ? r->orig :
-				   strcmp(r->addr, bn->addr) != 0 ? r->addr :
-				   NULL;
+		out[n].orig_rcpt = bn->orig_addr;
+		out[n].orig_type = bn->orig_type;
 		out[n].action = bn->action;
 		out[n].reason = bn->reason;
 		out[n].remote_mta = bn->remote_mta;
@@ -323,6 +388,20 @@ static int dsn_inject(const struct qmgr *q, const struct msg *m,
 	return r;
 }
 
+/* Return the whole original in this DSN? Never for RET=HDRS, nor in a
+ * notice of success only (RFC 3461 4.3: RET is about failed DSNs); else
+ * within the limits of original_whole(). */
+static int return_whole(const struct qmgr *q, const struct msg *m,
+			const struct dsn_rcpt *rcpts, size_t n)
+{
+	int unhappy = 0;
+
+	for (size_t i = 0; i < n && !unhappy; i++)
+		unhappy = !dsn_action_success(rcpts[i].action);
+	return unhappy && !(m->env.flags & QUEUE_FLAG_RET_HDRS) &&
+	       original_whole(q, m);
+}
+
 /* Build and queue the DSN; INJECT_OK with its id, or TEMP/PERM. */
 static int dsn_send(const struct qmgr *q, const struct msg *m,
 		    const struct dsn_rcpt *rcpts, size_t n, struct str *id_r,
@@ -330,13 +409,17 @@ static int dsn_send(const struct qmgr *q, const struct msg *m,
 {
 	static unsigned counter;
 	struct dsn_report d;
-	struct str orig = STR_INIT(0), uniq = STR_INIT(0), text = STR_INIT(0);
+	struct str orig = STR_INIT(0), uniq = STR_INIT(0), text = STR_INIT(0),
+		   envid = STR_INIT(0);
 	size_t want = DSN_HEADERS_MAX;
 	const char *error;
 	int eightbit, r = INJECT_TEMP;
 
 	memset(&d, 0, sizeof(d));
-	d.original_whole = original_whole(q, m);
+	d.original_whole = return_whole(q, m, rcpts, n);
+	if (m->env.envid != NULL &&
+	    dsn_xtext_decode(m->env.envid, strlen(m->env.envid), &envid) == 0)
+		d.envid = str_c(&envid);
 	if (d.original_whole || (uint64_t)m->env.message_size < want)
 		want = (size_t)m->env.message_size;
 	if (original_read(m, want, &orig) < 0) {
@@ -366,6 +449,7 @@ out:
 	str_free(&orig);
 	str_free(&uniq);
 	str_free(&text);
+	str_free(&envid);
 	return r;
 }
 
@@ -380,15 +464,15 @@ static void retry_prepare(struct qmgr *q, struct msg *m,
 		return;
 	}
 	for (size_t i = 0; i < b->nnotes; i++)
-		if (b->notes[i].action != DSN_DELAYED &&
+		if (dsn_action_failure(b->notes[i].action) &&
 		    !rcpt_held(b, b->notes[i].rcpt)) {
 			qmgr_memo_forget(q, m->id);
 			return;
 		}
 }
 
-static void log_sent(const struct msg *m, size_t nfailed, size_t total,
-		     const struct str *id)
+static void log_sent(const struct msg *m, size_t nfailed, size_t nsuccess,
+		     size_t total, const struct str *id)
 {
 	struct str more = STR_INIT(0);
 
@@ -396,7 +480,8 @@ static void log_sent(const struct msg *m, size_t nfailed, size_t total,
 		str_appendf(&more, " (lists %d of %zu recipients)",
 			    QMGR_BOUNCE_LIST_MAX, total);
 	log_info(m->id, "sender %s notification: %s%s", nfailed > 0 ?
-		 "non-delivery" : "delay", str_c(id), str_c(&more));
+		 "non-delivery" : nsuccess < total ? "delay" : "success",
+		 str_c(id), str_c(&more));
 	str_free(&more);
 }
 
@@ -405,17 +490,19 @@ void qmgr_bounce_flush(struct qmgr *q, struct msg *m)
 	struct qmgr_bounce *b = m->bounce;
 	struct dsn_rcpt *rcpts;
 	struct str id = STR_INIT(0), reason = STR_INIT(0), esc = STR_INIT(0);
-	size_t n, nfailed, total;
+	size_t n, nfailed, nsuccess, total;
 	int delayed, r;
 
 	if (b == NULL)
 		return;
 	delayed = delay_due(q, m, b);
 	rcpts = xcalloc(b->nnotes + 1, sizeof(*rcpts));
-	n = rcpts_collect(m, b, delayed, rcpts, &nfailed, &total);
+	n = rcpts_collect(m, b, delayed, rcpts, &nfailed, &nsuccess, &total);
 	nfailed += b->unlisted_failed;
-	total += b->unlisted_failed +
-		 (delayed ? b->unlisted - b->unlisted_failed : 0);
+	nsuccess += b->unlisted_success;
+	total += b->unlisted_failed + b->unlisted_success +
+		 (delayed ? b->unlisted - b->unlisted_failed -
+			    b->unlisted_success : 0);
 	if (n == 0) {
 		held_write(m, b);
 	} else if (!dsn_wanted(m->env.sender)) {
@@ -424,7 +511,7 @@ void qmgr_bounce_flush(struct qmgr *q, struct msg *m)
 		held_write(m, b);
 	} else if ((r = dsn_send(q, m, rcpts, n, &id, &reason)) ==
 		   INJECT_OK) {
-		log_sent(m, nfailed, total, &id);
+		log_sent(m, nfailed, nsuccess, total, &id);
 		if (delayed)
 			delay_mark(m);
 		held_write(m, b);
@@ -437,8 +524,9 @@ void qmgr_bounce_flush(struct qmgr *q, struct msg *m)
 			held_write(m, b);
 		} else {
 			log_warn(m->id, "cannot queue the DSN (%s); its "
-				 "recipients stay queued and are tried again",
-				 str_c(&esc));
+				 "failed recipients stay queued and are tried "
+				 "again%s", str_c(&esc), nsuccess > 0 ?
+				 ", its success notices are dropped" : "");
 			retry_prepare(q, m, b);
 		}
 	}

@@ -51,9 +51,20 @@
  *   survives a restart. It is set after the injector's OK and not synced
  *   on its own, so a crash right after may bring a second warning.
  *
+ * NOTIFY (RFC 3461)  qmgr_bounce_note() keeps a note only if the
+ *   recipient's NOTIFY asks for it (none given: FAILURE,DELAY): a failure
+ *   nobody asked to hear about is logged ("ID: to=<addr>: no non-delivery
+ *   notification: the sender asked for NOTIFY=NEVER") and its state is
+ *   written at once, unheld. Success notes (DSN_DELIVERED, DSN_RELAYED,
+ *   DSN_EXPANDED, for NOTIFY=SUCCESS) go into the same DSN but never hold
+ *   a state: if the DSN cannot be queued now, they are dropped (logged)
+ *   rather than the message delivered twice. RET=HDRS, or a DSN of
+ *   successes only, returns the header section only; ENVID and ORCPT are
+ *   decoded into Original-Envelope-Id and Original-Recipient.
+ *
  * LOGS  "ID: sender non-delivery notification: DSNID" (or "sender delay
- *   notification"), "ID: no DSN for the null sender", and a warning when
- *   the DSN cannot be queued.
+ *   notification", "sender success notification"), "ID: no DSN for the
+ *   null sender", and a warning when the DSN cannot be queued.
  */
 #ifndef POSTERN_QMGR_BOUNCE_H
 #define POSTERN_QMGR_BOUNCE_H

@@ -30,6 +30,15 @@
  * Failed, expired and (for the delay warning) deferred outcomes are noted
  * for the message's DSN, and the final state of a recipient with a
  * failure is held until that DSN is queued (qmgr_bounce.h).
+ *
+ * SUCCESS NOTICES (RFC 3461 NOTIFY=SUCCESS; qmgr_bounce_note drops them
+ * for the others): a recipient that resolves to one target gets
+ * "delivered" when that target is a mailbox here, and "relayed" when it
+ * is a forward whose next hop did not offer DSN (one that did got the
+ * NOTIFY and reports itself). A recipient that expands into several
+ * targets gets one "expanded" notice once they are all done and one was
+ * delivered (RFC 3461 6.2.7.3), and its forwards go out without SUCCESS
+ * in their NOTIFY (qmgr_remote.c), so that the sender hears once.
  */
 #include "qmgr.h"
 #include "qmgr_bounce.h"
@@ -242,6 +251,8 @@ static void rcpt_begin(struct qmgr *q, struct msg *m)
 	}
 	free(m->results);
 	m->results = xcalloc(m->targets.n + 1, sizeof(*m->results));
+	free(m->fresh);
+	m->fresh = xcalloc(m->targets.n + 1, 1);
 	str_free(&reason);
 	if (m->targets.n > 1)
 		rcpt_done_targets(m);
@@ -289,10 +300,13 @@ static void rcpt_end(struct qmgr *q, struct msg *m)
 {
 	int deferred = m->targets.n == 0, sent = 0;
 	const char *rcpt = m->env.rcpts[m->rcpt].addr;
+	int fresh = 0;
 
 	for (size_t i = 0; i < m->targets.n; i++) {
 		deferred |= m->results[i] == TR_DEFERRED;
 		sent |= m->results[i] == TR_SENT;
+		fresh |= m->results[i] == TR_SENT && m->fresh != NULL &&
+			 m->fresh[i];
 	}
 	if (deferred && retry_expired(m->env.arrival.tv_sec, time(NULL),
 				      q->conf->queue_lifetime)) {
@@ -307,6 +321,9 @@ static void rcpt_end(struct qmgr *q, struct msg *m)
 		m->deferred = 1;
 		rcpt_memo(q, m);
 	} else {
+		if (sent && fresh && m->targets.n > 1)
+			qmgr_bounce_note(m, m->rcpt, rcpt, DSN_EXPANDED,
+					 "2.0.0 alias expanded", NULL, NULL);
 		rcpt_record(m, sent ? QUEUE_RCPT_DELIVERED : QUEUE_RCPT_FAILED);
 	}
 	resolve_result_free(&m->targets);
@@ -317,12 +334,40 @@ static void rcpt_end(struct qmgr *q, struct msg *m)
 
 /* ---- targets ------------------------------------------------------------ */
 
+/* A success notice for a recipient of one target (see the top). */
+static void target_success(struct msg *m, const char *relay, int next_dsn,
+			   const char *reason)
+{
+	const struct resolve_target *t = &m->targets.v[m->target];
+	const char *br = strchr(relay, '[');
+	const char *said = strstr(reason, " said: ");
+	char *mta;
+
+	if (m->targets.n != 1)
+		return;
+	if (t->kind != RESOLVE_REMOTE) {
+		qmgr_bounce_note(m, m->rcpt, t->addr, DSN_DELIVERED,
+				 "2.0.0 delivered to the mailbox", NULL, NULL);
+		return;
+	}
+	if (next_dsn)
+		return;
+	mta = br != NULL ? xstrndup(relay, (size_t)(br - relay)) : NULL;
+	qmgr_bounce_note(m, m->rcpt, t->addr, DSN_RELAYED, reason, mta,
+			 mta != NULL && said != NULL ? said + 7 : NULL);
+	free(mta);
+}
+
 static void target_done(struct msg *m, enum target_result r,
-			const char *relay, const char *reason)
+			const char *relay, int next_dsn, const char *reason)
 {
 	const struct resolve_target *t = &m->targets.v[m->target];
 
 	m->results[m->target] = r;
+	if (r == TR_SENT) {
+		m->fresh[m->target] = 1;
+		target_success(m, relay, next_dsn, reason);
+	}
 	if (r == TR_SENT && m->targets.n > 1)
 		target_record(m, t->addr);
 	if (r == TR_BOUNCED)
@@ -343,7 +388,7 @@ static int targets_settle(struct qmgr *q, struct msg *m)
 		const struct resolve_target *t = &m->targets.v[m->target];
 
 		if (t->kind == RESOLVE_FAILED)
-			target_done(m, TR_BOUNCED, "none", t->reason);
+			target_done(m, TR_BOUNCED, "none", 0, t->reason);
 		else if (memo_has(q, m, t->addr) ||
 			 queue_targets_has(&m->done, t->addr))
 			m->results[m->target++] = TR_SENT;
@@ -454,13 +499,13 @@ void qmgr_msg_result(struct qmgr *q, struct msg *m, enum delivery_status st,
 	m->inflight = 0;
 	switch (st) {
 	case DELIVERY_OK:
-		target_done(m, TR_SENT, "local", "delivered to maildir");
+		target_done(m, TR_SENT, "local", 0, "delivered to maildir");
 		break;
 	case DELIVERY_PERM:
-		target_done(m, TR_BOUNCED, "local", reason);
+		target_done(m, TR_BOUNCED, "local", 0, reason);
 		break;
 	case DELIVERY_TEMP:
-		target_done(m, TR_DEFERRED, "local", reason);
+		target_done(m, TR_DEFERRED, "local", 0, reason);
 		break;
 	}
 	qmgr_msg_step(q, m);
@@ -469,11 +514,11 @@ void qmgr_msg_result(struct qmgr *q, struct msg *m, enum delivery_status st,
 /* postern-remote's answer for the current target (a forward). */
 void qmgr_msg_remote_result(struct qmgr *q, struct msg *m,
 			    enum delivery_status st, const char *relay,
-			    const char *reason)
+			    int next_dsn, const char *reason)
 {
 	m->inflight = 0;
 	target_done(m, st == DELIVERY_OK ? TR_SENT : st == DELIVERY_PERM ?
-		    TR_BOUNCED : TR_DEFERRED, relay, reason);
+		    TR_BOUNCED : TR_DEFERRED, relay, next_dsn, reason);
 	qmgr_msg_step(q, m);
 }
 
@@ -485,6 +530,7 @@ void qmgr_msg_free(struct msg *m)
 	resolve_result_free(&m->targets);
 	queue_targets_free(&m->done);
 	free(m->results);
+	free(m->fresh);
 	free(m->defer_reason);
 	qmgr_bounce_free(m);
 	qmgr_remote_msg_free(m);

@@ -38,6 +38,7 @@ struct rjob {
 	size_t n;
 	size_t rcpt[DELIVERY_RCPT_MAX];	/* indexes into m->env.rcpts */
 	char *addr[DELIVERY_RCPT_MAX];	/* the addresses sent */
+	unsigned notify[DELIVERY_RCPT_MAX];	/* their DSN NOTIFY, 0: none */
 	struct rjob *next;
 };
 
@@ -288,6 +289,7 @@ int qmgr_remote_begin(struct qmgr *q, struct msg *m)
 			open[nopen++] = j;
 		}
 		j->rcpt[j->n] = i;
+		j->notify[j->n] = m->env.rcpts[i].notify;
 		j->addr[j->n++] = xstrdup(addr);
 		rm->own[i] = 1;
 	}
@@ -300,6 +302,20 @@ int qmgr_remote_begin(struct qmgr *q, struct msg *m)
 	return nopen > 0;
 }
 
+/* The NOTIFY passed on with a forward: the recipient's, but without
+ * SUCCESS when it expands into several targets (RFC 3461 6.2.7.3: the
+ * sender gets one "expanded" notice from us instead); NEVER if nothing
+ * is left. */
+static unsigned target_notify(const struct msg *m)
+{
+	unsigned n = m->env.rcpts[m->rcpt].notify;
+
+	if (m->targets.n <= 1 || !(n & QUEUE_NOTIFY_SUCCESS))
+		return n;
+	n &= ~QUEUE_NOTIFY_SUCCESS;
+	return n != 0 ? n : QUEUE_NOTIFY_NEVER;
+}
+
 void qmgr_remote_target(struct qmgr *q, struct msg *m)
 {
 	const char *addr = m->targets.v[m->target].addr;
@@ -309,6 +325,7 @@ void qmgr_remote_target(struct qmgr *q, struct msg *m)
 	nexthop_of(q, addr, &hop);
 	j = job_new(m, dest_get(q, str_c(&hop)), 1);
 	j->rcpt[0] = m->rcpt;
+	j->notify[0] = target_notify(m);
 	j->addr[0] = xstrdup(addr);
 	j->n = 1;
 	str_free(&hop);
@@ -342,7 +359,7 @@ static void log_outcome(const struct msg *m, const char *to,
 
 /* The DSN's Remote-MTA and Diagnostic-Code from "x.y.z host[ip]:port
  * said: 550 text" (remote_send.c); NULL when there was no server. */
-static void note_failure(struct msg *m, size_t rcpt, const char *addr,
+static void note_outcome(struct msg *m, size_t rcpt, const char *addr,
 			 enum dsn_action action, const char *relay,
 			 const char *reason)
 {
@@ -388,18 +405,23 @@ static void record(struct msg *m, const struct final *f, size_t n)
 	m->write_failed = 1;
 }
 
-/* One recipient's answer: the final state to write, or 0. */
+/* One recipient's answer: the final state to write, or 0. A success
+ * notice (NOTIFY=SUCCESS) says "relayed" when the next hop did not offer
+ * DSN; one that did was given the NOTIFY and reports itself. */
 static char outcome(struct qmgr *q, struct msg *m, size_t rcpt,
 		    const char *addr, enum delivery_status st,
-		    const char *relay, const char *reason)
+		    const char *relay, int next_dsn, const char *reason)
 {
 	switch (st) {
 	case DELIVERY_OK:
 		log_outcome(m, addr, relay, "sent", reason);
+		if (!next_dsn)
+			note_outcome(m, rcpt, addr, DSN_RELAYED, relay,
+				     reason);
 		return QUEUE_RCPT_DELIVERED;
 	case DELIVERY_PERM:
 		log_outcome(m, addr, relay, "bounced", reason);
-		note_failure(m, rcpt, addr, DSN_FAILED, relay, reason);
+		note_outcome(m, rcpt, addr, DSN_FAILED, relay, reason);
 		return QUEUE_RCPT_FAILED;
 	case DELIVERY_TEMP:
 		break;
@@ -407,11 +429,11 @@ static char outcome(struct qmgr *q, struct msg *m, size_t rcpt,
 	if (retry_expired(m->env.arrival.tv_sec, time(NULL),
 			  q->conf->queue_lifetime)) {
 		log_outcome(m, addr, relay, "expired", reason);
-		note_failure(m, rcpt, addr, DSN_EXPIRED, relay, reason);
+		note_outcome(m, rcpt, addr, DSN_EXPIRED, relay, reason);
 		return QUEUE_RCPT_EXPIRED;
 	}
 	log_outcome(m, addr, relay, "deferred", reason);
-	note_failure(m, rcpt, addr, DSN_DELAYED, relay, reason);
+	note_outcome(m, rcpt, addr, DSN_DELAYED, relay, reason);
 	m->deferred = 1;
 	return 0;
 }
@@ -419,7 +441,7 @@ static char outcome(struct qmgr *q, struct msg *m, size_t rcpt,
 /* A request is answered: statuses in st/relays/reasons, one each. */
 static void job_done(struct qmgr *q, struct rjob *j,
 		     const enum delivery_status *st, char *const *relay,
-		     char *const *reason)
+		     const int *dsn, char *const *reason)
 {
 	struct msg *m = j->m;
 	struct final f[DELIVERY_RCPT_MAX];
@@ -428,12 +450,13 @@ static void job_done(struct qmgr *q, struct rjob *j,
 	if (j->target) {
 		m->remote->jobs--;
 		job_free(j);
-		qmgr_msg_remote_result(q, m, st[0], relay[0], reason[0]);
+		qmgr_msg_remote_result(q, m, st[0], relay[0], dsn[0],
+				       reason[0]);
 		return;
 	}
 	for (size_t i = 0; i < j->n; i++) {
 		char s = outcome(q, m, j->rcpt[i], j->addr[i], st[i],
-				 relay[i], reason[i]);
+				 relay[i], dsn[i], reason[i]);
 
 		if (s != 0 && !qmgr_bounce_hold(m, j->rcpt[i], s)) {
 			f[nf].rcpt = j->rcpt[i];
@@ -454,13 +477,14 @@ static void job_all(struct qmgr *q, struct rjob *j, enum delivery_status st,
 {
 	enum delivery_status sts[DELIVERY_RCPT_MAX];
 	char *relays[DELIVERY_RCPT_MAX], *reasons[DELIVERY_RCPT_MAX];
+	int dsn[DELIVERY_RCPT_MAX] = { 0 };
 
 	for (size_t i = 0; i < j->n; i++) {
 		sts[i] = st;
 		relays[i] = (char *)relay;
 		reasons[i] = (char *)reason;
 	}
-	job_done(q, j, sts, relays, reasons);
+	job_done(q, j, sts, relays, dsn, reasons);
 }
 
 /* A request of a message on hold or deleted meanwhile: not sent, its
@@ -556,6 +580,7 @@ static int conn_answer(struct rconn *c)
 	struct rjob *j = c->job;
 	enum delivery_status st[DELIVERY_RCPT_MAX];
 	char *relay[DELIVERY_RCPT_MAX] = { 0 }, *reason[DELIVERY_RCPT_MAX];
+	int dsn[DELIVERY_RCPT_MAX] = { 0 };
 	struct str rl = STR_INIT(0), rs = STR_INIT(0);
 	const char *p = c->in.s, *error;
 	int up = -1;
@@ -568,8 +593,8 @@ static int conn_answer(struct rconn *c)
 
 		if (i == j->n)
 			up = delivery_rdone_parse(p, len);
-		else if (delivery_rreply_parse(p, len, &st[i], &rl, &rs,
-					       &error) < 0)
+		else if (delivery_rreply_parse(p, len, &st[i], &rl, &dsn[i],
+					       &rs, &error) < 0)
 			break;
 		else {
 			relay[i] = str_steal(&rl);
@@ -587,7 +612,7 @@ static int conn_answer(struct rconn *c)
 			dest_up(j->d);
 		else
 			dest_down(c->q, j->d, reason[0]);
-		job_done(c->q, j, st, relay, reason);
+		job_done(c->q, j, st, relay, dsn, reason);
 	}
 	for (size_t k = 0; k < i && k < n; k++) {
 		free(relay[k]);
@@ -674,10 +699,16 @@ static int request_make(const struct rjob *j, struct str *out,
 		return -1;
 	}
 	req.flags = j->m->env.flags;
+	if (j->m->env.envid != NULL &&
+	    cstr_copy(req.envid, sizeof(req.envid), j->m->env.envid) < 0) {
+		*error_r = "envelope id too long";
+		return -1;
+	}
 	req.offset = (uint64_t)j->m->env.message_offset;
 	req.size = (uint64_t)j->m->env.message_size;
 	for (size_t i = 0; i < j->n; i++)
-		if (delivery_send_add(&req, j->addr[i]) < 0) {
+		if (delivery_send_add(&req, j->addr[i], j->notify[i],
+				      j->m->env.rcpts[j->rcpt[i]].orig) < 0) {
 			*error_r = "bad recipient";
 			goto out;
 		}

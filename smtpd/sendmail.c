@@ -16,6 +16,10 @@
  *            not found (mailq, -bp, -q)
  * LIMITS     header section SENDMAIL_HEADER_MAX (1 MiB) held in memory;
  *            message_size_limit (the injector's); QUEUE_RCPT_MAX recipients
+ * DSN        (RFC 3461, as Sendmail and Postfix) -N never|success,failure,
+ *            delay for every recipient, -R full|hdrs, -V envid (printable
+ *            ASCII, at most 100 bytes once xtext-encoded); a bad value is
+ *            EX_USAGE
  * MAILQ      invoked as "mailq", or with -bp: exec "postern [-c FILE] queue
  *            list"; -q: "postern queue flush" (postern is beside sendmail)
  * SEE ALSO   sendmail(1), mailq(1), postern(8), postern-queue(5)
@@ -30,6 +34,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "mail/dsn_param.h"
 #include "mail/progpath.h"
 #include "proto/queue_file.h"
 #include "sendmail.h"
@@ -52,7 +57,8 @@ int sendmail_fail(int code, const char *fmt, ...)
 static int usage(void)
 {
 	fputs("usage: sendmail [-C FILE] [-t] [-i|-oi] [-f SENDER] [-F NAME]"
-	      " [-bm] [--] [RECIPIENT...]\n"
+	      " [-bm]\n                [-N never|success,failure,delay]"
+	      " [-R full|hdrs] [-V ENVID] [--] [RECIPIENT...]\n"
 	      "       sendmail -bp | -q     (postern queue list | flush)\n"
 	      "       mailq [-C FILE]\n"
 	      "See sendmail(1).\n", stderr);
@@ -87,6 +93,40 @@ static int opt_body(const char *arg, struct sendmail_opts *o)
 	return 0;
 }
 
+/* -N, -R, -V: the DSN parameters (RFC 3461), checked as smtpd checks
+ * them. 0 or an exit status. */
+static int opt_dsn(int c, const char *arg, struct sendmail_opts *o)
+{
+	struct str envid = STR_INIT(0);
+	const char *error = NULL;
+	enum dsn_ret ret;
+	size_t n = strlen(arg);
+
+	if (c == 'N' && dsn_notify_parse(arg, n, &o->notify, &error) == 0)
+		return 0;
+	if (c == 'R' && dsn_ret_parse(arg, n, &ret, &error) == 0) {
+		o->flags &= ~(QUEUE_FLAG_RET_FULL | QUEUE_FLAG_RET_HDRS);
+		o->flags |= ret == DSN_RET_FULL ? QUEUE_FLAG_RET_FULL
+						: QUEUE_FLAG_RET_HDRS;
+		return 0;
+	}
+	if (c == 'V') {
+		for (size_t i = 0; i < n && error == NULL; i++)
+			if ((unsigned char)arg[i] < 0x20 ||
+			    (unsigned char)arg[i] > 0x7e)
+				error = "ENVID must be printable ASCII";
+		if (error == NULL)
+			dsn_xtext_encode(arg, n, &envid);
+		if (error == NULL &&
+		    dsn_envid_check(envid.s, envid.len, &error) == 0)
+			cstr_copy(o->envid, sizeof(o->envid), str_c(&envid));
+		str_free(&envid);
+		if (error == NULL)
+			return 0;
+	}
+	return sendmail_fail(EX_USAGE, "-%c %s: %s", c, arg, error);
+}
+
 /* One option; 0 or an exit status. */
 static int opt_one(int c, const char *arg, struct sendmail_opts *o,
 		   enum sendmail_mode *mode)
@@ -112,7 +152,9 @@ static int opt_one(int c, const char *arg, struct sendmail_opts *o,
 					     "time (-q alone flushes)", arg);
 		*mode = MODE_FLUSH;
 		return 0;
-	case 'N': case 'R': case 'V': case 'v':
+	case 'N': case 'R': case 'V':
+		return opt_dsn(c, arg, o);
+	case 'v':
 		note_ignored(c, arg);
 		return 0;
 	}

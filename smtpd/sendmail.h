@@ -13,7 +13,9 @@ struct sendmail_opts {
 	int dot_ends;		/* a lone "." line ends the input (no -i) */
 	const char *sender;	/* -f/-r, or NULL for login@hostname */
 	const char *full_name;	/* -F, or NULL */
-	unsigned flags;		/* QUEUE_FLAG_* from -B 8BITMIME */
+	unsigned flags;		/* QUEUE_FLAG_* from -B 8BITMIME, -R */
+	unsigned notify;	/* -N: DSN NOTIFY of every recipient, 0 */
+	char envid[101];	/* -V: DSN ENVID as xtext, "" if none */
 	char **rcpts;		/* the command line's recipients */
 	size_t nrcpts;
 };

@@ -27,6 +27,7 @@
 #include "proto/inject.h"
 #include "sendmail_msg.h"
 #include "sendmail.h"
+#include "util/alloc.h"
 #include "util/str.h"
 
 #define SEND_TIMEOUT_MS 120000
@@ -230,6 +231,7 @@ static int send_queue(struct send_state *s)
 	struct inject_env ie;
 	struct inject_client ic;
 	struct str path = STR_INIT(0), reason = STR_INIT(0), id = STR_INIT(0);
+	unsigned *notify = NULL;
 	int r;
 
 	memset(&ie, 0, sizeof(ie));
@@ -238,6 +240,13 @@ static int send_queue(struct send_state *s)
 	ie.nrcpts = s->env.nrcpts;
 	ie.protocol = "local";
 	ie.flags = s->o->flags | s->env.flags;
+	ie.envid = s->o->envid[0] != '\0' ? s->o->envid : NULL;
+	if (s->o->notify != 0) {
+		notify = xcalloc(s->env.nrcpts + 1, sizeof(*notify));
+		for (size_t i = 0; i < s->env.nrcpts; i++)
+			notify[i] = s->o->notify;
+		ie.notify = notify;
+	}
 	/* root may use the private socket; anyone else the public one,
 	 * where each user may hold inject_local_connection_limit */
 	conf_queue_path(&s->conf, geteuid() == 0 ? INJECT_SOCKET
@@ -254,6 +263,7 @@ static int send_queue(struct send_state *s)
 	str_free(&path);
 	str_free(&reason);
 	str_free(&id);
+	free(notify);
 	return r;
 }
 

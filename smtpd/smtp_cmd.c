@@ -20,6 +20,8 @@
 
 #include "smtp_cmd.h"
 
+#include "mail/dsn_param.h"
+
 struct verb_def {
 	const char *name;
 	enum smtp_verb verb;
@@ -69,11 +71,6 @@ static int is_digit(char c)
 static int is_alnum(char c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_xdigit(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static int has_8bit(const char *s, size_t n)
@@ -129,27 +126,6 @@ static int u64_parse(const char *s, size_t n, uint64_t *v_r)
 	}
 	*v_r = v;
 	return 0;
-}
-
-/* RFC 3461 4: xtext = *( xchar / "+" 2HEXDIG ), xchar is %d33-126 but
- * '+' and '='. Lowercase hex is tolerated. */
-static int xtext_valid(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '+') {
-			if (n - i < 3 || !is_xdigit(s[i + 1]) ||
-			    !is_xdigit(s[i + 2]))
-				return 0;
-			i += 2;
-		} else if (c < 33 || c > 126 || c == '=') {
-			return 0;
-		}
-	}
-	return 1;
 }
 
 static int base64_valid(const char *s, size_t n)
@@ -229,7 +205,7 @@ static int param_auth(struct smtp_cmd *cmd, const char *v, size_t vlen,
 		      int has_v, unsigned flags, const char **error_r)
 {
 	(void)flags;
-	if (!has_v || !xtext_valid(v, vlen))
+	if (!has_v || !dsn_xtext_valid(v, vlen))
 		return syntax_fail(cmd, "invalid AUTH= value (xtext)", error_r);
 	cmd->has_auth = 1;
 	return 0;
@@ -238,63 +214,40 @@ static int param_auth(struct smtp_cmd *cmd, const char *v, size_t vlen,
 static int param_ret(struct smtp_cmd *cmd, const char *v, size_t vlen,
 		     int has_v, unsigned flags, const char **error_r)
 {
+	enum dsn_ret ret;
+	const char *why = "RET must be FULL or HDRS";
+
 	(void)flags;
-	if (has_v && word_eq(v, vlen, "FULL"))
-		cmd->ret = SMTP_RET_FULL;
-	else if (has_v && word_eq(v, vlen, "HDRS"))
-		cmd->ret = SMTP_RET_HDRS;
-	else
-		return syntax_fail(cmd, "RET must be FULL or HDRS", error_r);
+	if (!has_v || dsn_ret_parse(v, vlen, &ret, &why) < 0)
+		return syntax_fail(cmd, why, error_r);
+	cmd->ret = ret == DSN_RET_FULL ? SMTP_RET_FULL : SMTP_RET_HDRS;
 	return 0;
 }
 
+/* ENVID, NOTIFY and ORCPT: the checks of mail/dsn_param.h, whose
+ * reasons are the reply texts ("501 5.5.4 ENVID is not valid xtext"). */
 static int param_envid(struct smtp_cmd *cmd, const char *v, size_t vlen,
 		       int has_v, unsigned flags, const char **error_r)
 {
+	const char *why = "ENVID needs a value";
+
 	(void)flags;
-	if (!has_v || vlen > SMTP_ENVID_MAX || !xtext_valid(v, vlen))
-		return syntax_fail(cmd, "invalid ENVID= value", error_r);
+	if (!has_v || dsn_envid_check(v, vlen, &why) < 0)
+		return syntax_fail(cmd, why, error_r);
 	memcpy(cmd->envid, v, vlen);
 	cmd->envid[vlen] = '\0';
-	return 0;
-}
-
-/* One NOTIFY keyword; 0 if unknown. */
-static unsigned notify_bit(const char *s, size_t n)
-{
-	if (word_eq(s, n, "NEVER"))
-		return SMTP_NOTIFY_NEVER;
-	if (word_eq(s, n, "SUCCESS"))
-		return SMTP_NOTIFY_SUCCESS;
-	if (word_eq(s, n, "FAILURE"))
-		return SMTP_NOTIFY_FAILURE;
-	if (word_eq(s, n, "DELAY"))
-		return SMTP_NOTIFY_DELAY;
 	return 0;
 }
 
 static int param_notify(struct smtp_cmd *cmd, const char *v, size_t vlen,
 			int has_v, unsigned flags, const char **error_r)
 {
-	const char *msg = "NOTIFY must be NEVER or a list of SUCCESS, "
+	const char *why = "NOTIFY must be NEVER or a list of SUCCESS, "
 		"FAILURE, DELAY";
-	size_t pos = 0, end;
-	unsigned bit;
 
 	(void)flags;
-	if (!has_v)
-		return syntax_fail(cmd, msg, error_r);
-	while (pos <= vlen) {
-		for (end = pos; end < vlen && v[end] != ','; end++)
-			;
-		bit = notify_bit(v + pos, end - pos);
-		if (bit == 0 || (cmd->notify & bit) != 0)
-			return syntax_fail(cmd, msg, error_r);
-		cmd->notify |= bit;
-		pos = end + 1;
-	}
-	if ((cmd->notify & SMTP_NOTIFY_NEVER) && cmd->notify != SMTP_NOTIFY_NEVER)
-		return syntax_fail(cmd, msg, error_r);
+	if (!has_v || dsn_notify_parse(v, vlen, &cmd->notify, &why) < 0)
+		return syntax_fail(cmd, why, error_r);
 	return 0;
 }
 
@@ -304,22 +257,11 @@ static int param_notify(struct smtp_cmd *cmd, const char *v, size_t vlen,
 static int param_orcpt(struct smtp_cmd *cmd, const char *v, size_t vlen,
 		       int has_v, unsigned flags, const char **error_r)
 {
-	const char *semi = has_v ? memchr(v, ';', vlen) : NULL;
-	size_t i, tlen, rest;
+	const char *why = "ORCPT needs a value";
 
 	(void)flags;
-	if (semi == NULL || vlen > SMTP_ORCPT_MAX || semi == v)
-		return syntax_fail(cmd, "invalid ORCPT= value", error_r);
-	tlen = (size_t)(semi - v);
-	rest = vlen - tlen - 1;
-	for (i = 0; i < tlen; i++) {
-		if (!is_alnum(v[i]) && v[i] != '-')
-			return syntax_fail(cmd, "invalid ORCPT= address type",
-					   error_r);
-	}
-	if (rest == 0 || (!word_eq(v, tlen, "utf-8") &&
-			  !xtext_valid(semi + 1, rest)))
-		return syntax_fail(cmd, "invalid ORCPT= value", error_r);
+	if (!has_v || dsn_orcpt_check(v, vlen, &why) < 0)
+		return syntax_fail(cmd, why, error_r);
 	memcpy(cmd->orcpt, v, vlen);
 	cmd->orcpt[vlen] = '\0';
 	return 0;

@@ -24,6 +24,8 @@
  *   500 5.5.2  line too long, control character, empty line
  *   500 5.5.1  command unrecognized (verb is SMTP_UNKNOWN)
  *   501 5.5.4  syntax error in the arguments, duplicate or bad parameter
+ *              (RET, ENVID, NOTIFY and ORCPT as mail/dsn_param.h checks
+ *              them, with its reason as the text)
  *   501 5.5.2  AUTH initial response is not base64
  *   553 5.1.7  bad reverse-path (MAIL), 553 5.1.3 bad forward-path (RCPT)
  *   553 5.6.7  non-ASCII address without SMTPUTF8
@@ -40,10 +42,11 @@
 #include <stdint.h>
 
 #include "mail/addr.h"
+#include "mail/dsn_param.h"
 
 #define SMTP_CMD_LINE_MAX 998	/* octets without CRLF */
-#define SMTP_ENVID_MAX    100	/* RFC 3461 4.4 */
-#define SMTP_ORCPT_MAX    500	/* RFC 3461 4.2 */
+#define SMTP_ENVID_MAX    DSN_ENVID_MAX	/* RFC 3461 4.4 */
+#define SMTP_ORCPT_MAX    DSN_ORCPT_MAX	/* RFC 3461 4.2 */
 #define SMTP_MECH_MAX      20	/* RFC 4422 3.1 */
 #define SMTP_HELO_MAX     255
 
@@ -68,10 +71,10 @@ enum smtp_body {
 enum smtp_ret { SMTP_RET_NONE, SMTP_RET_FULL, SMTP_RET_HDRS };
 
 /* RCPT NOTIFY= (RFC 3461 4.1) */
-#define SMTP_NOTIFY_NEVER   0x01
-#define SMTP_NOTIFY_SUCCESS 0x02
-#define SMTP_NOTIFY_FAILURE 0x04
-#define SMTP_NOTIFY_DELAY   0x08
+#define SMTP_NOTIFY_NEVER   DSN_NOTIFY_NEVER
+#define SMTP_NOTIFY_SUCCESS DSN_NOTIFY_SUCCESS
+#define SMTP_NOTIFY_FAILURE DSN_NOTIFY_FAILURE
+#define SMTP_NOTIFY_DELAY   DSN_NOTIFY_DELAY
 
 struct smtp_cmd {
 	enum smtp_verb verb;	/* set even when the arguments are bad;

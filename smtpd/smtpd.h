@@ -120,9 +120,12 @@ struct smtpd_session {
 	/* the mail transaction */
 	int have_mail;
 	struct str sender;		/* "" for <> */
-	unsigned qflags;		/* QUEUE_FLAG_* */
+	unsigned qflags;		/* QUEUE_FLAG_* (with the DSN RET) */
 	int smtputf8;
+	char envid[SMTP_ENVID_MAX + 1];	/* DSN ENVID (xtext), "" if none */
 	char **rcpts;
+	char **orcpts;			/* per recipient: DSN ORCPT or NULL */
+	unsigned *notify;		/* per recipient: DSN NOTIFY or 0 */
 	size_t nrcpts;
 
 	/* DATA/BDAT in progress */

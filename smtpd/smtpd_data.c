@@ -163,6 +163,9 @@ static int data_begin(struct smtpd_session *s, enum smtp_data_mode mode,
 	memset(&env, 0, sizeof(env));
 	env.sender = str_c(&s->sender);
 	env.rcpts = (const char *const *)s->rcpts;
+	env.orcpts = (const char *const *)s->orcpts;
+	env.notify = s->notify;
+	env.envid = s->envid[0] != '\0' ? s->envid : NULL;
 	env.nrcpts = s->nrcpts;
 	env.client_ip = s->ip;
 	env.helo = s->helo;

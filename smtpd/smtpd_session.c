@@ -125,14 +125,20 @@ void smtpd_session_lost(struct smtpd_session *s, int r)
 void smtpd_txn_reset(struct smtpd_session *s)
 {
 	smtpd_data_abort(s);
-	for (size_t i = 0; i < s->nrcpts; i++)
+	for (size_t i = 0; i < s->nrcpts; i++) {
 		free(s->rcpts[i]);
+		free(s->orcpts[i]);
+	}
 	free(s->rcpts);
-	s->rcpts = NULL;
+	free(s->orcpts);
+	free(s->notify);
+	s->rcpts = s->orcpts = NULL;
+	s->notify = NULL;
 	s->nrcpts = 0;
 	s->have_mail = 0;
 	str_clear(&s->sender);
 	s->qflags = 0;
+	s->envid[0] = '\0';
 	s->smtputf8 = 0;
 	s->bdat_octets = 0;
 }
@@ -169,6 +175,7 @@ static void session_ehlo_reply(struct smtpd_session *s)
 		lines[n++] = "STARTTLS";
 	lines[n++] = "SMTPUTF8";
 	lines[n++] = "CHUNKING";
+	lines[n++] = "DSN";
 	if (smtpd_auth_offered(s))
 		lines[n++] = "AUTH PLAIN LOGIN";
 	smtp_reply_lines(s, 250, lines, n);

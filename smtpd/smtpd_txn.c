@@ -6,8 +6,12 @@
  * once (552 5.3.4, RFC 1870). RCPT goes through smtpd_policy; every
  * refused recipient is logged, one line each.
  *
+ * DSN (RFC 3461): RET and ENVID of MAIL and NOTIFY and ORCPT of each RCPT
+ * (checked by smtp_cmd with mail/dsn_param.h; 501 5.5.4 when bad) go to
+ * the injector with the envelope, in their wire form.
+ *
  * A recipient given twice in one transaction is accepted again (250) but
- * kept once: it counts once against smtpd_recipient_limit and gets one
+ * kept once, with the DSN parameters of its first RCPT: it counts once against smtpd_recipient_limit and gets one
  * copy of the message. Addresses are compared as formatted (the domain
  * is lower case already); in local_domains the local part is compared
  * without case too, since policy and delivery fold it to one mailbox.
@@ -18,6 +22,13 @@
 #include <strings.h>
 
 #include "proto/queue_file.h"
+
+_Static_assert(SMTP_NOTIFY_NEVER == QUEUE_NOTIFY_NEVER &&
+	       SMTP_NOTIFY_SUCCESS == QUEUE_NOTIFY_SUCCESS &&
+	       SMTP_NOTIFY_FAILURE == QUEUE_NOTIFY_FAILURE &&
+	       SMTP_NOTIFY_DELAY == QUEUE_NOTIFY_DELAY &&
+	       SMTP_ENVID_MAX == QUEUE_ENVID_MAX,
+	       "DSN values differ between smtp_cmd and queue_file");
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -51,7 +62,10 @@ int smtpd_cmd_mail(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	s->have_mail = 1;
 	s->smtputf8 = cmd->smtputf8;
 	s->qflags = (cmd->body == SMTP_BODY_8BITMIME ? QUEUE_FLAG_8BITMIME : 0)
-		| (cmd->smtputf8 ? QUEUE_FLAG_SMTPUTF8 : 0);
+		| (cmd->smtputf8 ? QUEUE_FLAG_SMTPUTF8 : 0)
+		| (cmd->ret == SMTP_RET_FULL ? QUEUE_FLAG_RET_FULL : 0)
+		| (cmd->ret == SMTP_RET_HDRS ? QUEUE_FLAG_RET_HDRS : 0);
+	cstr_copy(s->envid, sizeof(s->envid), cmd->envid);
 	smtp_reply(s, 250, "2.1.0", "Ok");
 	return 0;
 }
@@ -107,6 +121,22 @@ static int txn_duplicate(const struct smtpd_session *s, const struct addr *a,
 	return 0;
 }
 
+/* Keep an accepted recipient with its DSN NOTIFY and ORCPT. */
+static void txn_add(struct smtpd_session *s, struct str *rcpt,
+		    const struct smtp_cmd *cmd)
+{
+	size_t n = s->nrcpts + 1;
+
+	s->rcpts = xreallocarray(s->rcpts, n, sizeof(*s->rcpts));
+	s->orcpts = xreallocarray(s->orcpts, n, sizeof(*s->orcpts));
+	s->notify = xreallocarray(s->notify, n, sizeof(*s->notify));
+	s->rcpts[s->nrcpts] = str_steal(rcpt);
+	s->orcpts[s->nrcpts] = cmd->orcpt[0] != '\0' ? xstrdup(cmd->orcpt)
+						      : NULL;
+	s->notify[s->nrcpts] = cmd->notify;
+	s->nrcpts++;
+}
+
 int smtpd_cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *cmd)
 {
 	struct str rcpt = STR_INIT(0);
@@ -124,9 +154,7 @@ int smtpd_cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	} else if (v == SMTPD_RCPT_OK && s->nrcpts >= s->srv->rcpt_limit) {
 		smtp_reply(s, 452, "4.5.3", "too many recipients");
 	} else if (v == SMTPD_RCPT_OK) {
-		s->rcpts = xreallocarray(s->rcpts, s->nrcpts + 1,
-					 sizeof(*s->rcpts));
-		s->rcpts[s->nrcpts++] = str_steal(&rcpt);
+		txn_add(s, &rcpt, cmd);
 		smtp_reply(s, 250, "2.1.5", "Ok");
 	} else {
 		err = txn_refuse(s, v, &rcpt);

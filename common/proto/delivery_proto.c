@@ -261,7 +261,8 @@ int delivery_reply_parse(const char *line, size_t len,
 
 /* ---- the remote sender's requests ------------------------------------- */
 
-#define SEND_FIELDS 8
+#define SEND_FIELDS 9
+#define RCPT_FIELDS 4
 
 void delivery_send_init(struct delivery_send *req)
 {
@@ -270,25 +271,54 @@ void delivery_send_init(struct delivery_send *req)
 
 void delivery_send_free(struct delivery_send *req)
 {
-	for (size_t i = 0; i < req->nrcpt; i++)
+	for (size_t i = 0; i < req->nrcpt; i++) {
 		free(req->rcpts[i]);
+		free(req->orcpts[i]);
+	}
 	memset(req, 0, sizeof(*req));
 }
 
-int delivery_send_add(struct delivery_send *req, const char *rcpt)
+static char *copy_text(const char *s, size_t len)
 {
-	size_t len = strlen(rcpt);
-	char *copy;
+	char *copy = malloc(len + 1);
+
+	if (copy != NULL) {
+		memcpy(copy, s, len);
+		copy[len] = '\0';
+	}
+	return copy;
+}
+
+/* Take a recipient whose fields are checked; -1 out of memory. */
+static int send_take(struct delivery_send *req, const char *rcpt,
+		     size_t rlen, unsigned notify, const char *orcpt,
+		     size_t olen)
+{
+	char *a = copy_text(rcpt, rlen);
+	char *o = olen > 0 ? copy_text(orcpt, olen) : NULL;
+
+	if (a == NULL || (olen > 0 && o == NULL)) {
+		free(a);
+		free(o);
+		return -1;
+	}
+	req->rcpts[req->nrcpt] = a;
+	req->orcpts[req->nrcpt] = o;
+	req->notify[req->nrcpt++] = notify;
+	return 0;
+}
+
+int delivery_send_add(struct delivery_send *req, const char *rcpt,
+		      unsigned notify, const char *orcpt)
+{
+	size_t len = strlen(rcpt), olen = orcpt != NULL ? strlen(orcpt) : 0;
 
 	if (req->nrcpt >= DELIVERY_RCPT_MAX ||
-	    !text_ok(rcpt, len, QUEUE_TEXT_MAX, 0))
+	    !text_ok(rcpt, len, QUEUE_TEXT_MAX, 0) ||
+	    !text_ok(orcpt, olen, QUEUE_TEXT_MAX, 1) ||
+	    (notify != 0 && !queue_notify_ok(notify)))
 		return -1;
-	copy = malloc(len + 1);
-	if (copy == NULL)
-		return -1;
-	memcpy(copy, rcpt, len + 1);
-	req->rcpts[req->nrcpt++] = copy;
-	return 0;
+	return send_take(req, rcpt, len, notify, orcpt, olen);
 }
 
 static int send_check(const struct delivery_send *req, const char **error_r)
@@ -303,6 +333,11 @@ static int send_check(const struct delivery_send *req, const char **error_r)
 		*error_r = "bad next hop";
 	else if (req->nrcpt == 0 || req->nrcpt > DELIVERY_RCPT_MAX)
 		*error_r = "bad recipient count";
+	else if (!queue_flags_ok(req->flags))
+		*error_r = "bad flags";
+	else if (req->envid[0] != '\0' &&
+		 !queue_envid_ok(req->envid, strlen(req->envid)))
+		*error_r = "bad envelope id";
 	else if (req->offset > (uint64_t)INT64_MAX ||
 		 req->size > (uint64_t)INT64_MAX - req->offset)
 		*error_r = "offset and size out of range";
@@ -316,18 +351,24 @@ int delivery_send_format(const struct delivery_send *req, struct str *out,
 {
 	if (send_check(req, error_r) < 0)
 		return -1;
-	if (str_appendf(out, "SEND\t%s\t%s\t%s\t%lu\t%llu\t%llu\t%zu\n",
+	if (str_appendf(out, "SEND\t%s\t%s\t%s\t%lu\t%llu\t%llu\t%zu\t%s\n",
 			req->id, req->sender, req->nexthop,
 			(unsigned long)req->flags,
 			(unsigned long long)req->offset,
-			(unsigned long long)req->size, req->nrcpt) < 0) {
+			(unsigned long long)req->size, req->nrcpt,
+			req->envid) < 0) {
 		*error_r = "request too long";
 		return -1;
 	}
 	for (size_t i = 0; i < req->nrcpt; i++) {
+		const char *o = req->orcpts[i] != NULL ? req->orcpts[i] : "";
+
 		if (!text_ok(req->rcpts[i], strlen(req->rcpts[i]),
 			     QUEUE_TEXT_MAX, 0) ||
-		    str_appendf(out, "RCPT\t%s\n", req->rcpts[i]) < 0) {
+		    !text_ok(o, strlen(o), QUEUE_TEXT_MAX, 1) ||
+		    (req->notify[i] != 0 && !queue_notify_ok(req->notify[i])) ||
+		    str_appendf(out, "RCPT\t%s\t%u\t%s\n", req->rcpts[i],
+				req->notify[i], o) < 0) {
 			*error_r = "bad recipient";
 			return -1;
 		}
@@ -351,9 +392,11 @@ static int send_header(const char **f, const size_t *fl,
 		*error_r = "bad sender";
 	else if (!text_ok(f[3], fl[3], DELIVERY_NEXTHOP_MAX, 0))
 		*error_r = "bad next hop";
-	else if (parse_u63(f[4], fl[4], &flags) < 0 ||
-		 (flags & ~(uint64_t)QUEUE_FLAG_ALL) != 0)
+	else if (parse_u63(f[4], fl[4], &flags) < 0 || flags > UINT32_MAX ||
+		 !queue_flags_ok((uint32_t)flags))
 		*error_r = "bad flags";
+	else if (fl[8] > 0 && !queue_envid_ok(f[8], fl[8]))
+		*error_r = "bad envelope id";
 	else if (parse_u63(f[5], fl[5], &req->offset) < 0 ||
 		 parse_u63(f[6], fl[6], &req->size) < 0 ||
 		 req->size > (uint64_t)INT64_MAX - req->offset)
@@ -365,29 +408,34 @@ static int send_header(const char **f, const size_t *fl,
 		req->flags = (uint32_t)flags;
 		copy_field(req->sender, sizeof(req->sender), f[2], fl[2]);
 		copy_field(req->nexthop, sizeof(req->nexthop), f[3], fl[3]);
+		copy_field(req->envid, sizeof(req->envid), f[8], fl[8]);
 		return 0;
 	}
 	return -1;
 }
 
+/* RCPT ADDRESS NOTIFY ORCPT */
 static int send_rcpt_line(const char *line, size_t len,
 			  struct delivery_send *req, const char **error_r)
 {
-	char *copy;
+	const char *f[RCPT_FIELDS];
+	size_t fl[RCPT_FIELDS];
+	uint64_t notify;
 
-	if (len < 6 || memcmp(line, "RCPT\t", 5) != 0 ||
-	    !text_ok(line + 5, len - 5, QUEUE_TEXT_MAX, 0)) {
+	if (split_fields(line, len, f, fl, RCPT_FIELDS) < 0 || fl[0] != 4 ||
+	    memcmp(f[0], "RCPT", 4) != 0 ||
+	    !text_ok(f[1], fl[1], QUEUE_TEXT_MAX, 0) ||
+	    !text_ok(f[3], fl[3], QUEUE_TEXT_MAX, 1) ||
+	    parse_u63(f[2], fl[2], &notify) < 0 ||
+	    (notify != 0 && (notify > 0xff || !queue_notify_ok(
+		(unsigned)notify)))) {
 		*error_r = "bad RCPT line";
 		return -1;
 	}
-	copy = malloc(len - 4);
-	if (copy == NULL) {
+	if (send_take(req, f[1], fl[1], (unsigned)notify, f[3], fl[3]) < 0) {
 		*error_r = "out of memory";
 		return -1;
 	}
-	memcpy(copy, line + 5, len - 5);
-	copy[len - 5] = '\0';
-	req->rcpts[req->nrcpt++] = copy;
 	return 0;
 }
 
@@ -415,7 +463,7 @@ int delivery_send_parse(const char *buf, size_t len,
 		nl = memchr(buf + pos, '\n', len - pos);
 		if (nl == NULL) {
 			*error_r = "RCPT line too long";
-			if (len - pos > QUEUE_TEXT_MAX + 6)
+			if (len - pos > DELIVERY_RCPT_LINE_MAX)
 				goto bad;
 			delivery_send_free(req);
 			return 0;
@@ -450,7 +498,7 @@ static int relay_ok(const char *s, size_t len)
 }
 
 void delivery_rreply_format(enum delivery_status status, const char *relay,
-			    const char *reason, struct str *out)
+			    int dsn, const char *reason, struct str *out)
 {
 	char cls = status_class(status);
 
@@ -459,21 +507,24 @@ void delivery_rreply_format(enum delivery_status status, const char *relay,
 	if (reason == NULL || !reason_ok(reason, strlen(reason), cls))
 		reason = cls == '2' ? "2.0.0 sent" : cls == '5' ?
 			 "5.3.0 delivery failed" : "4.3.0 delivery failed";
-	str_appendf(out, "%s\t%s\t%s\n", status_word(status), relay, reason);
+	str_appendf(out, "%s\t%s\t%s\t%s\n", status_word(status), relay,
+		    dsn ? "DSN" : "-", reason);
 }
 
 int delivery_rreply_parse(const char *line, size_t len,
 			  enum delivery_status *status_r, struct str *relay_r,
-			  struct str *reason_r, const char **error_r)
+			  int *dsn_r, struct str *reason_r,
+			  const char **error_r)
 {
 	static const enum delivery_status all[] = { DELIVERY_OK, DELIVERY_TEMP,
 						    DELIVERY_PERM };
-	const char *f[3];
-	size_t fl[3];
+	const char *f[4];
+	size_t fl[4];
+	int dsn;
 
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
-	if (split_fields(line, len, f, fl, 3) < 0) {
+	if (split_fields(line, len, f, fl, 4) < 0) {
 		*error_r = "not a recipient reply";
 		return -1;
 	}
@@ -482,14 +533,17 @@ int delivery_rreply_parse(const char *line, size_t len,
 
 		if (fl[0] != strlen(w) || memcmp(f[0], w, fl[0]) != 0)
 			continue;
+		dsn = fl[2] == 3 && memcmp(f[2], "DSN", 3) == 0;
 		if (!relay_ok(f[1], fl[1]) ||
-		    !reason_ok(f[2], fl[2], status_class(all[i]))) {
-			*error_r = "bad relay or reason";
+		    (!dsn && (fl[2] != 1 || f[2][0] != '-')) ||
+		    !reason_ok(f[3], fl[3], status_class(all[i]))) {
+			*error_r = "bad relay, DSN or reason";
 			return -1;
 		}
 		*status_r = all[i];
+		*dsn_r = dsn;
 		str_set(relay_r, f[1], fl[1]);
-		str_set(reason_r, f[2], fl[2]);
+		str_set(reason_r, f[3], fl[3]);
 		return 0;
 	}
 	*error_r = "not a recipient reply";

@@ -43,19 +43,25 @@
  *         request: a header line, then one line per recipient, all in one
  *         sendmsg(2) with the queue file descriptor:
  *
- *           SEND ID SENDER NEXTHOP FLAGS OFFSET SIZE COUNT
- *           RCPT ADDRESS                   (COUNT lines, 1..DELIVERY_RCPT_MAX)
+ *           SEND ID SENDER NEXTHOP FLAGS OFFSET SIZE COUNT ENVID
+ *           RCPT ADDRESS NOTIFY ORCPT      (COUNT lines, 1..DELIVERY_RCPT_MAX)
  *
  *         NEXTHOP is relay_host's syntax ("host", "[host]:port", ...;
- *         mx.h), FLAGS the queue file's E flags (QUEUE_FLAG_*) in decimal,
- *         the other fields as for DELIVER. The agent answers one line per
+ *         mx.h), FLAGS the queue file's E flags (QUEUE_FLAG_*, with the
+ *         DSN RET) in decimal, ENVID the DSN envelope id or empty,
+ *         NOTIFY the recipient's DSN NOTIFY (QUEUE_NOTIFY_*) in decimal, 0
+ *         when not given, ORCPT its original recipient ("type;xtext") or
+ *         empty; ENVID, NOTIFY and FLAGS obey queue_file.h's rules. The
+ *         other fields are as for DELIVER. The agent answers one line per
  *         recipient, in the order of the request, then a last line:
  *
- *           OK|TEMP|PERM TAB RELAY TAB x.y.z text   (x = 2, 4, 5)
+ *           OK|TEMP|PERM TAB RELAY TAB DSN TAB x.y.z text   (x = 2, 4, 5)
  *           DONE TAB UP|DOWN
  *
  *         RELAY is "host[address]:port" of the server that answered, or
- *         "none"; DOWN says no server of the next hop could be reached or
+ *         "none"; DSN is "DSN" when that server offered the DSN extension
+ *         (so the DSN parameters went on with the message, and the next
+ *         hop reports success itself), else "-"; DOWN says no server of the next hop could be reached or
  *         greeted (the queue manager then backs off the next hop as a
  *         whole), UP that one was.
  */
@@ -129,10 +135,11 @@ int delivery_reply_parse(const char *line, size_t len,
 /* Longest NEXTHOP and RELAY fields. */
 #define DELIVERY_NEXTHOP_MAX 300
 /* Longest SEND request: header and every RCPT line. */
+#define DELIVERY_RCPT_LINE_MAX (2 * QUEUE_TEXT_MAX + 16)
 #define DELIVERY_SEND_MAX (DELIVERY_LINE_MAX + \
-			   DELIVERY_RCPT_MAX * (QUEUE_TEXT_MAX + 6))
+			   DELIVERY_RCPT_MAX * DELIVERY_RCPT_LINE_MAX)
 /* Longest remote reply line. */
-#define DELIVERY_RREPLY_MAX (DELIVERY_NEXTHOP_MAX + DELIVERY_REASON_MAX + 16)
+#define DELIVERY_RREPLY_MAX (DELIVERY_NEXTHOP_MAX + DELIVERY_REASON_MAX + 24)
 
 struct delivery_send {
 	char id[QUEUE_ID_SIZE];
@@ -141,14 +148,19 @@ struct delivery_send {
 	uint32_t flags;
 	uint64_t offset;
 	uint64_t size;
+	char envid[QUEUE_ENVID_MAX + 1];	/* "" when none */
 	size_t nrcpt;
 	char *rcpts[DELIVERY_RCPT_MAX];	/* owned; free with _free */
+	char *orcpts[DELIVERY_RCPT_MAX];	/* owned, NULL when none */
+	unsigned notify[DELIVERY_RCPT_MAX];	/* QUEUE_NOTIFY_*, 0: none */
 };
 
 void delivery_send_init(struct delivery_send *req);
 void delivery_send_free(struct delivery_send *req);
-/* Add a recipient (copied). 0, or -1 when full or not a valid field. */
-int delivery_send_add(struct delivery_send *req, const char *rcpt);
+/* Add a recipient (copied) with its NOTIFY (0: none) and ORCPT (NULL:
+ * none). 0, or -1 when full or not a valid field. */
+int delivery_send_add(struct delivery_send *req, const char *rcpt,
+		      unsigned notify, const char *orcpt);
 /* Append the request (header and RCPT lines) to out. 0 or -1. */
 int delivery_send_format(const struct delivery_send *req, struct str *out,
 			 const char **error_r);
@@ -159,12 +171,14 @@ int delivery_send_parse(const char *buf, size_t len,
 			const char **error_r);
 
 /* One recipient's line. A reason that breaks the rules is replaced by a
- * generic one of the right class; a bad relay by "none". */
+ * generic one of the right class; a bad relay by "none". dsn: the server
+ * offered DSN (1) or not (0). */
 void delivery_rreply_format(enum delivery_status status, const char *relay,
-			    const char *reason, struct str *out);
+			    int dsn, const char *reason, struct str *out);
 int delivery_rreply_parse(const char *line, size_t len,
 			  enum delivery_status *status_r, struct str *relay_r,
-			  struct str *reason_r, const char **error_r);
+			  int *dsn_r, struct str *reason_r,
+			  const char **error_r);
 /* The DONE line. parse: 1 UP, 0 DOWN, -1 not a DONE line. */
 void delivery_rdone_format(int up, struct str *out);
 int delivery_rdone_parse(const char *line, size_t len);

@@ -17,15 +17,22 @@
  *   AUTH <TAB> login           optional (authenticated submission)
  *   PROTO <TAB> name           optional: ESMTP, ESMTPS, ESMTPSA, SMTP ...
  *   FLAGS <TAB> n              optional: QUEUE_FLAG_* as a decimal number
- *   ORCPT <TAB> address        optional, the original of the RCPT after it
+ *                              (RET_FULL and RET_HDRS: the DSN RET)
+ *   ENVID <TAB> xtext          optional: the DSN envelope id (RFC 3461)
+ *   ORCPT <TAB> type;xtext     optional, the original of the RCPT after it
+ *   NOTIFY <TAB> n             optional, the DSN NOTIFY of the RCPT after
+ *                              it: QUEUE_NOTIFY_* as a decimal number
  *   RCPT <TAB> address         one or more (at most QUEUE_RCPT_MAX; for a
  *                              local submission inject_local_recipient_limit)
  *   DATA                       the message follows as chunks:
  *   <decimal length> LF <length bytes>    repeated; "0" LF ends it
  *
- * The head lines (CLIENT ... FLAGS) come before the first ORCPT or RCPT,
- * so that the injector writes each recipient into the queue file as it
- * arrives and never holds the list in memory.
+ * The head lines (CLIENT ... ENVID) come before the first ORCPT, NOTIFY
+ * or RCPT, so that the injector writes each recipient into the queue file
+ * as it arrives and never holds the list in memory. ORCPT and NOTIFY, at
+ * most one of each, qualify the RCPT that follows them. Every value is
+ * refused here if the queue file would refuse it (queue_file.h: flags,
+ * ENVID, NOTIFY), so a request that passes is always writable.
  *
  * The message is the canonical form: lines end in LF (smtpd has undone the
  * dot-stuffing and turned CRLF into LF), with the headers smtpd adds
@@ -75,6 +82,9 @@ struct inject_env {
 	const char *sender;		/* "" for <> */
 	const char *const *rcpts;
 	const char *const *orcpts;	/* NULL, or nrcpts entries (NULL ok) */
+	const unsigned *notify;		/* NULL, or nrcpts QUEUE_NOTIFY_*
+					 * values (0: not given) */
+	const char *envid;		/* DSN ENVID (xtext), or NULL */
 	size_t nrcpts;
 	const char *client_ip;		/* NULL when absent */
 	const char *helo;

@@ -25,6 +25,7 @@
 #define SEEN_AUTH   0x4u
 #define SEEN_PROTO  0x8u
 #define SEEN_FLAGS  0x10u
+#define SEEN_ENVID  0x20u
 
 static enum inject_event proto_fail(struct inject_proto *p,
 				    const char *fmt, ...)
@@ -128,8 +129,9 @@ static enum inject_event proto_flags(struct inject_proto *p,
 					  "number");
 		v = v * 10 + (unsigned long)(value[i] - '0');
 	}
-	if (i == 0 || (v & ~(unsigned long)QUEUE_FLAG_ALL) != 0)
-		return proto_fail(p, "FLAGS: unknown flags");
+	if (i == 0 || v > UINT32_MAX || !queue_flags_ok((uint32_t)v))
+		return proto_fail(p, "FLAGS: unknown flags, or both RET "
+				  "flags");
 	p->env.flags = (uint32_t)v;
 	return INJECT_EV_MORE;
 }
@@ -151,7 +153,9 @@ static enum inject_event proto_rcpt(struct inject_proto *p,
 	proto_rcpt_clear(p);
 	p->rcpt_addr = xstrdup(value);
 	p->rcpt_orig = p->orcpt;
+	p->rcpt_notify = p->notify;
 	p->orcpt = NULL;
+	p->notify = 0;
 	p->nrcpts++;
 	return INJECT_EV_RCPT;
 }
@@ -161,8 +165,47 @@ static enum inject_event proto_orcpt(struct inject_proto *p,
 {
 	if (*value == '\0')
 		return proto_fail(p, "empty ORCPT");
+	if (p->orcpt != NULL)
+		return proto_fail(p, "ORCPT not followed by its RCPT");
 	p->orcpt = xstrdup(value);
 	return INJECT_EV_MORE;
+}
+
+/* NOTIFY n: the DSN NOTIFY of the next RCPT, a queue_notify_ok value. */
+static enum inject_event proto_notify(struct inject_proto *p,
+				      const char *value)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (p->notify != 0)
+		return proto_fail(p, "NOTIFY not followed by its RCPT");
+	for (i = 0; value[i] != '\0'; i++) {
+		if (value[i] < '0' || value[i] > '9' || i >= 3)
+			return proto_fail(p, "NOTIFY: not a small decimal "
+					  "number");
+		v = v * 10 + (unsigned)(value[i] - '0');
+	}
+	if (!queue_notify_ok(v))
+		return proto_fail(p, "NOTIFY: not NEVER alone or a set of "
+				  "SUCCESS, FAILURE, DELAY");
+	p->notify = v;
+	return INJECT_EV_MORE;
+}
+
+static enum inject_event proto_envid(struct inject_proto *p,
+				     const char *value)
+{
+	char *envid = NULL;
+	enum inject_event ev;
+
+	if (!queue_envid_ok(value, strlen(value)))
+		return proto_fail(p, "ENVID: not 1 to %d bytes of printable "
+				  "ASCII", QUEUE_ENVID_MAX);
+	ev = proto_once(p, SEEN_ENVID, "ENVID", value, &envid, 0);
+	if (ev == INJECT_EV_MORE)
+		p->env.envid = envid;
+	return ev;
 }
 
 static enum inject_event proto_data(struct inject_proto *p)
@@ -177,12 +220,20 @@ static enum inject_event proto_data(struct inject_proto *p)
 static enum inject_event proto_keyword(struct inject_proto *p,
 				       const char *kw, const char *value)
 {
-	if (p->orcpt != NULL && strcmp(kw, "RCPT") != 0)
-		return proto_fail(p, "ORCPT not followed by its RCPT");
+	int qualifier = strcmp(kw, "ORCPT") == 0 || strcmp(kw, "NOTIFY") == 0;
+
+	if ((p->orcpt != NULL || p->notify != 0) &&
+	    strcmp(kw, "RCPT") != 0 && !qualifier)
+		return proto_fail(p, "%s not followed by its RCPT",
+				  p->orcpt != NULL ? "ORCPT" : "NOTIFY");
 	if (strcmp(kw, "RCPT") == 0)
 		return proto_rcpt(p, value);
 	if (strcmp(kw, "ORCPT") == 0)
 		return proto_orcpt(p, value);
+	if (strcmp(kw, "NOTIFY") == 0)
+		return proto_notify(p, value);
+	if (strcmp(kw, "ENVID") == 0)
+		return proto_envid(p, value);
 	if (strcmp(kw, "CLIENT") == 0)
 		return proto_once(p, SEEN_CLIENT, kw, value,
 				  &p->env.client_addr, p->local);
@@ -214,8 +265,10 @@ static enum inject_event proto_line(struct inject_proto *p, char *line,
 			return proto_fail(p, "control character in request");
 		if (p->state == INJECT_PS_ENVELOPE &&
 		    strcmp(line, "DATA") == 0)
-			return p->orcpt != NULL ? proto_fail(p, "ORCPT not "
-				"followed by its RCPT") : proto_data(p);
+			return p->orcpt != NULL || p->notify != 0 ?
+				proto_fail(p, "%s not followed by its RCPT",
+					   p->orcpt != NULL ? "ORCPT" :
+					   "NOTIFY") : proto_data(p);
 		return proto_fail(p, p->state == INJECT_PS_FIRST ?
 				  "SENDER must come first" :
 				  "unknown request or missing TAB");
@@ -381,6 +434,12 @@ static int proto_put_rcpts(const struct inject_env *env, struct str *out,
 		    proto_put_opt(out, "ORCPT", env->orcpts[i], error_r,
 				  "bad original recipient address") < 0)
 			return -1;
+		if (env->notify != NULL && env->notify[i] != 0 &&
+		    (!queue_notify_ok(env->notify[i]) ||
+		     str_appendf(out, "NOTIFY\t%u\n", env->notify[i]) < 0)) {
+			*error_r = "bad NOTIFY";
+			return -1;
+		}
 		if (proto_put(out, "RCPT", env->rcpts[i], 0, error_r,
 			      "bad recipient address") < 0)
 			return -1;
@@ -407,13 +466,19 @@ int inject_proto_envelope(const struct inject_env *env, struct str *out,
 	    proto_put_opt(out, "PROTO", env->protocol, error_r,
 			  "bad protocol name") < 0)
 		return -1;
-	if ((env->flags & ~QUEUE_FLAG_ALL) != 0) {
-		*error_r = "unknown flags";
+	if (!queue_flags_ok(env->flags)) {
+		*error_r = "unknown flags, or both RET flags";
 		return -1;
 	}
 	if (env->flags != 0 &&
 	    str_appendf(out, "FLAGS\t%u\n", env->flags) < 0) {
 		*error_r = "request too long";
+		return -1;
+	}
+	if (env->envid != NULL &&
+	    (!queue_envid_ok(env->envid, strlen(env->envid)) ||
+	     str_appendf(out, "ENVID\t%s\n", env->envid) < 0)) {
+		*error_r = "bad ENVID";
 		return -1;
 	}
 	if (proto_put_rcpts(env, out, error_r) < 0)

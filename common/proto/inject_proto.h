@@ -6,9 +6,10 @@
  *
  *   INJECT_EV_MORE      everything given was consumed; read more
  *   INJECT_EV_RCPT      a recipient: p->rcpt_addr (and p->rcpt_orig, or
- *                       NULL), valid until the next call; at the first
- *                       one the head fields of p->env (sender, client,
- *                       HELO, login, protocol, flags) are final
+ *                       NULL, and p->rcpt_notify, or 0), valid until the
+ *                       next call; at the first one the head fields of
+ *                       p->env (sender, client, HELO, login, protocol,
+ *                       flags, envid) are final
  *   INJECT_EV_ENVELOPE  "DATA" was read: the envelope is complete and
  *                       p->nrcpts recipients were handed back
  *   INJECT_EV_BODY      message bytes (*data_r, *len_r point into the input)
@@ -24,10 +25,13 @@
  * What is refused (each with a precise reason): a line longer than
  * INJECT_LINE_MAX, any byte below 0x20 or 0x7f in a line, a field longer
  * than QUEUE_TEXT_MAX, a first line other than SENDER, an unknown or
- * repeated keyword, a keyword without its TAB, CLIENT, HELO, AUTH, PROTO
- * or FLAGS after a recipient, an empty RCPT, more recipients than the
- * limit given to inject_proto_init, an ORCPT not followed by its RCPT, FLAGS
- * that are not a decimal subset of QUEUE_FLAG_ALL, DATA without a RCPT,
+ * repeated keyword, a keyword without its TAB, CLIENT, HELO, AUTH, PROTO,
+ * FLAGS or ENVID after a recipient, an empty RCPT, more recipients than
+ * the limit given to inject_proto_init, an ORCPT or NOTIFY not followed by
+ * its RCPT (or given twice for one), FLAGS that are not a decimal subset
+ * of QUEUE_FLAG_ALL or set both RET flags, an ENVID that is not 1 to
+ * QUEUE_ENVID_MAX bytes of 0x21..0x7e, a NOTIFY that is not a decimal
+ * queue_notify_ok() value, DATA without a RCPT,
  * a chunk length that is not a plain decimal up to INJECT_CHUNK_MAX, and a
  * message over the size limit.
  *
@@ -75,8 +79,10 @@ struct inject_proto {
 	size_t chunk_left;
 	unsigned seen;		/* optional keywords already given */
 	char *orcpt;		/* an ORCPT waiting for its RCPT */
+	unsigned notify;	/* a NOTIFY waiting for its RCPT, or 0 */
 	char *rcpt_addr;	/* INJECT_EV_RCPT: the recipient */
 	char *rcpt_orig;	/* ... and its original, or NULL */
+	unsigned rcpt_notify;	/* ... and its NOTIFY, or 0 */
 	struct str line;	/* partial line */
 	struct queue_env env;	/* the head only: no recipients; arrival is
 				 * left for the caller */

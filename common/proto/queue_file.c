@@ -87,6 +87,32 @@ static int state_valid(char state)
 	return queue_rcpt_state_name(state) != NULL;
 }
 
+int queue_flags_ok(uint32_t flags)
+{
+	const uint32_t ret = QUEUE_FLAG_RET_FULL | QUEUE_FLAG_RET_HDRS;
+
+	return (flags & ~QUEUE_FLAG_ALL) == 0 && (flags & ret) != ret;
+}
+
+int queue_envid_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > QUEUE_ENVID_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+int queue_notify_ok(unsigned notify)
+{
+	const unsigned any = QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_FAILURE |
+			     QUEUE_NOTIFY_DELAY;
+
+	return notify == QUEUE_NOTIFY_NEVER ||
+	       (notify != 0 && (notify & ~any) == 0);
+}
+
 /* ---- the envelope --------------------------------------------------- */
 
 void queue_env_init(struct queue_env *env)
@@ -107,6 +133,7 @@ void queue_env_free(struct queue_env *env)
 	free(env->helo);
 	free(env->auth_user);
 	free(env->protocol);
+	free(env->envid);
 	free(env->sender);
 	queue_env_init(env);
 }
@@ -127,13 +154,14 @@ static struct queue_rcpt *env_new_rcpt(struct queue_env *env)
 	return r;
 }
 
-void queue_env_add_rcpt(struct queue_env *env, const char *addr,
-			const char *orig)
+struct queue_rcpt *queue_env_add_rcpt(struct queue_env *env,
+				      const char *addr, const char *orig)
 {
 	struct queue_rcpt *r = env_new_rcpt(env);
 
 	r->addr = xstrdup(addr);
 	r->orig = orig != NULL ? xstrdup(orig) : NULL;
+	return r;
 }
 
 size_t queue_env_pending(const struct queue_env *env)
@@ -311,6 +339,9 @@ static int check_rcpt(struct queue_writer *w, const struct queue_rcpt *r,
 	if (r->state != 0 && !state_valid(r->state))
 		return writer_fail(w, EINVAL, error_r, "recipient %zu: bad "
 				   "state", i + 1);
+	if (r->notify != 0 && !queue_notify_ok(r->notify))
+		return writer_fail(w, EINVAL, error_r, "recipient %zu: bad "
+				   "NOTIFY 0x%x", i + 1, r->notify);
 	return check_optional(w, r->orig, "original recipient", error_r);
 }
 
@@ -321,9 +352,13 @@ static int check_head(struct queue_writer *w, const struct queue_env *env,
 	if (env->arrival.tv_sec < 0 || env->arrival.tv_nsec < 0 ||
 	    env->arrival.tv_nsec >= 1000000000L)
 		return writer_fail(w, EINVAL, error_r, "bad arrival time");
-	if ((env->flags & ~QUEUE_FLAG_ALL) != 0)
-		return writer_fail(w, EINVAL, error_r, "unknown flags 0x%x",
-				   env->flags);
+	if (!queue_flags_ok(env->flags))
+		return writer_fail(w, EINVAL, error_r, "unknown flags or both "
+				   "RET flags 0x%x", env->flags);
+	if (env->envid != NULL &&
+	    !queue_envid_ok(env->envid, strlen(env->envid)))
+		return writer_fail(w, EINVAL, error_r, "ENVID: not 1 to %d "
+				   "printable bytes", QUEUE_ENVID_MAX);
 	if (env->sender == NULL || !text_ok(env->sender, 1))
 		return writer_fail(w, EINVAL, error_r, "sender: missing, "
 				   "control character or too long");
@@ -366,6 +401,8 @@ static int writer_head(struct queue_writer *w, const struct queue_env *env,
 	if (env->flags != 0 &&
 	    writer_record(w, QREC_FLAGS, flags, sizeof(flags), error_r) < 0)
 		return -1;
+	if (writer_text(w, QREC_ENVID, env->envid, error_r) < 0)
+		return -1;
 	return writer_text(w, QREC_SENDER, env->sender, error_r);
 }
 
@@ -389,9 +426,12 @@ static int writer_rcpt(struct queue_writer *w, const struct queue_rcpt *r,
 	hdr[QUEUE_RECORD_HEADER] = r->state != 0 ? (unsigned char)r->state
 						 : QUEUE_RCPT_QUEUED;
 	if (writer_append(w, hdr, sizeof(hdr), error_r) < 0 ||
-	    writer_append(w, r->addr, len, error_r) < 0)
+	    writer_append(w, r->addr, len, error_r) < 0 ||
+	    writer_text(w, QREC_ORIG_RCPT, r->orig, error_r) < 0)
 		return -1;
-	return writer_text(w, QREC_ORIG_RCPT, r->orig, error_r);
+	if (r->notify == 0)
+		return 0;
+	return writer_record(w, QREC_NOTIFY, &r->notify, 1, error_r);
 }
 
 int queue_writer_head(struct queue_writer *w, int fd,
@@ -406,9 +446,15 @@ int queue_writer_head(struct queue_writer *w, int fd,
 }
 
 int queue_writer_rcpt(struct queue_writer *w, const char *addr,
-		      const char *orig, const char **error_r)
+		      const char *orig, unsigned notify,
+		      const char **error_r)
 {
-	struct queue_rcpt r = { .addr = (char *)addr, .orig = (char *)orig };
+	struct queue_rcpt r = { .addr = (char *)addr, .orig = (char *)orig,
+				.notify = (unsigned char)notify };
+
+	if (notify > 0xff)
+		return writer_fail(w, EINVAL, error_r, "bad NOTIFY 0x%x",
+				   notify);
 
 	return writer_rcpt(w, &r, error_r);
 }
@@ -503,9 +549,11 @@ static const struct record_info records[] = {
 	{ QREC_AUTH_USER, 0, QUEUE_TEXT_MAX, "login" },
 	{ QREC_PROTOCOL, 0, QUEUE_TEXT_MAX, "protocol" },
 	{ QREC_FLAGS, 4, 4, "flags" },
+	{ QREC_ENVID, 1, QUEUE_ENVID_MAX, "envelope id" },
 	{ QREC_SENDER, 0, QUEUE_TEXT_MAX, "sender" },
 	{ QREC_RCPT, 2, QUEUE_TEXT_MAX + 1, "recipient" },
 	{ QREC_ORIG_RCPT, 0, QUEUE_TEXT_MAX, "original recipient" },
+	{ QREC_NOTIFY, 1, 1, "notify" },
 	{ QREC_MESSAGE, 0, QUEUE_MESSAGE_MAX, "message" },
 	{ QREC_END, 8, 8, "END" },
 };
@@ -513,8 +561,8 @@ static const struct record_info records[] = {
 
 enum read_phase {
 	PHASE_START,	/* expecting V */
-	PHASE_HEAD,	/* T I H A P E S, each once */
-	PHASE_RCPTS,	/* R and O */
+	PHASE_HEAD,	/* T I H A P E J S, each once */
+	PHASE_RCPTS,	/* R, O and N */
 	PHASE_BODY,	/* the message was skipped; expecting Z */
 	PHASE_DONE,	/* Z seen; expecting end of file */
 };
@@ -667,7 +715,7 @@ static int read_time(struct reader *r, const unsigned char *data)
 	return 0;
 }
 
-/* T I H A P E S: once each, before the first recipient. */
+/* T I H A P E J S: once each, before the first recipient. */
 static int read_head(struct reader *r, const struct record_info *ri,
 		     unsigned int index, const unsigned char *data, size_t len)
 {
@@ -683,9 +731,14 @@ static int read_head(struct reader *r, const struct record_info *ri,
 		return read_time(r, data);
 	case QREC_FLAGS:
 		env->flags = get_be32(data);
-		if ((env->flags & ~QUEUE_FLAG_ALL) != 0)
-			return corrupt(r, "unknown flags 0x%x", env->flags);
+		if (!queue_flags_ok(env->flags))
+			return corrupt(r, "unknown flags or both RET flags "
+				       "0x%x", env->flags);
 		return 0;
+	case QREC_ENVID:
+		if (!queue_envid_ok((const char *)data, len))
+			return corrupt(r, "envelope id not printable ASCII");
+		return read_text(r, ri, data, len, &env->envid);
 	case QREC_CLIENT_ADDR:
 		return read_text(r, ri, data, len, &env->client_addr);
 	case QREC_HELO:
@@ -765,6 +818,20 @@ static int read_orig(struct reader *r, const struct record_info *ri,
 	return read_text(r, ri, data, len, &rcpt->orig);
 }
 
+/* N: right after its R or its O; a valid NOTIFY. */
+static int read_notify(struct reader *r, const unsigned char *data)
+{
+	if (r->phase != PHASE_RCPTS || (r->prev_type != QREC_RCPT &&
+					r->prev_type != QREC_ORIG_RCPT))
+		return corrupt(r, "notify record not after a recipient");
+	if (!queue_notify_ok(data[0]))
+		return corrupt(r, "bad notify value 0x%02x", data[0]);
+	r->rcpt_bytes += 1;
+	if (r->kept_last)
+		r->env->rcpts[r->env->rcpt_count - 1].notify = data[0];
+	return 0;
+}
+
 /* M: note where the message is and step over it without reading it. */
 static int read_message(struct reader *r, uint32_t len)
 {
@@ -806,6 +873,8 @@ static int read_dispatch(struct reader *r, const struct record_info *ri,
 		return read_rcpt(r, ri, data, len);
 	case QREC_ORIG_RCPT:
 		return read_orig(r, ri, data, len);
+	case QREC_NOTIFY:
+		return read_notify(r, data);
 	case QREC_END:
 		return read_end(r, data);
 	default:
@@ -1127,7 +1196,8 @@ static int read_window(struct reader *r, size_t max_n, size_t max_bytes)
 		if (type == QREC_RCPT && r->env->rcpt_count > 0 &&
 		    (r->env->rcpt_count >= max_n || r->rcpt_bytes >= max_bytes))
 			return 0;
-		if (type != QREC_RCPT && type != QREC_ORIG_RCPT)
+		if (type != QREC_RCPT && type != QREC_ORIG_RCPT &&
+		    type != QREC_NOTIFY)
 			return corrupt(r, "record 0x%02x among the recipients",
 				       type);
 		if (r->env->rcpt_count == 0 && type != QREC_RCPT)

@@ -19,15 +19,21 @@
  *           I H A P  client address, HELO name, SASL login,
  *                    protocol (ESMTP, ESMTPSA, local, ...)     optional, once
  *           E        4-byte BE flags (QUEUE_FLAG_*)            optional, once
+ *           J        DSN envelope id (ENVID, RFC 3461 xtext)   optional, once
  *           S        sender, empty for the null sender <>      required once
  *           R        1 state byte + recipient address          one or more
  *           O        original recipient of the R before it     optional
+ *                    (the DSN ORCPT as given: "type;xtext")
+ *           N        1 byte: DSN NOTIFY of that R              optional
+ *                    (QUEUE_NOTIFY_*), after its O if any
  *           M        the message itself; length = its size     required
  *           Z        END: 8-byte BE message size again         required
  *           D        a delivered target (TARGETS below)        after Z only
  *
- *         T, I, H, A, P, E and S may come in any order, each at most once,
- *         before the first R. Nothing but D records may follow Z. Text records are capped
+ *         T, I, H, A, P, E, J and S may come in any order, each at most
+ *         once, before the first R; O and N follow their R directly (R O
+ *         N, R O, R N), each at most once. Nothing but D records may
+ *         follow Z. Text records are capped
  *         at QUEUE_TEXT_MAX bytes, M at 4 GiB - 1, and every byte below 0x20
  *         and 0x7f (so CR, LF, NUL, TAB, ESC) is refused in every text
  *         field by the writer and again by the reader: a field can never
@@ -39,6 +45,20 @@
  *         fails with errno EBADMSG and says where, and the queue manager
  *         moves the file to corrupt/. Any other errno is an I/O problem
  *         (EIO, ENOMEM, ...) and means "try again later", not "corrupt".
+ *
+ * DSN     (RFC 3461) The J, N records and the RET flags of E were added
+ *         to version '1' as optional records: a file written before them
+ *         has none and reads as it did (no NOTIFY: the default, failure
+ *         and delay notices; no RET: the whole message within
+ *         bounce_size_limit), so the version stays '1'. A reader older
+ *         than them refuses a file that has them (unknown record type),
+ *         which is safe: the file goes to corrupt/, never half read. The
+ *         format checks what it can without the SMTP grammar: J is 1 to
+ *         QUEUE_ENVID_MAX bytes from 0x21 to 0x7e (the xtext alphabet);
+ *         N is NEVER alone or a non-empty set of SUCCESS, FAILURE and
+ *         DELAY; RET_FULL and RET_HDRS are never both set. The SMTP
+ *         syntax itself (xtext escapes, the ORCPT type) is checked where
+ *         the values enter, by mail/dsn_param.h.
  *
  * WRITING The message size is not known until DATA has ended, so the writer
  *         emits the envelope and an M header with length 0, streams the
@@ -105,9 +125,11 @@ enum queue_record_type {
 	QREC_AUTH_USER = 'A',
 	QREC_PROTOCOL = 'P',
 	QREC_FLAGS = 'E',
+	QREC_ENVID = 'J',
 	QREC_SENDER = 'S',
 	QREC_RCPT = 'R',
 	QREC_ORIG_RCPT = 'O',
+	QREC_NOTIFY = 'N',
 	QREC_MESSAGE = 'M',
 	QREC_END = 'Z',
 	QREC_TARGET_DONE = 'D',		/* after END only (TARGETS below) */
@@ -125,7 +147,26 @@ enum queue_record_type {
 /* E record flags */
 #define QUEUE_FLAG_8BITMIME 0x1u	/* BODY=8BITMIME */
 #define QUEUE_FLAG_SMTPUTF8 0x2u	/* SMTPUTF8 */
-#define QUEUE_FLAG_ALL (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8)
+#define QUEUE_FLAG_RET_FULL 0x4u	/* DSN RET=FULL */
+#define QUEUE_FLAG_RET_HDRS 0x8u	/* DSN RET=HDRS (never with RET_FULL) */
+#define QUEUE_FLAG_ALL (QUEUE_FLAG_8BITMIME | QUEUE_FLAG_SMTPUTF8 | \
+			QUEUE_FLAG_RET_FULL | QUEUE_FLAG_RET_HDRS)
+/* Flags the format accepts: known bits, not both RET ones. 1 or 0. */
+int queue_flags_ok(uint32_t flags);
+
+/* Longest J record (RFC 3461 4.4: ENVID is at most 100 xtext bytes). */
+#define QUEUE_ENVID_MAX 100
+/* An ENVID the format accepts: 1 to QUEUE_ENVID_MAX bytes, each from
+ * 0x21 to 0x7e. 1 or 0. */
+int queue_envid_ok(const char *s, size_t len);
+
+/* N record values (RFC 3461 4.1 NOTIFY; mail/dsn_param.h uses the same) */
+#define QUEUE_NOTIFY_NEVER   0x01u
+#define QUEUE_NOTIFY_SUCCESS 0x02u
+#define QUEUE_NOTIFY_FAILURE 0x04u
+#define QUEUE_NOTIFY_DELAY   0x08u
+/* NEVER alone, or a non-empty set of the other three. 1 or 0. */
+int queue_notify_ok(unsigned notify);
 
 enum queue_rcpt_state {
 	QUEUE_RCPT_QUEUED = 'Q',
@@ -137,6 +178,7 @@ enum queue_rcpt_state {
 struct queue_rcpt {
 	char *addr;		/* never empty */
 	char *orig;		/* original recipient (O record), or NULL */
+	unsigned char notify;	/* QUEUE_NOTIFY_* (N record), 0: not given */
 	char state;		/* enum queue_rcpt_state */
 	off_t state_offset;	/* where the state byte is (set by read) */
 };
@@ -154,6 +196,7 @@ struct queue_env {
 	char *auth_user;
 	char *protocol;
 	uint32_t flags;		/* QUEUE_FLAG_* */
+	char *envid;		/* DSN ENVID (J record), or NULL */
 	char *sender;		/* "" for the null sender; NULL only unset */
 	struct queue_rcpt *rcpts;
 	size_t rcpt_count;
@@ -165,9 +208,10 @@ struct queue_env {
 
 void queue_env_init(struct queue_env *env);
 void queue_env_free(struct queue_env *env);
-/* Append a recipient in state Q; orig may be NULL. */
-void queue_env_add_rcpt(struct queue_env *env, const char *addr,
-			const char *orig);
+/* Append a recipient in state Q; orig may be NULL. Returned so that the
+ * caller may set its notify. */
+struct queue_rcpt *queue_env_add_rcpt(struct queue_env *env,
+				      const char *addr, const char *orig);
 /* Recipients still in state Q: the message stays queued while this > 0. */
 size_t queue_env_pending(const struct queue_env *env);
 /* "queued", "delivered", "failed", "expired", or NULL for a bad state. */
@@ -308,8 +352,10 @@ int queue_writer_begin(struct queue_writer *w, int fd,
 		       const struct queue_env *env, const char **error_r);
 int queue_writer_head(struct queue_writer *w, int fd,
 		      const struct queue_env *env, const char **error_r);
+/* orig may be NULL; notify 0 when NOTIFY was not given. */
 int queue_writer_rcpt(struct queue_writer *w, const char *addr,
-		      const char *orig, const char **error_r);
+		      const char *orig, unsigned notify,
+		      const char **error_r);
 int queue_writer_body(struct queue_writer *w, const void *data, size_t len,
 		      const char **error_r);
 int queue_writer_end(struct queue_writer *w, const char **error_r);

@@ -3,9 +3,11 @@
  * the header-section extraction, the cleaning of untrusted reply text
  * and addresses, line folding, and the boundary choice
  *
- * Input: byte 0 flags (bit 0: return the whole original; bits 1-2: the
- * action; bit 3: the fuzzed text is also the final recipient and sender;
- * bit 4: the reply is a local reason instead), bytes 1-2 the length of
+ * Input: byte 0 flags (bit 0: return the whole original; bits 1-7 mod 6:
+ * the action, success ones included; bit 3: the fuzzed text is also the
+ * final recipient and sender; bit 4: the reply is a local reason instead;
+ * bit 5: the text is also the Original-Recipient's type; bit 6: also the
+ * envelope id), bytes 1-2 the length of
  * the reply text (big-endian, cut to what is there), the reply text, and
  * the rest is the original message. Besides memory safety it checks:
  * the header section has no empty line and never passes the cap; the
@@ -79,7 +81,8 @@ static void check_boundary(const struct str *s)
 	/* in the body: each part's delimiter and the closing one */
 	if (body == NULL)
 		abort();
-	if (strstr(body, "\nContent-Description: Undelivered Message") != NULL)
+	if (strstr(body, "\nContent-Description: Undelivered Message") != NULL ||
+	    strstr(body, "\nContent-Description: Message") != NULL)
 		parts = 3;
 	if (occurrences(body, s->s + s->len, b) != parts + 1)
 		abort();
@@ -111,7 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.final_rcpt = (flags & 8) && text[0] != '\0' ? text :
 		       "someone@example.test";
 	r.orig_rcpt = (flags & 8) ? "orig@example.test" : NULL;
-	r.action = (enum dsn_action)((flags >> 1) % 3);
+	r.action = (enum dsn_action)((flags >> 1) % 6);
+	r.orig_type = (flags & 32) ? text : NULL;
 	if (flags & 16) {
 		r.reason = text;
 	} else {
@@ -131,6 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.original = (const char *)data + 3 + tlen;
 	d.original_len = size - 3 - tlen;
 	d.original_whole = flags & 1;
+	d.envid = (flags & 64) ? text : NULL;
 	if (dsn_build(&d, &out, &eight, &error) < 0)
 		abort();
 	check_lines(&out);

@@ -36,7 +36,8 @@ static void check_writer(const struct queue_env *head,
 		abort();
 	for (size_t i = 0; i < rcpts->rcpt_count; i++)
 		if (queue_writer_rcpt(&w, rcpts->rcpts[i].addr,
-				      rcpts->rcpts[i].orig, &error) < 0)
+				      rcpts->rcpts[i].orig,
+				      rcpts->rcpts[i].notify, &error) < 0)
 			abort();
 	if (queue_writer_end(&w, &error) < 0)
 		abort();
@@ -49,8 +50,10 @@ static void check_builder(const struct queue_env *head,
 {
 	const char **rcpts = xcalloc(env->rcpt_count, sizeof(*rcpts));
 	const char **orcpts = xcalloc(env->rcpt_count, sizeof(*orcpts));
+	unsigned *notify = xcalloc(env->rcpt_count, sizeof(*notify));
 	struct inject_env ie = {
 		.sender = head->sender, .rcpts = rcpts, .orcpts = orcpts,
+		.notify = notify, .envid = head->envid,
 		.nrcpts = env->rcpt_count, .client_ip = head->client_addr,
 		.helo = head->helo, .auth_user = head->auth_user,
 		.protocol = head->protocol, .flags = head->flags,
@@ -61,12 +64,14 @@ static void check_builder(const struct queue_env *head,
 	for (size_t i = 0; i < env->rcpt_count; i++) {
 		rcpts[i] = env->rcpts[i].addr;
 		orcpts[i] = env->rcpts[i].orig;
+		notify[i] = env->rcpts[i].notify;
 	}
 	if (inject_proto_envelope(&ie, &out, &error) < 0)
 		abort();
 	str_free(&out);
 	free(rcpts);
 	free(orcpts);
+	free(notify);
 }
 
 static void on_envelope(struct inject_proto *p, const struct queue_env *rcpts)
@@ -112,7 +117,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ev == INJECT_EV_RCPT) {
 			if (p.rcpt_addr == NULL || rcpts.rcpt_count >= p.nrcpts)
 				abort();
-			queue_env_add_rcpt(&rcpts, p.rcpt_addr, p.rcpt_orig);
+			queue_env_add_rcpt(&rcpts, p.rcpt_addr,
+					   p.rcpt_orig)->notify =
+				(unsigned char)p.rcpt_notify;
 		}
 		if (ev == INJECT_EV_ENVELOPE)
 			on_envelope(&p, &rcpts);

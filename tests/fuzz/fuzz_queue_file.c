@@ -58,8 +58,13 @@ static void rewrite(int fd, const struct queue_env *env)
 	    again.rcpt_count != env->rcpt_count ||
 	    strcmp(again.sender, env->sender) != 0 ||
 	    again.message_size != env->message_size ||
-	    again.flags != env->flags)
+	    again.flags != env->flags ||
+	    (again.envid == NULL) != (env->envid == NULL) ||
+	    (env->envid != NULL && strcmp(again.envid, env->envid) != 0))
 		abort();
+	for (size_t k = 0; k < env->rcpt_count; k++)
+		if (again.rcpts[k].notify != env->rcpts[k].notify)
+			abort();
 	queue_env_free(&again);
 	free(msg);
 	close(out);
@@ -95,6 +100,7 @@ static void windows(int fd, const struct queue_env *full, int ok,
 			if (seen >= full->rcpt_count ||
 			    strcmp(env.rcpts[k].addr,
 				   full->rcpts[seen].addr) != 0 ||
+			    env.rcpts[k].notify != full->rcpts[seen].notify ||
 			    env.rcpts[k].state_offset !=
 				    full->rcpts[seen].state_offset)
 				abort();

@@ -21,7 +21,7 @@ static const char original[] =
 
 static struct dsn_rcpt rcpt_local = {
 	"nobody@example.test", NULL, DSN_FAILED, "5.1.1 user unknown",
-	NULL, NULL, T0 + 5,
+	NULL, NULL, T0 + 5, NULL,
 };
 
 static void report_init(struct dsn_report *d, const struct dsn_rcpt *r,
@@ -202,9 +202,9 @@ static void test_remote_and_original_recipient(void)
 		{ "x@remote.example", "list@example.test", DSN_FAILED, NULL,
 		  "mx1.remote.example",
 		  "550-5.7.1 first line\r\n550 5.7.1 second\tline\x1b[2J",
-		  T0 + 30 },
+		  T0 + 30, NULL },
 		{ "y@remote.example", NULL, DSN_FAILED, NULL,
-		  "mx2.remote.example", "554 no enhanced code", 0 },
+		  "mx2.remote.example", "554 no enhanced code", 0, NULL },
 	};
 	struct dsn_report d;
 	struct str out = STR_INIT(0), raw = STR_INIT(0);
@@ -235,8 +235,9 @@ static void test_expired_and_delayed(void)
 {
 	struct dsn_rcpt r[2] = {
 		{ "a@example.test", NULL, DSN_EXPIRED,
-		  "4.2.0 mailbox does not exist", NULL, NULL, 0 },
-		{ "b@example.test", NULL, DSN_DELAYED, NULL, NULL, NULL, 0 },
+		  "4.2.0 mailbox does not exist", NULL, NULL, 0, NULL },
+		{ "b@example.test", NULL, DSN_DELAYED, NULL, NULL, NULL, 0,
+		  NULL },
 	};
 	struct dsn_report d;
 	struct str out = STR_INIT(0);
@@ -302,7 +303,7 @@ static void test_status(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct dsn_rcpt r = { "a@b", NULL, cases[i].action,
 				      cases[i].reason, NULL, cases[i].reply,
-				      0 };
+				      0, NULL };
 
 		dsn_status(&r, out);
 		if (strcmp(out, cases[i].want) != 0)
@@ -362,7 +363,7 @@ static void test_folding(void)
 	struct str reply = STR_INIT(0), orig = STR_INIT(0), out = STR_INIT(0),
 		   addr = STR_INIT(0);
 	struct dsn_rcpt r = { NULL, NULL, DSN_FAILED, NULL, "mx.example",
-			      NULL, 0 };
+			      NULL, 0, NULL };
 	struct dsn_report d;
 	int eight;
 
@@ -436,7 +437,7 @@ static void test_eightbit(void)
 {
 	static const char orig8[] = "Subject: caf\xc3\xa9\n\nbody\n";
 	struct dsn_rcpt r = { "j\xc3\xb6rg@example.test", NULL, DSN_FAILED,
-			      "5.1.1 bad \xc3\xa9 reason", NULL, NULL, 0 };
+			      "5.1.1 bad \xc3\xa9 reason", NULL, NULL, 0, NULL };
 	struct dsn_report d;
 	struct str out = STR_INIT(0);
 	int eight = 0;

@@ -47,7 +47,8 @@ static void run_feed(struct run *r, const char *in, size_t n, size_t step)
 		if (ev == INJECT_EV_RCPT) {
 			TEST_ASSERT(r->p.rcpt_addr != NULL);
 			queue_env_add_rcpt(&r->env, r->p.rcpt_addr,
-					   r->p.rcpt_orig);
+					   r->p.rcpt_orig)->notify =
+				(unsigned char)r->p.rcpt_notify;
 			TEST_ASSERT(r->p.nrcpts == r->env.rcpt_count);
 			TEST_ASSERT(r->p.env.rcpt_count == 0);
 			continue;
@@ -354,12 +355,69 @@ static void test_flags(void)
 		   "E");
 	TEST_ASSERT(r.p.env.flags == QUEUE_FLAG_SMTPUTF8);
 	run_free(&r);
-	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t4\n", "unknown flags"));
+	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t16\n", "unknown flags"));
+	/* the DSN RET flags: one or the other, never both */
+	TEST_STREQ(parse(&r, "SENDER\ta\nFLAGS\t8\nRCPT\tr\nDATA\n", 0, 0),
+		   "E");
+	TEST_ASSERT(r.p.env.flags == QUEUE_FLAG_RET_HDRS);
+	run_free(&r);
+	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t12\n", "both RET"));
 	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t\n", "unknown flags"));
 	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t-1\n", "decimal"));
 	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t0x1\n", "decimal"));
 	TEST_ASSERT(fails_with("SENDER\ta\nFLAGS\t99999999999999999999\n",
 			       "decimal"));
+}
+
+/* ENVID in the head, NOTIFY and ORCPT before their RCPT, in either
+ * order; what the queue file would refuse is refused here. */
+static void test_dsn_lines(void)
+{
+	static const char *const rcpts[] = { "x@a", "y@b" };
+	static const char *const orcpts[] = { "rfc822;X+2B@A", NULL };
+	static const unsigned notify[] = { 0, QUEUE_NOTIFY_NEVER };
+	struct inject_env env = { .sender = "s@x", .rcpts = rcpts,
+				  .orcpts = orcpts, .notify = notify,
+				  .nrcpts = 2, .envid = "QQ+2B1" };
+	struct str out = STR_INIT(0);
+	const char *error;
+	struct run r;
+
+	TEST_STREQ(parse(&r, "SENDER\ta\nENVID\tQQ+2B1\nNOTIFY\t6\n"
+			 "ORCPT\trfc822;o\nRCPT\tx@a\nRCPT\ty@b\n"
+			 "ORCPT\trfc822;p\nNOTIFY\t1\nRCPT\tz@c\nDATA\n0\n",
+			 0, 0), "EN");
+	TEST_STREQ(r.p.env.envid, "QQ+2B1");
+	TEST_ASSERT(r.env.rcpts[0].notify == 6 && r.env.rcpts[1].notify == 0);
+	TEST_ASSERT(r.env.rcpts[2].notify == QUEUE_NOTIFY_NEVER);
+	TEST_STREQ(r.env.rcpts[2].orig, "rfc822;p");
+	run_free(&r);
+	TEST_ASSERT(fails_with("SENDER\ta\nNOTIFY\t1\nDATA\n",
+			       "NOTIFY not followed"));
+	TEST_ASSERT(fails_with("SENDER\ta\nNOTIFY\t1\nNOTIFY\t2\n",
+			       "NOTIFY not followed"));
+	TEST_ASSERT(fails_with("SENDER\ta\nNOTIFY\t1\nHELO\th\n",
+			       "NOTIFY not followed"));
+	TEST_ASSERT(fails_with("SENDER\ta\nNOTIFY\t3\n", "NEVER alone"));
+	TEST_ASSERT(fails_with("SENDER\ta\nNOTIFY\t0\n", "NEVER alone"));
+	TEST_ASSERT(fails_with("SENDER\ta\nNOTIFY\t16\n", "NEVER alone"));
+	TEST_ASSERT(fails_with("SENDER\ta\nNOTIFY\tx\n", "decimal"));
+	TEST_ASSERT(fails_with("SENDER\ta\nENVID\ta b\n", "ENVID"));
+	TEST_ASSERT(fails_with("SENDER\ta\nENVID\ta\nENVID\tb\n",
+			       "ENVID given twice"));
+	TEST_ASSERT(fails_with("SENDER\ta\nRCPT\tr\nENVID\ta\n",
+			       "after the recipients"));
+	/* the client's side writes what the parser reads back */
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) == 0);
+	TEST_STREQ(str_c(&out), "SENDER\ts@x\nENVID\tQQ+2B1\n"
+		   "ORCPT\trfc822;X+2B@A\nRCPT\tx@a\nNOTIFY\t1\nRCPT\ty@b\n"
+		   "DATA\n");
+	env.envid = "a b";
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
+	env.envid = NULL;
+	env.notify = (const unsigned[]){ 5, 9 };
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
+	str_free(&out);
 }
 
 static void test_chunk_lengths(void)
@@ -502,7 +560,9 @@ static void test_envelope_refused(void)
 	env.nrcpts = 0;
 	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
 	env.nrcpts = 1;
-	env.flags = 8;
+	env.flags = 16;
+	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
+	env.flags = QUEUE_FLAG_RET_FULL | QUEUE_FLAG_RET_HDRS;
 	TEST_ASSERT(inject_proto_envelope(&env, &out, &error) < 0);
 	env.flags = 0;
 	env.helo = "x\ty";
@@ -731,7 +791,8 @@ TEST_MAIN(test_minimal, test_all_fields, test_byte_at_a_time,
 	  test_nul_byte, test_line_too_long, test_field_length,
 	  test_rcpt_rules, test_head_before_rcpts, test_rcpt_limit,
 	  test_too_many_rcpts, test_once_keywords,
-	  test_unknown_requests, test_flags, test_chunk_lengths,
+	  test_unknown_requests, test_flags, test_dsn_lines,
+	  test_chunk_lengths,
 	  test_size_limit, test_local_submission, test_after_the_end,
 	  test_field_ok, test_envelope_round_trip, test_envelope_refused,
 	  test_answers, test_reason_code, test_client_refuses_bad_fields,

@@ -130,6 +130,7 @@ static void test_optional_fields_absent(void)
 	TEST_ASSERT(out.flags == 0);
 	TEST_ASSERT(out.message_size == 0);
 	TEST_ASSERT(out.rcpt_count == 1);
+	TEST_ASSERT(out.envid == NULL && out.rcpts[0].notify == 0);
 	queue_env_free(&out);
 	queue_env_free(&in);
 	close(fd);
@@ -497,6 +498,7 @@ static int order_read(const char *order)
 		case 'M': raw_text(&f, 'M', "hi"); break;
 		case 'Z': raw_rec(&f, 'Z', z, sizeof(z)); break;
 		case 'D': raw_rec(&f, 'D', "\0\0\0\0t@x", 7); break;
+		case 'N': raw_rec(&f, 'N', "\x06", 1); break;
 		default: raw_text(&f, *p, "x"); break;
 		}
 	}
@@ -510,6 +512,7 @@ static void test_record_order(void)
 	static const char *const good[] = {
 		"VTSRMZ", "VSTRMZ", "VTIHAPESRORMZ", "VPAHISETRRROMZ",
 		"VTSRMZD", "VTSRRMZDDD",	/* targets done, after END */
+		"VTJSRMZ", "VJTESRONRNRMZ",	/* DSN: ENVID, NOTIFY */
 	};
 	static const char *const bad[] = {
 		"VTSMZ",	/* no recipient */
@@ -530,6 +533,12 @@ static void test_record_order(void)
 		"VTSRDMZ",	/* a target before END */
 		"VTSDRMZ",
 		"VTSRMZDZ",	/* END after a target */
+		"VTJJSRMZ",	/* two ENVIDs */
+		"VTSRJMZ",	/* ENVID after a recipient */
+		"VTSNRMZ",	/* NOTIFY before any recipient */
+		"VTSRNNMZ",	/* two NOTIFYs for one R */
+		"VTSRNOMZ",	/* O after N */
+		"VTSRMNZ",	/* NOTIFY after the message */
 	};
 	size_t i;
 
@@ -788,7 +797,8 @@ static int write_streamed(size_t n)
 		snprintf(addr, sizeof(addr), "r%zu@example.test", i);
 		snprintf(orig, sizeof(orig), "rfc822;o%zu@example.test", i);
 		TEST_ASSERT(queue_writer_rcpt(&w, addr, i % 3 == 0 ? orig : NULL,
-					      &error) == 0);
+					      i % 4 == 0 ? QUEUE_NOTIFY_SUCCESS :
+					      0, &error) == 0);
 	}
 	TEST_ASSERT(queue_writer_body(&w, body, strlen(body), &error) == 0);
 	TEST_ASSERT(queue_writer_end(&w, &error) == 0);
@@ -837,6 +847,9 @@ static void test_scan_and_windows(void)
 				TEST_ASSERT((a->orig == NULL) ==
 					    (b->orig == NULL));
 				TEST_ASSERT(a->state == b->state);
+				TEST_ASSERT(a->notify == b->notify);
+				TEST_ASSERT(a->notify == (seen % 4 == 0 ?
+					    QUEUE_NOTIFY_SUCCESS : 0));
 				TEST_ASSERT(a->state_offset == b->state_offset);
 			}
 			TEST_ASSERT(next > off);
@@ -959,6 +972,77 @@ static void test_trailer_targets(void)
 	close(fd);
 }
 
+/* The DSN fields (RFC 3461): written, read back, and refused when the
+ * format cannot hold them. A file without them reads as before
+ * (test_optional_fields_absent: no envid, no notify). */
+static void test_dsn_fields(void)
+{
+	static const char *const bad_notify[] = { "\x00", "\x03", "\x10",
+						  "\x09" };
+	struct queue_env in, out;
+	struct str f = STR_INIT(0);
+	const char *error;
+	unsigned char both[4] = { 0, 0, 0, 0x0c };
+	int fd;
+
+	queue_env_init(&in);
+	queue_env_init(&out);
+	env_sample(&in);
+	in.envid = xstrdup("QQ+2B314");
+	in.flags = QUEUE_FLAG_RET_HDRS;
+	in.rcpts[0].notify = QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_DELAY;
+	in.rcpts[1].notify = QUEUE_NOTIFY_NEVER;
+	fd = write_file(&in, body, strlen(body), &error);
+	TEST_ASSERT(queue_file_read(fd, &out, &error) == 0);
+	TEST_STREQ(out.envid, "QQ+2B314");
+	TEST_ASSERT(out.flags == QUEUE_FLAG_RET_HDRS);
+	TEST_ASSERT(out.rcpts[0].notify == 10 && out.rcpts[1].notify == 1);
+	TEST_STREQ(out.rcpts[0].orig, "rfc822;bob@old.test");
+	close(fd);
+	/* the writer refuses what the reader would */
+	in.flags = QUEUE_FLAG_RET_HDRS | QUEUE_FLAG_RET_FULL;
+	TEST_ASSERT(write_file(&in, body, strlen(body), &error) < 0);
+	in.flags = 0;
+	free(in.envid);
+	in.envid = xstrdup("a b");
+	TEST_ASSERT(write_file(&in, body, strlen(body), &error) < 0);
+	free(in.envid);
+	in.envid = NULL;
+	in.rcpts[1].notify = QUEUE_NOTIFY_NEVER | QUEUE_NOTIFY_FAILURE;
+	TEST_ASSERT(write_file(&in, body, strlen(body), &error) < 0);
+	/* and the reader refuses bad values */
+	for (size_t i = 0; i < 4; i++) {
+		str_clear(&f);
+		raw_head(&f);
+		raw_text(&f, 'R', "Qb@example.test");
+		raw_rec(&f, 'N', bad_notify[i], 1);
+		raw_end(&f, "hi");
+		TEST_ASSERT(raw_read(&f) == EBADMSG);
+	}
+	str_clear(&f);
+	raw_head(&f);
+	raw_text(&f, 'J', "a b");
+	raw_text(&f, 'R', "Qb@example.test");
+	raw_end(&f, "hi");
+	TEST_ASSERT(raw_read(&f) == EBADMSG);
+	str_clear(&f);
+	raw_head(&f);
+	raw_rec(&f, 'E', both, sizeof(both));
+	raw_text(&f, 'R', "Qb@example.test");
+	raw_end(&f, "hi");
+	TEST_ASSERT(raw_read(&f) == EBADMSG);
+	str_clear(&f);
+	raw_head(&f);
+	raw_text(&f, 'J', "01234567890123456789012345678901234567890123456789"
+		 "012345678901234567890123456789012345678901234567890");
+	raw_text(&f, 'R', "Qb@example.test");
+	raw_end(&f, "hi");
+	TEST_ASSERT(raw_read(&f) == EBADMSG);		/* 101 bytes */
+	str_free(&f);
+	queue_env_free(&in);
+	queue_env_free(&out);
+}
+
 TEST_MAIN(test_round_trip, test_optional_fields_absent, test_many_recipients,
 	  test_large_body_in_pieces, test_set_state_and_reread,
 	  test_state_names, test_raw_valid, test_truncated_everywhere,
@@ -968,4 +1052,4 @@ TEST_MAIN(test_round_trip, test_optional_fields_absent, test_many_recipients,
 	  test_writer_refuses, test_writer_sticky_and_limits,
 	  test_io_errors_are_not_corrupt, test_reader_keeps_offset,
 	  test_scan_and_windows, test_scan_refuses_corrupt,
-	  test_trailer_targets)
+	  test_trailer_targets, test_dsn_fields)
