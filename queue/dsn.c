@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "mail/mail_date.h"
+
 #define BOUNDARY_TRIES 1000
 
 int dsn_wanted(const char *sender)
@@ -136,27 +138,6 @@ void dsn_status(const struct dsn_rcpt *r, char out[DSN_STATUS_SIZE])
 		out[0] = '2';
 }
 
-/* ---- dates -------------------------------------------------------------- */
-
-void dsn_date(time_t t, struct str *out)
-{
-	static const char days[7][4] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char months[12][4] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 ||
-	    tm.tm_mon < 0 || tm.tm_mon > 11) {
-		t = 0;
-		gmtime_r(&t, &tm);
-	}
-	str_appendf(out, "%s, %d %s %d %02d:%02d:%02d +0000",
-		    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-		    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* ---- cleaning and wrapping ---------------------------------------------- */
 
 /*
@@ -255,7 +236,7 @@ static void field(struct str *out, const char *name, const char *prefix,
 static void field_date(struct str *out, const char *name, time_t t)
 {
 	str_appendf(out, "%s: ", name);
-	dsn_date(t, out);
+	mail_date(out, t, MAIL_DATE_UTC);
 	str_appendc(out, '\n');
 }
 
@@ -425,7 +406,7 @@ static void part_text(const struct dsn_report *d, struct str *out)
 			    "\"still being retried\" below.");
 		if (d->retry_until != 0) {
 			str_appends(out, " It will be retried until\n");
-			dsn_date(d->retry_until, out);
+			mail_date(out, d->retry_until, MAIL_DATE_UTC);
 			str_appendc(out, '.');
 		}
 		str_appends(out, "\n\n");

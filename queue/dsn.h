@@ -123,9 +123,6 @@ size_t dsn_header_section(const char *msg, size_t len, size_t max);
  * recipient always gets class 5, a delayed one class 4, a success 2. */
 void dsn_status(const struct dsn_rcpt *r, char out[DSN_STATUS_SIZE]);
 
-/* Append t as an RFC 5322 date in UTC: "Mon, 2 Jun 2025 10:00:00 +0000". */
-void dsn_date(time_t t, struct str *out);
-
 /*
  * Append the whole DSN to out. -1 with a static reason in *error_r for a
  * report that must not be sent: the null sender, no recipient, no

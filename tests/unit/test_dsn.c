@@ -312,21 +312,6 @@ static void test_status(void)
 	}
 }
 
-static void test_date(void)
-{
-	struct str s = STR_INIT(0);
-
-	dsn_date(0, &s);
-	TEST_STREQ(str_c(&s), "Thu, 1 Jan 1970 00:00:00 +0000");
-	str_clear(&s);
-	dsn_date(T0, &s);
-	TEST_STREQ(str_c(&s), "Sun, 2 Jun 2024 10:00:00 +0000");
-	str_clear(&s);
-	dsn_date(951782400, &s);	/* leap day */
-	TEST_STREQ(str_c(&s), "Tue, 29 Feb 2000 00:00:00 +0000");
-	str_free(&s);
-}
-
 static void test_header_section(void)
 {
 	static const struct {
@@ -487,5 +472,5 @@ static void test_whole_original(void)
 
 TEST_MAIN(test_null_sender_gets_none, test_structure,
 	  test_remote_and_original_recipient, test_expired_and_delayed,
-	  test_status, test_date, test_header_section, test_folding,
+	  test_status, test_header_section, test_folding,
 	  test_boundary_not_in_content, test_eightbit, test_whole_original)
