@@ -41,7 +41,7 @@ int mail_date(struct str *out, time_t t, enum mail_date_zone zone)
 	off = tm.tm_gmtoff / 60;
 	if (labs(off) >= 24 * 60)
 		off = 0;
-	return str_appendf(out, "%s, %d %s %04d %02d:%02d:%02d %c%02ld%02ld",
+	return str_appendf(out, "%s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld",
 			   mail_days[tm.tm_wday], tm.tm_mday,
 			   mail_months[tm.tm_mon], tm.tm_year + 1900,
 			   tm.tm_hour, tm.tm_min, tm.tm_sec,

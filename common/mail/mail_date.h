@@ -1,12 +1,13 @@
 /*
  * mail_date - a time as an RFC 5322 date-time (section 3.3)
  *
- *   "Sat, 22 Nov 2026 10:00:00 +0100"
+ *   "Sat, 22 Nov 2026 10:00:00 +0100"   "Sun, 06 Dec 2026 08:00:00 +0000"
  *
  * day-name "," day month-name year time zone: English day and month
  * names whatever the locale (strftime's %a and %b follow LC_TIME, and a
  * German or Polish name is not a date a mail reader can parse), a day of
- * the month without a leading zero, a four-digit year, and the zone as a
+ * the month in two digits (RFC 5322 allows one or two; two, as Postfix
+ * and smtpd's Received: fields always had), a four-digit year, and the zone as a
  * signed four-digit offset, never a name. Used for the Date: and
  * Received: fields smtpd and sendmail add and the dates in DSNs.
  */

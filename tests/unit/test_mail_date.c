@@ -1,6 +1,6 @@
 /*
  * test_mail_date - RFC 5322 date-times: UTC and local zones, half-hour
- * offsets, negative offsets, a day of the month without its zero, English
+ * offsets, negative offsets, a two-digit day of the month, English
  * names under another locale's TZ, the epoch for what cannot be broken
  * down, and the cap of the output string.
  */
@@ -33,7 +33,7 @@ static void test_utc(void)
 {
 	set_tz("XST-5:30");	/* the zone is ignored for UTC */
 	expect(1795345200, MAIL_DATE_UTC, "Sun, 22 Nov 2026 11:00:00 +0000");
-	expect(0, MAIL_DATE_UTC, "Thu, 1 Jan 1970 00:00:00 +0000");
+	expect(0, MAIL_DATE_UTC, "Thu, 01 Jan 1970 00:00:00 +0000");
 	expect(951782400, MAIL_DATE_UTC, "Tue, 29 Feb 2000 00:00:00 +0000");
 	expect(-1, MAIL_DATE_UTC, "Wed, 31 Dec 1969 23:59:59 +0000");
 }
@@ -43,11 +43,11 @@ static void test_local(void)
 	set_tz("UTC0");
 	expect(1795345200, MAIL_DATE_LOCAL, "Sun, 22 Nov 2026 11:00:00 +0000");
 	set_tz("XST-5:30");
-	expect(0, MAIL_DATE_LOCAL, "Thu, 1 Jan 1970 05:30:00 +0530");
+	expect(0, MAIL_DATE_LOCAL, "Thu, 01 Jan 1970 05:30:00 +0530");
 	set_tz("YST3");
 	expect(0, MAIL_DATE_LOCAL, "Wed, 31 Dec 1969 21:00:00 -0300");
 	set_tz("ZST-13:45");	/* +1345 exists (Chatham, summer) */
-	expect(0, MAIL_DATE_LOCAL, "Thu, 1 Jan 1970 13:45:00 +1345");
+	expect(0, MAIL_DATE_LOCAL, "Thu, 01 Jan 1970 13:45:00 +1345");
 	set_tz("UTC0");
 }
 
@@ -56,9 +56,9 @@ static void test_out_of_range(void)
 {
 	if (sizeof(time_t) > 4) {
 		expect((time_t)LLONG_MAX, MAIL_DATE_UTC,
-		       "Thu, 1 Jan 1970 00:00:00 +0000");
+		       "Thu, 01 Jan 1970 00:00:00 +0000");
 		expect((time_t)253402300800LL, MAIL_DATE_UTC,	/* 10000-01-01 */
-		       "Thu, 1 Jan 1970 00:00:00 +0000");
+		       "Thu, 01 Jan 1970 00:00:00 +0000");
 		expect((time_t)253402300799LL, MAIL_DATE_UTC,
 		       "Fri, 31 Dec 9999 23:59:59 +0000");
 	}

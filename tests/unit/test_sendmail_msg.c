@@ -307,7 +307,7 @@ static void test_date(void)
 	setenv("TZ", "XST-5:30", 1);
 	tzset();
 	TEST_ASSERT(sendmail_msg_date(&out, 0) == 0);
-	TEST_STREQ(str_c(&out), "Date: Thu, 1 Jan 1970 05:30:00 +0530\n");
+	TEST_STREQ(str_c(&out), "Date: Thu, 01 Jan 1970 05:30:00 +0530\n");
 	str_clear(&out);
 	setenv("TZ", "YST3", 1);
 	tzset();
