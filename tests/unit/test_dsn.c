@@ -10,7 +10,7 @@
 #include "test.h"
 #include "queue/dsn.h"
 
-#define T0 1717322400	/* Sun, 2 Jun 2024 10:00:00 +0000 */
+#define T0 1717322400	/* Sun, 02 Jun 2024 10:00:00 +0000 */
 
 static const char original[] =
 	"Received: from x by y\n"
@@ -156,7 +156,7 @@ static void test_structure(void)
 	TEST_ASSERT(has(&out, "\nTo: <alice@example.test>\n"));
 	TEST_ASSERT(has(&out, "\nSubject: Undelivered Mail Returned to "
 			"Sender\n"));
-	TEST_ASSERT(has(&out, "\nDate: Sun, 2 Jun 2024 10:01:00 +0000\n"));
+	TEST_ASSERT(has(&out, "\nDate: Sun, 02 Jun 2024 10:01:00 +0000\n"));
 	TEST_ASSERT(has(&out, "\nMessage-ID: <1JN7W800F2K3K7P.1717322460.0"
 			".dsn@mail.example.test>\n"));
 	TEST_ASSERT(has(&out, "\nAuto-Submitted: auto-replied\n"));
@@ -177,12 +177,12 @@ static void test_structure(void)
 			"Reporting-MTA: dns; mail.example.test\n"
 			"X-Postern-Queue-ID: 1JN7W800F2K3K7P\n"
 			"X-Postern-Sender: rfc822; alice@example.test\n"
-			"Arrival-Date: Sun, 2 Jun 2024 10:00:00 +0000\n\n"
+			"Arrival-Date: Sun, 02 Jun 2024 10:00:00 +0000\n\n"
 			"Final-Recipient: rfc822; nobody@example.test\n"
 			"Action: failed\n"
 			"Status: 5.1.1\n"
 			"Diagnostic-Code: X-Postern; 5.1.1 user unknown\n"
-			"Last-Attempt-Date: Sun, 2 Jun 2024 10:00:05 +0000\n"));
+			"Last-Attempt-Date: Sun, 02 Jun 2024 10:00:05 +0000\n"));
 	TEST_ASSERT(has(&out, "Content-Type: text/rfc822-headers\n\n"
 			"Received: from x by y\nSubject: hello\n"
 			"X-Marker: here\n\n--"));
@@ -222,7 +222,7 @@ static void test_remote_and_original_recipient(void)
 			"second line [2J\n"));
 	TEST_ASSERT(has(&out, "Status: 5.0.0\nRemote-MTA: dns; "
 			"mx2.remote.example\nDiagnostic-Code: smtp; 554 no "
-			"enhanced code\nLast-Attempt-Date: Sun, 2 Jun 2024 "
+			"enhanced code\nLast-Attempt-Date: Sun, 02 Jun 2024 "
 			"10:01:00 +0000\n"));
 	TEST_ASSERT(has(&out, "<x@remote.example> (for <list@example.test>): "
 			"host mx1.remote.example said: 550-5.7.1 first line"));
@@ -257,7 +257,7 @@ static void test_expired_and_delayed(void)
 	TEST_ASSERT(has(&out, "Subject: Delayed Mail (still being "
 			"retried)\n"));
 	TEST_ASSERT(has(&out, "Action: delayed\nStatus: 4.0.0\n"));
-	TEST_ASSERT(has(&out, "Will-Retry-Until: Fri, 7 Jun 2024 10:00:00 "
+	TEST_ASSERT(has(&out, "Will-Retry-Until: Fri, 07 Jun 2024 10:00:00 "
 			"+0000\n"));
 	TEST_ASSERT(has(&out, "WARNING ONLY"));
 	TEST_ASSERT(has(&out, "waited 60 seconds"));
