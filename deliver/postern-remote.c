@@ -10,13 +10,15 @@
  * INPUT      fd 4: the listening socket queue_dir/private/remote (group
  *            postern-queue, 0660), handed over by the master. One
  *            connection (the queue manager's) at a time per process; on
- *            it, requests "SEND ID SENDER NEXTHOP FLAGS OFFSET SIZE COUNT"
- *            followed by COUNT "RCPT ADDRESS" lines, each request with a
- *            read-only queue file descriptor attached (delivery_proto.h)
+ *            it, requests "SEND ID SENDER NEXTHOP FLAGS OFFSET SIZE COUNT
+ *            ENVID" followed by COUNT "RCPT ADDRESS NOTIFY ORCPT" lines,
+ *            each request with a read-only queue file descriptor attached
+ *            (delivery_proto.h)
  * OUTPUT     SMTP to the next hop: relay_host, or the recipient domain's
  *            MX hosts (libunbound), opportunistic STARTTLS, PIPELINING,
- *            SIZE, 8BITMIME, SMTPUTF8; one reply line per recipient
- *            "OK|TEMP|PERM relay x.y.z text" and "DONE UP|DOWN". Logs the
+ *            SIZE, 8BITMIME, SMTPUTF8, DSN (RET, ENVID, NOTIFY, ORCPT
+ *            passed on); one reply line per recipient "OK|TEMP|PERM relay
+ *            DSN|- x.y.z text" and "DONE UP|DOWN". Logs the
  *            sessions (connect failures, TLS version and cipher); the
  *            queue manager logs each recipient's outcome. fd 3: "ready",
  *            "busy" to the master

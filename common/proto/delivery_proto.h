@@ -61,9 +61,9 @@
  *         RELAY is "host[address]:port" of the server that answered, or
  *         "none"; DSN is "DSN" when that server offered the DSN extension
  *         (so the DSN parameters went on with the message, and the next
- *         hop reports success itself), else "-"; DOWN says no server of the next hop could be reached or
- *         greeted (the queue manager then backs off the next hop as a
- *         whole), UP that one was.
+ *         hop reports success itself), else "-"; DOWN says no server
+ *         of the next hop could be reached or greeted (the queue manager
+ *         then backs off the next hop as a whole), UP that one was.
  */
 #ifndef POSTERN_DELIVERY_PROTO_H
 #define POSTERN_DELIVERY_PROTO_H
