@@ -1,9 +1,9 @@
 /*
  * auth_hash - the password-check pool of postern-auth; see auth_hash.h
  *
- * Queues: wait (loop thread only) -> todo (threads take from it) ->
- * done (threads put into it, the loop takes out). A job is moved to todo
- * only when a thread is free for it (busy < workers), so todo never holds
+ * Queues: wait (loop thread only) -> ready (threads take from it) ->
+ * done (threads put into it, the loop takes out). A job is moved to ready
+ * only when a thread is free for it (busy < workers), so ready never holds
  * more than the idle threads will take at once, and the choice of which
  * job runs next is made on the loop thread, with the counts it keeps in
  * running[]. The eventfd counts results; its value is not used, only its
@@ -95,13 +95,13 @@ static void *hash_thread(void *arg)
 		struct auth_hash_job *j;
 
 		pthread_mutex_lock(&h->mu);
-		while (h->todo == NULL && !h->stop)
+		while (h->ready == NULL && !h->stop)
 			pthread_cond_wait(&h->cv, &h->mu);
 		if (h->stop) {
 			pthread_mutex_unlock(&h->mu);
 			return NULL;
 		}
-		j = hash_pop(&h->todo, &h->todo_tail);
+		j = hash_pop(&h->ready, &h->ready_tail);
 		pthread_mutex_unlock(&h->mu);
 		j->result = pwhash_verify(j->password, j->stored, &j->error);
 		pthread_mutex_lock(&h->mu);
@@ -213,7 +213,7 @@ static void hash_run(struct auth_hash *h, struct auth_hash_job *j)
 	j->running = 1;
 	h->busy++;
 	pthread_mutex_lock(&h->mu);
-	hash_push(&h->todo, &h->todo_tail, j);
+	hash_push(&h->ready, &h->ready_tail, j);
 	pthread_cond_signal(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 }
@@ -331,9 +331,9 @@ void auth_hash_free(struct auth_hash *h)
 	for (unsigned i = 0; i < h->started; i++)
 		pthread_join(h->threads[i], NULL);
 	hash_free_list(h->wait);
-	hash_free_list(h->todo);
+	hash_free_list(h->ready);
 	hash_free_list(h->done);
-	h->wait = h->todo = h->done = NULL;
+	h->wait = h->ready = h->done = NULL;
 	free(h->threads);
 	free(h->running);
 	h->threads = NULL;

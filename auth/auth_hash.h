@@ -61,7 +61,7 @@ struct auth_hash {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	/* shared with the threads, under mu */
-	struct auth_hash_job *todo, *todo_tail;
+	struct auth_hash_job *ready, *ready_tail;
 	struct auth_hash_job *done, *done_tail;
 	int stop;
 	int efd;		/* eventfd: something is in done */

@@ -282,12 +282,13 @@ fail:
 	return -1;
 }
 
-int fd_write_all(int fd, const void *p, size_t n)
+/* The loop of both: send(2) with MSG_NOSIGNAL for a socket, else write(2). */
+static int fd_put_all(int fd, const void *p, size_t n, int sock)
 {
 	const char *c = p;
 
 	while (n > 0) {
-		ssize_t w = write(fd, c, n);
+		ssize_t w = sock ? send(fd, c, n, MSG_NOSIGNAL) : write(fd, c, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -299,19 +300,12 @@ int fd_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+int fd_write_all(int fd, const void *p, size_t n)
+{
+	return fd_put_all(fd, p, n, 0);
+}
+
 int fd_send_all(int fd, const void *p, size_t n)
 {
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return fd_put_all(fd, p, n, 1);
 }

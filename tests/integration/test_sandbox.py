@@ -107,13 +107,13 @@ def descendants(root):
                 parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
-    out, todo = {}, [root]
-    while todo:
-        p = todo.pop()
+    out, unvisited = {}, [root]
+    while unvisited:
+        p = unvisited.pop()
         for c, pp in parent.items():
             if pp == p and c not in out:
                 out[c] = p
-                todo.append(c)
+                unvisited.append(c)
     return out
 
 
