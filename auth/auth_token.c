@@ -54,19 +54,27 @@ static int token_live(const struct auth_token_slot *s, int64_t now_ms)
 	return s->expires_ms != 0 && now_ms < s->expires_ms;
 }
 
-/* A slot for a new token: a free or expired one, else the oldest. */
+/* A slot for a new token: a free or expired one; else the oldest used
+ * one (it is kept only to name a replay, and refused either way); else
+ * the oldest unredeemed one, a login in the middle of its hand-over,
+ * which is counted as evicted. */
 static size_t token_slot(struct auth_tokens *t, int64_t now_ms)
 {
-	size_t oldest = 0;
+	size_t oldest = t->max, oldest_used = t->max;
 
 	for (size_t i = 0; i < t->hw; i++) {
-		if (!token_live(&t->slot[i], now_ms))
+		const struct auth_token_slot *s = &t->slot[i];
+		size_t *o = s->used ? &oldest_used : &oldest;
+
+		if (!token_live(s, now_ms))
 			return i;
-		if (t->slot[i].expires_ms < t->slot[oldest].expires_ms)
-			oldest = i;
+		if (*o == t->max || s->expires_ms < t->slot[*o].expires_ms)
+			*o = i;
 	}
 	if (t->hw < t->max)
 		return t->hw++;
+	if (oldest_used < t->max)
+		return oldest_used;
 	t->evicted++;
 	return oldest;
 }

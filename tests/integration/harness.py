@@ -9,6 +9,7 @@ some other test's connection; every process a test starts is stopped by PID.
 """
 import base64
 import os
+import re
 import pwd
 import shutil
 import signal
@@ -70,6 +71,19 @@ def wait_for(cond, timeout=10.0, step=0.05, what="condition"):
             return v
         time.sleep(step)
     raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+def log_has(inst, pattern, timeout=20.0):
+    """The log is written by the master's collector a moment after the
+    event: wait (bounded) for a line matching pattern."""
+    return wait_for(lambda: re.search(pattern, inst.log()), timeout=timeout,
+                    what="log line " + pattern)
+
+
+def queue_empty(inst):
+    """No message in the queue's new/, active/ or deferred/."""
+    return all(not os.listdir(inst.path("spool", d))
+               for d in ("new", "active", "deferred"))
 
 
 def pid_alive(pid):

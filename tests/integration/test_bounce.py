@@ -16,7 +16,8 @@ import stat
 import subprocess
 import time
 
-from harness import BIN, Instance, inject, run, test, wait_for
+from harness import (BIN, Instance, inject, log_has, run, test,
+                     wait_for)
 
 DOMAIN = "example.test"
 HOST = "mail." + DOMAIN
@@ -61,11 +62,6 @@ def new_files(inst, user):
 def read_new(inst, user, name):
     with open(os.path.join(maildir_new(inst, user), name), "rb") as f:
         return f.read()
-
-
-def log_has(inst, pattern, timeout=10.0):
-    return wait_for(lambda: re.search(pattern, inst.log()), timeout=timeout,
-                    what="log line " + pattern)
 
 
 def queue_ids(inst):

@@ -20,7 +20,8 @@ import subprocess
 import threading
 import time
 
-from harness import BIN, Instance, run, test, wait_for
+from harness import (BIN, Instance, log_has, queue_empty, run, test,
+                     wait_for)
 
 DOMAIN = "example.test"
 SENDMAIL = os.path.join(BIN, "sendmail")
@@ -61,16 +62,6 @@ def new_files(inst, user):
 def read_new(inst, user, name):
     with open(inst.path("mail", DOMAIN, user, "new", name), "rb") as f:
         return f.read()
-
-
-def log_has(inst, pattern, timeout=20.0):
-    return wait_for(lambda: re.search(pattern, inst.log()), timeout=timeout,
-                    what="log line " + pattern)
-
-
-def queue_empty(inst):
-    return all(not os.listdir(inst.path("spool", d))
-               for d in ("new", "active", "deferred"))
 
 
 def wait_dsn(inst, n=1, timeout=20.0):

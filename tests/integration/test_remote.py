@@ -20,7 +20,8 @@ import threading
 
 from aiosmtpd.controller import Controller
 
-from harness import Instance, inject, qmgr_command, run, test, wait_for
+from harness import (Instance, inject, log_has, qmgr_command, queue_empty,
+                     run, test, wait_for)
 
 DOMAIN = "example.test"
 DNSMASQ = "/usr/sbin/dnsmasq"
@@ -140,16 +141,6 @@ def stop_servers():
             pass
 
 
-
-
-def log_has(inst, pattern, timeout=20):
-    return wait_for(lambda: re.search(pattern, inst.log()), timeout=timeout,
-                    what="log line " + pattern)
-
-
-def queue_empty(inst):
-    return all(not os.listdir(inst.path("spool", d))
-               for d in ("new", "active", "deferred"))
 
 
 def setup(port_base, conf=(), users=("user",)):

@@ -120,6 +120,31 @@ static void test_full_table(void)
 	auth_tokens_free(&t);
 }
 
+/* A full table gives up a redeemed token's slot before an unredeemed
+ * one: a login in the middle of its hand-over is not dropped for a slot
+ * that only remembers a replay. */
+static void test_full_table_takes_used_first(void)
+{
+	char tok[6][AUTH_TOKEN_LEN + 1];
+
+	auth_tokens_init(&t, 4, 10000);
+	for (int i = 0; i < 4; i++)
+		TEST_ASSERT(auth_token_issue(&t, "pop3", "::1", "a@b", i,
+					     tok[i]) == 0);
+	TEST_ASSERT(redeem("pop3", "::1", tok[2], 5) == AUTH_TOKEN_OK);
+	TEST_ASSERT(auth_token_issue(&t, "pop3", "::1", "c@d", 10, tok[4]) == 0);
+	TEST_ASSERT(auth_tokens_evicted(&t) == 0);
+	for (int i = 0; i < 2; i++)
+		TEST_ASSERT(redeem("pop3", "::1", tok[i], 11) == AUTH_TOKEN_OK);
+	TEST_ASSERT(redeem("pop3", "::1", tok[3], 11) == AUTH_TOKEN_OK);
+	TEST_ASSERT(redeem("pop3", "::1", tok[4], 11) == AUTH_TOKEN_OK);
+	/* now every slot is used: the oldest used one goes, none evicted */
+	TEST_ASSERT(auth_token_issue(&t, "pop3", "::1", "e@f", 12, tok[5]) == 0);
+	TEST_ASSERT(auth_tokens_evicted(&t) == 0);
+	TEST_ASSERT(redeem("pop3", "::1", tok[5], 13) == AUTH_TOKEN_OK);
+	auth_tokens_free(&t);
+}
+
 static void test_all_different(void)
 {
 	static char tok[200][AUTH_TOKEN_LEN + 1];
@@ -147,4 +172,4 @@ static void test_names(void)
 }
 
 TEST_MAIN(test_once, test_bindings, test_expiry, test_unknown,
-	  test_full_table, test_all_different, test_names)
+	  test_full_table, test_full_table_takes_used_first, test_all_different, test_names)
