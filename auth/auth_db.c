@@ -140,23 +140,25 @@ static void auth_db_log(const struct authproto_request *req,
 	str_free(&u);
 }
 
-/* Past the limit of recent failures from this client address? */
-static int auth_db_over_limit(struct auth_db *db, const char *client_ip,
-			      int64_t now_ms)
+/* The recent failures from this client address when they are at the
+ * limit or past it, else 0 (so it reads as "over the limit?" too). */
+static unsigned auth_db_over_limit(struct auth_db *db, const char *client_ip,
+				   int64_t now_ms)
 {
-	return db->client_failure_limit > 0 &&
-	       auth_penalty_client_count(&db->penalty, client_ip, now_ms) >=
-	       db->client_failure_limit;
+	unsigned n;
+
+	if (db->client_failure_limit == 0)
+		return 0;
+	n = auth_penalty_client_count(&db->penalty, client_ip, now_ms);
+	return n >= db->client_failure_limit ? n : 0;
 }
 
-/* The early refusal: no password check, the longest delay. */
+/* The early refusal of a client with n recent failures: no password
+ * check, the longest delay. */
 static int auth_db_refuse(struct auth_db *db,
-			  const struct authproto_request *req, int64_t now_ms,
+			  const struct authproto_request *req, unsigned n,
 			  struct str *out, int64_t *delay_ms_r)
 {
-	unsigned n = auth_penalty_client_count(&db->penalty, req->client_ip,
-					       now_ms);
-
 	*delay_ms_r = auth_penalty_delay_for(&db->penalty, n + 1);
 	auth_db_log(req, "refused", *delay_ms_r, NULL);
 	return authproto_reply_format(out, AUTHPROTO_R_TEMPFAIL,
@@ -224,6 +226,7 @@ int auth_db_begin(struct auth_db *db, const struct authproto_request *req,
 		  void (*done)(void *arg, struct auth_hash_job *j), void *arg)
 {
 	struct str hash = STR_INIT(0);
+	unsigned over;
 	int found;
 
 	*delay_ms_r = 0;
@@ -232,8 +235,9 @@ int auth_db_begin(struct auth_db *db, const struct authproto_request *req,
 		return auth_db_lookup(db, req->address, out);
 	if (req->cmd == AUTHPROTO_REDEEM)
 		return auth_db_redeem(db, req, now_ms, out);
-	if (auth_db_over_limit(db, req->client_ip, now_ms))
-		return auth_db_refuse(db, req, now_ms, out, delay_ms_r);
+	over = auth_db_over_limit(db, req->client_ip, now_ms);
+	if (over > 0)
+		return auth_db_refuse(db, req, over, out, delay_ms_r);
 	found = auth_db_find(db, req->address, &hash);
 	if (found < 0) {
 		auth_db_wipe(&hash);
@@ -287,7 +291,9 @@ int auth_db_finish(struct auth_db *db, const struct authproto_request *req,
 
 	*delay_ms_r = 0;
 	if (r == AUTH_HASH_SKIPPED)
-		return auth_db_refuse(db, req, now_ms, out, delay_ms_r);
+		return auth_db_refuse(db, req, auth_penalty_client_count(
+				&db->penalty, req->client_ip, now_ms),
+				out, delay_ms_r);
 	if (r < 0) {
 		log_warn(NULL, "user=%s: malformed password hash: %s",
 			 auth_db_escape(&esc, req->address),
