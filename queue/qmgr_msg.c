@@ -339,23 +339,16 @@ static void target_success(struct msg *m, const char *relay, int next_dsn,
 			   const char *reason)
 {
 	const struct resolve_target *t = &m->targets.v[m->target];
-	const char *br = strchr(relay, '[');
-	const char *said = strstr(reason, " said: ");
-	char *mta;
 
-	if (m->targets.n != 1)
+	if (m->targets.n != 1 ||
+	    !(m->env.rcpts[m->rcpt].notify & QUEUE_NOTIFY_SUCCESS))
 		return;
-	if (t->kind != RESOLVE_REMOTE) {
+	if (t->kind != RESOLVE_REMOTE)
 		qmgr_bounce_note(m, m->rcpt, t->addr, DSN_DELIVERED,
 				 "2.0.0 delivered to the mailbox", NULL, NULL);
-		return;
-	}
-	if (next_dsn)
-		return;
-	mta = br != NULL ? xstrndup(relay, (size_t)(br - relay)) : NULL;
-	qmgr_bounce_note(m, m->rcpt, t->addr, DSN_RELAYED, reason, mta,
-			 mta != NULL && said != NULL ? said + 7 : NULL);
-	free(mta);
+	else if (!next_dsn)
+		qmgr_remote_note(m, m->rcpt, t->addr, DSN_RELAYED, relay,
+				 reason);
 }
 
 static void target_done(struct msg *m, enum target_result r,

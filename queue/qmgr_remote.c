@@ -357,11 +357,9 @@ static void log_outcome(const struct msg *m, const char *to,
 	str_free(&r);
 }
 
-/* The DSN's Remote-MTA and Diagnostic-Code from "x.y.z host[ip]:port
- * said: 550 text" (remote_send.c); NULL when there was no server. */
-static void note_outcome(struct msg *m, size_t rcpt, const char *addr,
-			 enum dsn_action action, const char *relay,
-			 const char *reason)
+void qmgr_remote_note(struct msg *m, size_t rcpt, const char *addr,
+		      enum dsn_action action, const char *relay,
+		      const char *reason)
 {
 	const char *said = strstr(reason, " said: ");
 	const char *br = strchr(relay, '[');
@@ -415,13 +413,14 @@ static char outcome(struct qmgr *q, struct msg *m, size_t rcpt,
 	switch (st) {
 	case DELIVERY_OK:
 		log_outcome(m, addr, relay, "sent", reason);
-		if (!next_dsn)
-			note_outcome(m, rcpt, addr, DSN_RELAYED, relay,
-				     reason);
+		if (!next_dsn && (m->env.rcpts[rcpt].notify &
+				  QUEUE_NOTIFY_SUCCESS))
+			qmgr_remote_note(m, rcpt, addr, DSN_RELAYED, relay,
+					 reason);
 		return QUEUE_RCPT_DELIVERED;
 	case DELIVERY_PERM:
 		log_outcome(m, addr, relay, "bounced", reason);
-		note_outcome(m, rcpt, addr, DSN_FAILED, relay, reason);
+		qmgr_remote_note(m, rcpt, addr, DSN_FAILED, relay, reason);
 		return QUEUE_RCPT_FAILED;
 	case DELIVERY_TEMP:
 		break;
@@ -429,11 +428,11 @@ static char outcome(struct qmgr *q, struct msg *m, size_t rcpt,
 	if (retry_expired(m->env.arrival.tv_sec, time(NULL),
 			  q->conf->queue_lifetime)) {
 		log_outcome(m, addr, relay, "expired", reason);
-		note_outcome(m, rcpt, addr, DSN_EXPIRED, relay, reason);
+		qmgr_remote_note(m, rcpt, addr, DSN_EXPIRED, relay, reason);
 		return QUEUE_RCPT_EXPIRED;
 	}
 	log_outcome(m, addr, relay, "deferred", reason);
-	note_outcome(m, rcpt, addr, DSN_DELAYED, relay, reason);
+	qmgr_remote_note(m, rcpt, addr, DSN_DELAYED, relay, reason);
 	m->deferred = 1;
 	return 0;
 }

@@ -43,6 +43,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "dsn.h"
+
 struct qmgr;
 struct msg;
 
@@ -59,6 +61,13 @@ void qmgr_remote_window_end(struct msg *m);
 int qmgr_remote_owned(const struct msg *m, size_t rcpt);
 /* Send m's current target (a remote one) as a request of one. */
 void qmgr_remote_target(struct qmgr *q, struct msg *m);
+/* Note recipient rcpt's outcome for the message's DSN, with the DSN's
+ * Remote-MTA and Diagnostic-Code taken from a reason "x.y.z
+ * host[ip]:port said: 550 text" (remote_send.c); none when no server
+ * answered (relay "none", or no "said:"). */
+void qmgr_remote_note(struct msg *m, size_t rcpt, const char *addr,
+		      enum dsn_action action, const char *relay,
+		      const char *reason);
 /* Requests at postern-remote. */
 int qmgr_remote_busy(const struct qmgr *q);
 /* FLUSH: forget every destination's back-off. */
