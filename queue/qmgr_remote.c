@@ -377,8 +377,9 @@ struct final {
 	char state;
 };
 
-/* Write final states with one sync; the last ones of the message need no
- * write (the unlink that follows records them, as in qmgr_msg.c). */
+/* Write final states and join this turn's group sync (qmgr_sync.c); the
+ * last ones of the message need no write (the unlink that follows records
+ * them, as in qmgr_msg.c). */
 static void record(struct msg *m, const struct final *f, size_t n)
 {
 	int last = m->pending == n && !m->write_failed && !m->read_failed &&
@@ -392,7 +393,9 @@ static void record(struct msg *m, const struct final *f, size_t n)
 			failed = queue_file_set_state(m->fd, &m->env,
 						      f[i].rcpt, f[i].state) < 0;
 	}
-	if (n == 0 || last || (!failed && fdatasync(m->fd) == 0)) {
+	if (n == 0 || last || !failed) {
+		if (n > 0 && !last)	/* with the others of this turn */
+			qmgr_sync_soon(m->q, m);
 		m->pending -= n;
 		return;
 	}
