@@ -43,7 +43,7 @@ ALL_LDFLAGS = $(LDHARDEN) $(SAN) $(LDFLAGS)
 # library and the layers below, and an archive contributes only the objects
 # that are used.
 LAYERS   = login daemon mail proto util
-FOLDERS  = master auth smtpd queue deliver pop3d
+FOLDERS  = master auth smtpd queue deliver pop3d imapd
 MAINS    = master/postern.c master/postern-master.c auth/postern-auth.c \
 	   queue/postern-inject.c queue/postern-qmgr.c smtpd/postern-smtpd.c \
 	   smtpd/sendmail.c deliver/postern-local.c deliver/postern-remote.c \
