@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <string.h>
 
+#include "imapd/imap_mutf7.h"
 #include "util/alloc.h"
 
 struct imap_reader_node {
@@ -410,39 +411,6 @@ static int imap_atom_char(unsigned char c)
 	       c != '"';
 }
 
-/* Length of the well-formed UTF-8 sequence at p (n bytes left), or 0. */
-static size_t imap_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 static int imap_section_prefix(const char *p, size_t n)
 {
 	static const char *const names[] = {
@@ -528,6 +496,7 @@ static int imap_parse_quoted(struct imap_reader *r)
 {
 	const unsigned char *p = (const unsigned char *)r->line.s;
 	size_t n = r->line.len, i = r->pos + 1, off = r->data.len, len = 0;
+	uint32_t cp;
 
 	for (;;) {
 		size_t run = i, u;
@@ -555,7 +524,7 @@ static int imap_parse_quoted(struct imap_reader *r)
 			i += 2;
 			continue;
 		}
-		u = p[i] >= 0x80 ? imap_utf8_len(p + i, n - i) : 0;
+		u = p[i] >= 0x80 ? imap_utf8_decode(p + i, n - i, &cp) : 0;
 		if (u == 0) {
 			r->error = p[i] >= 0x80 ?
 				"Invalid UTF-8 in quoted string" :
