@@ -103,11 +103,13 @@ static void fileio_discard(int dir_fd, const char *tmp)
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, const char **error_r)
 {
-	return file_write_atomic_at(AT_FDCWD, path, data, len, mode, error_r);
+	return file_write_atomic_at(AT_FDCWD, path, data, len, mode, 0,
+				    error_r);
 }
 
 int file_write_atomic_at(int dir_fd, const char *path, const void *data,
-			 size_t len, mode_t mode, const char **error_r)
+			 size_t len, mode_t mode, unsigned flags,
+			 const char **error_r)
 {
 	struct str tmp = STR_INIT(PATH_MAX);
 	int fd, r = -1;
@@ -133,7 +135,8 @@ int file_write_atomic_at(int dir_fd, const char *path, const void *data,
 		fileio_discard(dir_fd, tmp.s);
 		goto out;
 	}
-	if (renameat(dir_fd, tmp.s, dir_fd, path) < 0) {
+	if (renameat2(dir_fd, tmp.s, dir_fd, path,
+		      (flags & FILE_ATOMIC_NOREPLACE) ? RENAME_NOREPLACE : 0) < 0) {
 		*error_r = fileio_error("rename");
 		fileio_discard(dir_fd, tmp.s);
 		goto out;

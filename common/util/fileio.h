@@ -27,8 +27,12 @@ int file_write_atomic(const char *path, const void *data, size_t len,
  * with a directory, path is a name in it (no '/'), opened O_NOFOLLOW, and
  * that directory is fsynced: for processes confined to a directory they
  * hold open (an IMAP session in its Maildir). */
+#define FILE_ATOMIC_NOREPLACE 0x1u	/* an existing path is kept: EEXIST
+					 * (renameat2 RENAME_NOREPLACE), so two
+					 * creators never replace each other's */
 int file_write_atomic_at(int dir_fd, const char *path, const void *data,
-			 size_t len, mode_t mode, const char **error_r);
+			 size_t len, mode_t mode, unsigned flags,
+			 const char **error_r);
 /* Read a whole file of at most max bytes into out (replacing it). -1 with
  * errno (EFBIG when larger than max). */
 int file_read_all(const char *path, struct str *out, size_t max);

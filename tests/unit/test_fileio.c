@@ -107,8 +107,13 @@ static void test_write_read_at(void)
 	dir_setup();
 	dfd = open(test_dir, O_RDONLY | O_DIRECTORY);
 	TEST_ASSERT(dfd >= 0);
-	TEST_ASSERT(file_write_atomic_at(dfd, "f", "one", 3, 0600, &err) == 0);
-	TEST_ASSERT(file_write_atomic_at(dfd, "f", "two", 3, 0600, &err) == 0);
+	TEST_ASSERT(file_write_atomic_at(dfd, "f", "one", 3, 0600, 0,
+					 &err) == 0);
+	TEST_ASSERT(file_write_atomic_at(dfd, "f", "two", 3, 0600, 0,
+					 &err) == 0);
+	TEST_ASSERT(file_write_atomic_at(dfd, "f", "new", 3, 0600,
+					 FILE_ATOMIC_NOREPLACE, &err) < 0 &&
+		    errno == EEXIST);
 	TEST_ASSERT(file_read_all_at(dfd, "f", &got, 100) == 0);
 	TEST_STREQ(str_c(&got), "two");
 	TEST_ASSERT(dir_entries() == 1);
