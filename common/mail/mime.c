@@ -613,24 +613,20 @@ static void child_link(struct mime_part *parent, struct mime_part **last,
 }
 
 /* The header of the part at start: up to and including its empty line,
- * or up to a delimiter line or the end. Returns where the body begins;
- * *delim_r is set when a delimiter line ended the header. */
-static size_t header_end(const struct mime_ctx *c, size_t start, int *delim_r)
+ * or up to a delimiter line or the end. Returns where the body begins. */
+static size_t header_end(const struct mime_ctx *c, size_t start)
 {
 	size_t pos = start;
 	int cl;
 
-	*delim_r = 0;
 	while (pos < c->len) {
 		if (c->msg[pos] == '\n')
 			return pos + 1;
 		if (c->msg[pos] == '\r' && pos + 1 < c->len &&
 		    c->msg[pos + 1] == '\n')
 			return pos + 2;
-		if (bnd_line(c, pos, &cl) >= 0) {
-			*delim_r = 1;
+		if (bnd_line(c, pos, &cl) >= 0)
 			return pos;
-		}
 		pos = line_next(c, pos);
 	}
 	return c->len;
@@ -680,16 +676,17 @@ static size_t parse_part(struct mime_ctx *c, struct mime_part *p,
 			 size_t start, unsigned depth)
 {
 	size_t q, end;
-	int delim, k, cl;
+	int k, cl;
 
 	p->hdr_off = start;
-	p->body_off = header_end(c, start, &delim);
+	p->body_off = header_end(c, start);
 	p->hdr_len = p->body_off - start;
 	part_header(c, p);
-	if (delim) {
-		q = p->body_off;
-	} else if ((p->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) &&
-		   (depth >= MIME_DEPTH_MAX || c->nparts >= MIME_PARTS_MAX)) {
+	/* A delimiter that ended the header ends the body as well: bnd_scan()
+	 * finds it at once, a multipart gets no body parts and a message an
+	 * empty one. */
+	if ((p->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) &&
+	    (depth >= MIME_DEPTH_MAX || c->nparts >= MIME_PARTS_MAX)) {
 		p->flags &= ~(MIME_PART_MULTIPART | MIME_PART_MESSAGE);
 		p->flags |= MIME_PART_OPAQUE;
 		q = bnd_scan(c, p->body_off, &k, &cl);
@@ -703,8 +700,6 @@ static size_t parse_part(struct mime_ctx *c, struct mime_part *p,
 	} else {
 		q = bnd_scan(c, p->body_off, &k, &cl);
 	}
-	if (delim)
-		p->flags &= ~(MIME_PART_MULTIPART | MIME_PART_MESSAGE);
 	end = body_end(c, p->body_off, q);
 	p->body_len = end - p->body_off;
 	p->hdr_vsize = mime_crlf_size(c->msg + p->hdr_off, p->hdr_len);
