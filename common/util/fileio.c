@@ -92,16 +92,24 @@ static int fileio_fill(int fd, const void *data, size_t len, mode_t mode,
 }
 
 /* Remove the temporary file after a failure, keeping errno. */
-static void fileio_discard(const char *tmp)
+static void fileio_discard(int dir_fd, const char *tmp)
 {
 	int saved = errno;
 
-	(void)unlink(tmp);
+	(void)unlinkat(dir_fd, tmp, 0);
 	errno = saved;
 }
 
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, const char **error_r)
+{
+	return file_write_atomic_at(AT_FDCWD, path, data, len, mode, 0,
+				    error_r);
+}
+
+int file_write_atomic_at(int dir_fd, const char *path, const void *data,
+			 size_t len, mode_t mode, unsigned flags,
+			 const char **error_r)
 {
 	struct str tmp = STR_INIT(PATH_MAX);
 	int fd, r = -1;
@@ -110,28 +118,30 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 		*error_r = fileio_error("path");
 		goto out;
 	}
-	(void)unlink(tmp.s);
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	(void)unlinkat(dir_fd, tmp.s, 0);
+	fd = openat(dir_fd, tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		*error_r = fileio_error("open");
 		goto out;
 	}
 	if (fileio_fill(fd, data, len, mode, error_r) < 0) {
 		(void)close(fd);
-		fileio_discard(tmp.s);
+		fileio_discard(dir_fd, tmp.s);
 		goto out;
 	}
 	if (fileio_close(fd) < 0) {
 		*error_r = fileio_error("close");
-		fileio_discard(tmp.s);
+		fileio_discard(dir_fd, tmp.s);
 		goto out;
 	}
-	if (rename(tmp.s, path) < 0) {
+	if (renameat2(dir_fd, tmp.s, dir_fd, path,
+		      (flags & FILE_ATOMIC_NOREPLACE) ? RENAME_NOREPLACE : 0) < 0) {
 		*error_r = fileio_error("rename");
-		fileio_discard(tmp.s);
+		fileio_discard(dir_fd, tmp.s);
 		goto out;
 	}
-	if (fsync_dir_of(path) < 0) {
+	if ((dir_fd == AT_FDCWD ? fsync_dir_of(path) : fsync(dir_fd)) < 0) {
 		*error_r = fileio_error("fsync directory");
 		goto out;
 	}
@@ -167,9 +177,16 @@ static int fileio_read_fd(int fd, struct str *out, size_t max)
 
 int file_read_all(const char *path, struct str *out, size_t max)
 {
+	return file_read_all_at(AT_FDCWD, path, out, max);
+}
+
+int file_read_all_at(int dir_fd, const char *path, struct str *out,
+		     size_t max)
+{
 	int fd, r, saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC |
+		    (dir_fd == AT_FDCWD ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return -1;
 	str_clear(out);

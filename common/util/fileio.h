@@ -23,9 +23,22 @@ struct str;
  * directory fsync failed. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, const char **error_r);
+/* The same for path beneath the directory dir_fd (AT_FDCWD: as above);
+ * with a directory, path is a name in it (no '/'), opened O_NOFOLLOW, and
+ * that directory is fsynced: for processes confined to a directory they
+ * hold open (an IMAP session in its Maildir). */
+#define FILE_ATOMIC_NOREPLACE 0x1u	/* an existing path is kept: EEXIST
+					 * (renameat2 RENAME_NOREPLACE), so two
+					 * creators never replace each other's */
+int file_write_atomic_at(int dir_fd, const char *path, const void *data,
+			 size_t len, mode_t mode, unsigned flags,
+			 const char **error_r);
 /* Read a whole file of at most max bytes into out (replacing it). -1 with
  * errno (EFBIG when larger than max). */
 int file_read_all(const char *path, struct str *out, size_t max);
+/* The same beneath dir_fd (a name in it, O_NOFOLLOW unless AT_FDCWD). */
+int file_read_all_at(int dir_fd, const char *path, struct str *out,
+		     size_t max);
 /* fsync the directory containing path (or path itself if a directory). */
 int fsync_dir_of(const char *path);
 /* mkdir -p with the given mode for missing components; 0 or -1/errno. */

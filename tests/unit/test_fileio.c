@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
@@ -90,6 +91,37 @@ static void test_write_read(void)
 	TEST_STREQ(str_c(&got), "hello\n");
 	TEST_ASSERT(stat(path.s, &st) == 0 && (st.st_mode & 07777) == 0640);
 	TEST_ASSERT(dir_entries() == 1);
+	str_free(&path);
+	str_free(&got);
+	dir_teardown();
+}
+
+/* The directory-relative forms: a name in an open directory, never a
+ * symbolic link followed. */
+static void test_write_read_at(void)
+{
+	struct str path = STR_INIT(0), got = STR_INIT(0);
+	const char *err = NULL;
+	int dfd;
+
+	dir_setup();
+	dfd = open(test_dir, O_RDONLY | O_DIRECTORY);
+	TEST_ASSERT(dfd >= 0);
+	TEST_ASSERT(file_write_atomic_at(dfd, "f", "one", 3, 0600, 0,
+					 &err) == 0);
+	TEST_ASSERT(file_write_atomic_at(dfd, "f", "two", 3, 0600, 0,
+					 &err) == 0);
+	TEST_ASSERT(file_write_atomic_at(dfd, "f", "new", 3, 0600,
+					 FILE_ATOMIC_NOREPLACE, &err) < 0 &&
+		    errno == EEXIST);
+	TEST_ASSERT(file_read_all_at(dfd, "f", &got, 100) == 0);
+	TEST_STREQ(str_c(&got), "two");
+	TEST_ASSERT(dir_entries() == 1);
+	TEST_ASSERT(symlinkat("f", dfd, "l") == 0);
+	TEST_ASSERT(file_read_all_at(dfd, "l", &got, 100) < 0 &&
+		    errno == ELOOP);
+	TEST_ASSERT(unlinkat(dfd, "l", 0) == 0);
+	(void)close(dfd);
 	str_free(&path);
 	str_free(&got);
 	dir_teardown();
@@ -391,7 +423,7 @@ static void test_fd_send_all_epipe(void)
 	close(sv[0]);
 }
 
-TEST_MAIN(test_write_read, test_write_replaces, test_write_binary_large,
+TEST_MAIN(test_write_read, test_write_read_at, test_write_replaces, test_write_binary_large,
 	  test_write_missing_dir, test_write_rename_fails_cleans_up,
 	  test_write_replaces_stale_tmp, test_read_max, test_read_nul_bytes,
 	  test_read_missing, test_read_cap_of_out, test_mkdir_p,
