@@ -134,7 +134,9 @@ static void session_capability(struct imap_login_session *s)
 	str_free(&text);
 }
 
-/* RFC 2971: log what the client says it is, answer with our name. */
+/* RFC 2971: log what the client says it is ("id: name=Thunderbird,
+ * version=115.0", each escaped, the log keeps no quotes), answer with our
+ * name. */
 static void session_id(struct imap_login_session *s)
 {
 	const struct imap_login_cmd *cmd = &s->cmd;
@@ -143,14 +145,13 @@ static void session_id(struct imap_login_session *s)
 	for (unsigned k = 1; k + 1 < cmd->nargs; k += 2) {
 		const struct imap_login_arg *v = &cmd->arg[k + 1];
 
-		str_appendf(&text, "%s%s=", k > 1 ? " " : "",
+		str_appendf(&text, "%s%s=", k > 1 ? ", " : "",
 			    login_conn_esc(&esc, cmd->arg[k].s,
 					   cmd->arg[k].len));
 		if (v->type == IMAP_ARG_ATOM)		/* NIL */
 			str_appends(&text, "NIL");
 		else
-			str_appendf(&text, "\"%s\"",
-				    login_conn_esc(&esc, v->s, v->len));
+			str_appends(&text, login_conn_esc(&esc, v->s, v->len));
 	}
 	log_info(s->c->id, "id: %s", cmd->nargs > 1 ? str_c(&text) : "NIL");
 	s->flags |= IMAP_HANDOVER_ID;
