@@ -47,7 +47,8 @@ FOLDERS  = master auth smtpd queue deliver pop3d imapd
 MAINS    = master/postern.c master/postern-master.c auth/postern-auth.c \
 	   queue/postern-inject.c queue/postern-qmgr.c smtpd/postern-smtpd.c \
 	   smtpd/sendmail.c deliver/postern-local.c deliver/postern-remote.c \
-	   pop3d/postern-pop3-login.c pop3d/postern-pop3.c
+	   pop3d/postern-pop3-login.c pop3d/postern-pop3.c \
+	   imapd/postern-imap-login.c imapd/postern-imap.c
 lib_src   = $(if $(filter $(1),$(LAYERS)),$(sort $(wildcard common/$(1)/*.c)),$(filter-out $(MAINS),$(sort $(wildcard $(1)/*.c))))
 lib_file  = $(BUILD)/lib/lib$(1).a
 ALL_LIBS := $(foreach l,$(FOLDERS) $(LAYERS),$(call lib_file,$(l)))
@@ -68,7 +69,7 @@ $(foreach l,$(FOLDERS) $(LAYERS),$(eval $(call lib_rule,$(l))))
 TLS_LIBS = -lssl -lcrypto
 PROGRAMS = postern postern-master postern-auth postern-inject postern-smtpd \
 	   postern-qmgr postern-local sendmail postern-pop3-login postern-pop3 \
-	   postern-remote
+	   postern-remote postern-imap-login postern-imap
 MAIN_postern        := master/postern.c
 MAIN_postern-master := master/postern-master.c
 MAIN_postern-auth   := auth/postern-auth.c
@@ -80,6 +81,8 @@ MAIN_postern-local  := deliver/postern-local.c
 MAIN_postern-remote := deliver/postern-remote.c
 MAIN_postern-pop3-login := pop3d/postern-pop3-login.c
 MAIN_postern-pop3   := pop3d/postern-pop3.c
+MAIN_postern-imap-login := imapd/postern-imap-login.c
+MAIN_postern-imap   := imapd/postern-imap.c
 # (-lseccomp: every daemon confines itself, common/daemon/service_sandbox.h)
 SYSLIBS_postern        := $(TLS_LIBS) -lcdb -lcrypt
 SYSLIBS_postern-master :=
@@ -92,8 +95,11 @@ SYSLIBS_postern-local  := -lseccomp
 SYSLIBS_postern-remote := $(TLS_LIBS) -lunbound -lseccomp
 SYSLIBS_postern-pop3-login := $(TLS_LIBS) -lseccomp
 SYSLIBS_postern-pop3   := $(TLS_LIBS) -lseccomp
+SYSLIBS_postern-imap-login := $(TLS_LIBS) -lseccomp
+# (-ldb: the folder index, Berkeley DB 5.3)
+SYSLIBS_postern-imap   := $(TLS_LIBS) -ldb -lseccomp
 # everything, for unit tests and fuzz targets
-SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound -lseccomp
+SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound -lseccomp -ldb
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
 
 define program_rule

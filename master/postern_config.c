@@ -195,6 +195,7 @@ static int check_auth_delay(const char *path, const struct conf *c)
 		unsigned t;
 	} clients[] = {
 		{ "pop3_login_timeout", c->pop3_login_timeout },
+		{ "imap_login_timeout", c->imap_login_timeout },
 		{ "smtpd_timeout", c->smtpd_timeout },
 	};
 	int n = 0;

@@ -18,6 +18,9 @@ const struct service_def services[] = {
 	{ "pop3",       "postern-pop3-login", "postern-login", "listen_pop3",       NULL,     NULL,            1, 0,                    NULL },
 	{ "pop3s",      "postern-pop3-login", "postern-login", "listen_pop3s",      NULL,     NULL,            1, SERVICE_TLS_IMPLICIT, NULL },
 	{ "pop3-mail",  "postern-pop3",       "postern-mail",  NULL,                "pop3",   "postern-login", 1, 0,                    NULL },
+	{ "imap",       "postern-imap-login", "postern-login", "listen_imap",       NULL,     NULL,            1, 0,                    NULL },
+	{ "imaps",      "postern-imap-login", "postern-login", "listen_imaps",      NULL,     NULL,            1, SERVICE_TLS_IMPLICIT, NULL },
+	{ "imap-mail",  "postern-imap",       "postern-mail",  NULL,                "imap",   "postern-login", 1, 0,                    NULL },
 };
 const unsigned services_count = sizeof(services) / sizeof(services[0]);
 
