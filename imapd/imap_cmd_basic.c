@@ -1,0 +1,271 @@
+/*
+ * imap_cmd_basic - the commands of any state: CAPABILITY, NOOP, LOGOUT,
+ *                  ENABLE (RFC 5161), ID (RFC 2971), NAMESPACE (RFC 2342),
+ *                  IDLE (RFC 2177), CHECK
+ *
+ * IDLE waits for the client's DONE and, with a folder selected, for
+ * changes in its cur/ and new/ (inotify: delivery, other sessions' flag
+ * renames and expunges, POP3, Dovecot) and in postern-uidlog (another
+ * IMAP session's changes); each change is told at once. It ends after
+ * imap_timeout like any other wait (RFC 9051 asks clients to re-issue
+ * IDLE within 29 minutes; the default imap_timeout is 30).
+ */
+#include "imap_session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+void imap_cmd_capability(struct imap_session *s, struct imap_command *c)
+{
+	struct str caps = STR_INIT(0);
+
+	if (c->nargs != 0) {
+		imap_reply_bad(s, c, "CAPABILITY takes no arguments.");
+		return;
+	}
+	imap_capabilities(s, &caps);
+	imap_reply_untagged(s, "CAPABILITY %s", caps.s);
+	str_free(&caps);
+	imap_reply_tagged(s, c, "OK", "Capability completed.");
+}
+
+void imap_cmd_noop(struct imap_session *s, struct imap_command *c)
+{
+	if (c->nargs != 0) {
+		imap_reply_bad(s, c, "NOOP takes no arguments.");
+		return;
+	}
+	imap_session_updates(s, 1);
+	imap_reply_tagged(s, c, "OK", "NOOP completed.");
+}
+
+void imap_cmd_check(struct imap_session *s, struct imap_command *c)
+{
+	if (c->nargs != 0) {
+		imap_reply_bad(s, c, "CHECK takes no arguments.");
+		return;
+	}
+	if (s->sel)
+		(void)imap_folder_flush(s->sel);
+	imap_reply_tagged(s, c, "OK", "CHECK completed.");
+}
+
+void imap_cmd_logout(struct imap_session *s, struct imap_command *c)
+{
+	if (c->nargs != 0) {
+		imap_reply_bad(s, c, "LOGOUT takes no arguments.");
+		return;
+	}
+	imap_reply_untagged(s, "BYE Logging out");
+	imap_reply_tagged(s, c, "OK", "Logout completed.");
+	s->logout = 1;
+}
+
+void imap_cmd_enable(struct imap_session *s, struct imap_command *c)
+{
+	struct str done = STR_INIT(0);
+
+	if (c->nargs == 0) {
+		imap_reply_bad(s, c, "ENABLE needs at least one capability.");
+		return;
+	}
+	for (unsigned i = 0; i < c->nargs; i++) {
+		const struct imap_arg *a = &c->args[i];
+		unsigned bit = 0;
+		const char *name = NULL;
+
+		if (a->type != IMAP_ARG_ATOM) {
+			imap_reply_bad(s, c, "ENABLE takes atoms.");
+			str_free(&done);
+			return;
+		}
+		if (imap_arg_atom_is(a, "IMAP4rev2")) {
+			bit = IMAP_EN_REV2 | IMAP_EN_UTF8;
+			name = "IMAP4rev2";
+		} else if (imap_arg_atom_is(a, "CONDSTORE")) {
+			bit = IMAP_EN_CONDSTORE;
+			name = "CONDSTORE";
+		} else if (imap_arg_atom_is(a, "QRESYNC")) {
+			bit = IMAP_EN_QRESYNC | IMAP_EN_CONDSTORE;
+			name = "QRESYNC";
+		} else if (imap_arg_atom_is(a, "UTF8=ACCEPT")) {
+			bit = IMAP_EN_UTF8;
+			name = "UTF8=ACCEPT";
+		}
+		/* unknown capabilities are ignored (RFC 5161 3.1), and one
+		 * already on is not listed again */
+		if (name == NULL || (s->enabled & bit) == bit)
+			continue;
+		s->enabled |= bit;
+		(void)str_appendf(&done, " %s", name);
+	}
+	imap_reply_untagged(s, "ENABLED%s", done.s ? done.s : "");
+	str_free(&done);
+	imap_reply_tagged(s, c, "OK", "Enabled.");
+}
+
+void imap_cmd_id(struct imap_session *s, struct imap_command *c)
+{
+	struct str fields = STR_INIT(0);
+
+	if (c->nargs != 1 || (c->args[0].type != IMAP_ARG_NIL &&
+			      c->args[0].type != IMAP_ARG_LIST)) {
+		imap_reply_bad(s, c, "ID takes a list or NIL.");
+		return;
+	}
+	if (c->args[0].type == IMAP_ARG_LIST) {
+		const struct imap_arg *l = c->args[0].list;
+		unsigned n = c->args[0].n;
+
+		if (n % 2 != 0 || n > 60) {
+			imap_reply_bad(s, c, "ID takes pairs of strings (at "
+				       "most 30).");
+			return;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			const char *p;
+			size_t len;
+
+			if (!imap_arg_nstring(&l[i], &p, &len)) {
+				imap_reply_bad(s, c, "ID takes strings.");
+				str_free(&fields);
+				return;
+			}
+			(void)str_appends(&fields, i % 2 ? "=" : " ");
+			if (p)
+				log_escape(&fields, p, len, 64);
+			else
+				(void)str_appends(&fields, "NIL");
+		}
+		log_info(s->id, "client id:%s", fields.s ? fields.s : "");
+	}
+	str_free(&fields);
+	imap_reply_untagged(s, "ID (\"name\" \"postern\")");
+	imap_reply_tagged(s, c, "OK", "ID completed.");
+}
+
+void imap_cmd_namespace(struct imap_session *s, struct imap_command *c)
+{
+	if (c->nargs != 0) {
+		imap_reply_bad(s, c, "NAMESPACE takes no arguments.");
+		return;
+	}
+	imap_reply_untagged(s, "NAMESPACE ((\"\" \".\")) NIL NIL");
+	imap_reply_tagged(s, c, "OK", "Namespace completed.");
+}
+
+/* ---- IDLE ------------------------------------------------------------- */
+
+/* Watch the selected folder's cur/, new/ and log. -1 if nothing could be
+ * watched (IDLE then only checks every 30 s). */
+static int idle_watch(struct imap_session *s)
+{
+	static const char *const what[] = { "cur", "new", "postern-uidlog" };
+	const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+			      IN_MOVED_TO | IN_MODIFY | IN_ATTRIB;
+	int fd, watched = 0;
+
+	if (s->sel == NULL)
+		return -1;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0) {
+		log_warn(s->id, "inotify_init1: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		char path[64];
+
+		/* inotify takes paths: /proc/self/fd/N/NAME names the
+		 * folder's directory without knowing where it is */
+		if (snprintf(path, sizeof(path), "/proc/self/fd/%d/%s",
+			     s->sel->dir_fd, what[i]) >= (int)sizeof(path))
+			continue;
+		if (inotify_add_watch(fd, path, mask) >= 0)
+			watched++;
+	}
+	if (watched == 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void idle_drain(int fd)
+{
+	char buf[4096];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+void imap_cmd_idle(struct imap_session *s, struct imap_command *c)
+{
+	int watch, left_ms = s->im->timeout_ms;
+	const char *line;
+	size_t len;
+
+	if (c->nargs != 0) {
+		imap_reply_bad(s, c, "IDLE takes no arguments.");
+		return;
+	}
+	watch = idle_watch(s);
+	if (io_puts(&s->io, "+ idling\r\n") < 0 || io_flush(&s->io) < 0) {
+		s->logout = 1;
+		goto out;
+	}
+	while (io_pending(&s->io) == 0 && !imap_stopping) {
+		struct pollfd p[2] = {
+			{ .fd = s->io.fd, .events = POLLIN },
+			{ .fd = watch, .events = POLLIN },
+		};
+		int step = left_ms < 0 || left_ms > 30000 ? 30000 : left_ms;
+		int r = poll(p, watch >= 0 ? 2 : 1, step);
+
+		if (r < 0 && errno != EINTR) {
+			s->logout = 1;
+			goto out;
+		}
+		if (r == 0 && left_ms >= 0) {
+			left_ms -= step;
+			if (left_ms <= 0) {
+				imap_reply_untagged(s, "BYE Disconnected for "
+						    "inactivity.");
+				s->logout = 1;
+				goto out;
+			}
+		}
+		if (watch >= 0 && r > 0 && (p[1].revents & POLLIN))
+			idle_drain(watch);
+		if (p[0].revents)
+			break;
+		imap_session_updates(s, 1);
+		if (io_flush(&s->io) < 0) {
+			s->logout = 1;
+			goto out;
+		}
+	}
+	if (imap_stopping)
+		goto out;
+	switch (imap_reader_read_line(&s->rd, &line, &len)) {
+	case IMAP_READ_OK:
+		if (len == 4 && strncasecmp(line, "DONE", 4) == 0)
+			imap_reply_tagged(s, c, "OK", "Idle completed.");
+		else
+			imap_reply_bad(s, c, "Expected DONE.");
+		break;
+	case IMAP_READ_TOOBIG:
+		imap_reply_bad(s, c, "Expected DONE.");
+		break;
+	default:
+		s->logout = 1;
+		break;
+	}
+out:
+	if (watch >= 0)
+		(void)close(watch);
+}

@@ -1,0 +1,551 @@
+/*
+ * imap_cmd_store - the commands that change messages: STORE (with
+ *                  UNCHANGEDSINCE, RFC 7162), COPY and MOVE (RFC 6851)
+ *                  with COPYUID (RFC 4315), APPEND with APPENDUID and
+ *                  MULTIAPPEND (RFC 3502)
+ */
+#include "imap_session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imap_folders.h"
+#include "imap_quote.h"
+#include "util/alloc.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+static const struct {
+	const char *name;
+	uint8_t bit;
+} system_flags[] = {
+	{ "\\Seen", IMAP_F_SEEN }, { "\\Answered", IMAP_F_ANSWERED },
+	{ "\\Flagged", IMAP_F_FLAGGED }, { "\\Deleted", IMAP_F_DELETED },
+	{ "\\Draft", IMAP_F_DRAFT },
+};
+
+/* A flag list (or flags given one by one) into system flags and keyword
+ * bits of folder f; keywords are added to f's list if create. 0, or -1
+ * with *error_r and *code_r ("BAD" text or a NO code). */
+static int imap_flags_parse(struct imap_folder *f, const struct imap_arg *a,
+		     unsigned n, int create, uint8_t *flags_r,
+		     uint32_t *kw_r, const char **error_r, int *no_r)
+{
+	*flags_r = 0;
+	*kw_r = 0;
+	*no_r = 0;
+	for (unsigned i = 0; i < n; i++) {
+		int k, known = 0;
+
+		if (a[i].type != IMAP_ARG_ATOM) {
+			*error_r = "Invalid flag.";
+			return -1;
+		}
+		if (a[i].s[0] == '\\') {
+			for (size_t j = 0; j < sizeof(system_flags) /
+			     sizeof(system_flags[0]); j++)
+				if (imap_arg_atom_is(&a[i],
+						     system_flags[j].name)) {
+					*flags_r |= system_flags[j].bit;
+					known = 1;
+				}
+			/* \Recent cannot be stored (RFC 3501 2.3.2) */
+			if (!known && !imap_arg_atom_is(&a[i], "\\Recent")) {
+				*error_r = "Invalid system flag.";
+				return -1;
+			}
+			continue;
+		}
+		if (!maildir_keywords_name_ok(a[i].s, a[i].len) ||
+		    strpbrk(a[i].s, "(){%*\"]") != NULL) {
+			*error_r = "Invalid keyword.";
+			return -1;
+		}
+		k = imap_folder_keyword(f, a[i].s, create);
+		if (k < 0 && create) {
+			*error_r = "[LIMIT] Too many keywords in this mailbox "
+				   "(26).";
+			*no_r = 1;
+			return -1;
+		}
+		if (k >= 0)
+			*kw_r |= UINT32_C(1) << k;
+	}
+	return 0;
+}
+
+/* ---- STORE ------------------------------------------------------------- */
+
+enum store_mode { STORE_SET, STORE_ADD, STORE_REMOVE };
+
+struct store_req {
+	struct imap_msgset ms;
+	uint64_t unchangedsince;	/* 0: none */
+	int has_unchangedsince;
+	enum store_mode mode;
+	int silent;
+	uint8_t flags;
+	uint32_t kw;
+};
+
+static int store_parse(struct imap_session *s, struct imap_command *c,
+		       struct store_req *q)
+{
+	const struct imap_arg *a = c->args;
+	unsigned i = 1, nflags;
+	const char *item, *error = "Invalid STORE arguments.";
+	int no;
+
+	memset(q, 0, sizeof(*q));
+	if (c->nargs < 3)
+		goto bad;
+	if (imap_msgset_parse(s, c, &a[0], c->uid, &q->ms) < 0)
+		return -1;
+	if (a[i].type == IMAP_ARG_LIST) {
+		const struct imap_arg *m = a[i].list;
+
+		if (a[i].n != 2 || !imap_arg_atom_is(&m[0], "UNCHANGEDSINCE") ||
+		    !imap_arg_number(&m[1], UINT64_MAX, &q->unchangedsince))
+			goto bad_set;
+		q->has_unchangedsince = 1;
+		i++;
+	}
+	if (i + 1 >= c->nargs || a[i].type != IMAP_ARG_ATOM)
+		goto bad_set;
+	item = a[i].s;
+	if (*item == '+' || *item == '-') {
+		q->mode = *item == '+' ? STORE_ADD : STORE_REMOVE;
+		item++;
+	}
+	if (strcasecmp(item, "FLAGS.SILENT") == 0)
+		q->silent = 1;
+	else if (strcasecmp(item, "FLAGS") != 0)
+		goto bad_set;
+	i++;
+	if (a[i].type == IMAP_ARG_LIST) {
+		if (i + 1 != c->nargs)
+			goto bad_set;
+		nflags = a[i].n;
+		a = a[i].list;
+	} else {
+		nflags = c->nargs - i;
+		a = &a[i];
+	}
+	if (imap_flags_parse(s->sel, a, nflags, q->mode != STORE_REMOVE,
+			     &q->flags, &q->kw, &error, &no) < 0) {
+		imap_msgset_free(&q->ms);
+		if (no)
+			imap_reply_tagged(s, c, "NO", "%s", error);
+		else
+			imap_reply_bad(s, c, error);
+		return -1;
+	}
+	return 0;
+bad_set:
+	imap_msgset_free(&q->ms);
+bad:
+	imap_reply_bad(s, c, error);
+	return -1;
+}
+
+/* The untagged FETCH of a stored message. */
+static void store_fetch(struct imap_session *s, const struct imap_command *c,
+			uint32_t i)
+{
+	const struct imap_msg *m = &s->sel->msgs[i];
+	struct str line = STR_INIT(0);
+
+	(void)str_appendf(&line, "* %lu FETCH (", (unsigned long)i + 1);
+	if (c->uid)
+		(void)str_appendf(&line, "UID %lu ", (unsigned long)m->uid);
+	(void)str_appends(&line, "FLAGS ");
+	imap_write_flags(s, &line, m);
+	if (imap_session_condstore(s))
+		(void)str_appendf(&line, " MODSEQ (%llu)",
+				  (unsigned long long)m->modseq);
+	(void)str_appends(&line, ")\r\n");
+	if (io_write(&s->io, line.s, line.len) < 0)
+		s->logout = 1;
+	str_free(&line);
+}
+
+void imap_cmd_store(struct imap_session *s, struct imap_command *c)
+{
+	struct store_req q;
+	struct imap_seqset modified;
+	struct str mod = STR_INIT(0);
+	const char *error;
+	unsigned failed = 0;
+
+	if (s->sel_readonly) {
+		imap_reply_tagged(s, c, "NO", "[READ-ONLY] Mailbox is "
+				  "read-only.");
+		return;
+	}
+	if (store_parse(s, c, &q) < 0)
+		return;
+	if (q.has_unchangedsince)
+		imap_session_condstore_on(s);
+	imap_seqset_init(&modified);
+	for (uint32_t i = 0; i < s->sel->count && !s->logout; i++) {
+		struct imap_msg *m = &s->sel->msgs[i];
+		uint8_t flags = m->flags;
+		uint32_t kw = m->keywords;
+
+		if (m->expunged || !imap_msgset_has(s, &q.ms, i))
+			continue;
+		if (q.has_unchangedsince && m->modseq > q.unchangedsince) {
+			imap_seqset_add(&modified, c->uid ? m->uid : i + 1,
+					c->uid ? m->uid : i + 1);
+			continue;
+		}
+		switch (q.mode) {
+		case STORE_SET:
+			flags = q.flags;
+			kw = q.kw;
+			break;
+		case STORE_ADD:
+			flags |= q.flags;
+			kw |= q.kw;
+			break;
+		case STORE_REMOVE:
+			flags &= (uint8_t)~q.flags;
+			kw &= ~q.kw;
+			break;
+		}
+		if ((flags != m->flags || kw != m->keywords) &&
+		    imap_folder_store(s->sel, i, flags, kw, &error) < 0) {
+			log_warn(s->id, "store uid %lu: %s",
+				 (unsigned long)m->uid, error);
+			failed++;
+			continue;
+		}
+		m->changed = 0;
+		s->stored++;
+		if (!q.silent || imap_session_condstore(s))
+			store_fetch(s, c, i);
+	}
+	(void)imap_folder_flush(s->sel);
+	imap_msgset_free(&q.ms);
+	if (modified.n > 0) {
+		imap_seqset_normalize(&modified);
+		(void)imap_seqset_format(&modified, &mod);
+		imap_reply_tagged(s, c, "OK", "[MODIFIED %s] Conditional "
+				  "STORE failed for some messages.", mod.s);
+	} else if (failed > 0) {
+		imap_reply_tagged(s, c, "NO", "[EXPUNGEISSUED] Some messages "
+				  "could not be changed (expunged?).");
+	} else {
+		imap_reply_tagged(s, c, "OK", "Store completed.");
+	}
+	imap_seqset_free(&modified);
+	str_free(&mod);
+}
+
+/* ---- COPY and MOVE ------------------------------------------------------ */
+
+/* The destination folder of COPY, MOVE or APPEND: the selected one if it
+ * is the same (one handle per folder in a process), else opened. NULL
+ * after the NO reply ([TRYCREATE] if it does not exist). */
+static struct imap_folder *dest_open(struct imap_session *s,
+				     const struct imap_command *c,
+				     const char *name, int *opened_r)
+{
+	struct str dir = STR_INIT(0);
+	struct imap_folder *f;
+	const char *error;
+
+	*opened_r = 0;
+	if (s->sel && strcmp(s->sel_name.s, name) == 0 && !s->sel_readonly)
+		return s->sel;
+	if (imap_folder_dirname(name, &dir, &error) < 0) {
+		imap_reply_tagged(s, c, "NO", "[CANNOT] %s.", error);
+		str_free(&dir);
+		return NULL;
+	}
+	f = xcalloc(1, sizeof(*f));
+	if (imap_folder_open(f, s->maildir_fd, dir.s, -1, 1, &error) < 0) {
+		if (errno == ENOENT) {
+			imap_reply_tagged(s, c, "NO", "[TRYCREATE] Mailbox "
+					  "does not exist.");
+		} else {
+			log_warn(s->id, "open %s: %s", name, error);
+			imap_reply_tagged(s, c, "NO", "[SERVERBUG] Mailbox "
+					  "can't be opened.");
+		}
+		free(f);
+		str_free(&dir);
+		return NULL;
+	}
+	str_free(&dir);
+	*opened_r = 1;
+	return f;
+}
+
+static void dest_close(struct imap_folder *f, int opened)
+{
+	if (!opened)
+		return;
+	(void)imap_folder_flush(f);
+	imap_folder_close(f);
+	free(f);
+}
+
+static void copy_or_move(struct imap_session *s, struct imap_command *c,
+			 int move)
+{
+	struct imap_msgset ms;
+	struct str name = STR_INIT(0), src = STR_INIT(0), dst = STR_INIT(0);
+	struct imap_folder *to;
+	uint32_t *suids = NULL, *duids = NULL, n = 0, cap = 0;
+	const char *error;
+	uint32_t uidvalidity;
+	int opened, failed = 0;
+
+	if (move && s->sel_readonly) {
+		imap_reply_tagged(s, c, "NO", "[READ-ONLY] Mailbox is "
+				  "read-only.");
+		return;
+	}
+	if (c->nargs != 2) {
+		imap_reply_bad(s, c, "Expected a message set and a mailbox.");
+		return;
+	}
+	if (imap_msgset_parse(s, c, &c->args[0], c->uid, &ms) < 0)
+		return;
+	if (imap_arg_mailbox(s, c, &c->args[1], &name) < 0)
+		goto out;
+	if ((to = dest_open(s, c, name.s, &opened)) == NULL)
+		goto out;
+	for (uint32_t i = 0; i < s->sel->count && !failed; i++) {
+		uint32_t uid;
+
+		if (s->sel->msgs[i].expunged || !imap_msgset_has(s, &ms, i))
+			continue;
+		if (imap_folder_copy(s->sel, i, to, &uid, &error) < 0) {
+			log_warn(s->id, "copy uid %lu to %s: %s",
+				 (unsigned long)s->sel->msgs[i].uid, name.s,
+				 error);
+			failed = errno == ENOENT ? 2 : 1;
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			suids = xreallocarray(suids, cap, sizeof(*suids));
+			duids = xreallocarray(duids, cap, sizeof(*duids));
+		}
+		suids[n] = s->sel->msgs[i].uid;
+		duids[n++] = uid;
+	}
+	uidvalidity = to->uidvalidity;
+	dest_close(to, opened);
+	if (failed) {
+		/* what was copied stays (RFC 9051 leaves it open; MOVE
+		 * expunges nothing, so no message is lost) */
+		imap_reply_tagged(s, c, "NO", failed == 2 ?
+				  "[EXPUNGEISSUED] Some messages were "
+				  "expunged." : "[SERVERBUG] Copy failed.");
+		goto out;
+	}
+	if (n > 0 && (imap_seqset_format_uids(suids, n, &src) < 0 ||
+		      imap_seqset_format_uids(duids, n, &dst) < 0))
+		n = 0;
+	if (move) {
+		if (n > 0)
+			imap_reply_untagged(s, "OK [COPYUID %lu %s %s] Moved.",
+					    (unsigned long)uidvalidity,
+					    src.s, dst.s);
+		for (uint32_t i = 0; i < s->sel->count; i++)
+			if (!s->sel->msgs[i].expunged &&
+			    imap_msgset_has(s, &ms, i) &&
+			    imap_folder_expunge(s->sel, i, &error) < 0)
+				log_warn(s->id, "move: expunge uid %lu: %s",
+					 (unsigned long)s->sel->msgs[i].uid,
+					 error);
+		imap_session_updates(s, 1);
+		imap_reply_tagged(s, c, "OK", "Move completed.");
+	} else if (n > 0) {
+		imap_reply_tagged(s, c, "OK", "[COPYUID %lu %s %s] Copy "
+				  "completed.", (unsigned long)
+				  uidvalidity, src.s, dst.s);
+	} else {
+		imap_reply_tagged(s, c, "OK", "Copy completed.");
+	}
+out:
+	imap_msgset_free(&ms);
+	free(suids);
+	free(duids);
+	str_free(&name);
+	str_free(&src);
+	str_free(&dst);
+}
+
+void imap_cmd_copy(struct imap_session *s, struct imap_command *c)
+{
+	copy_or_move(s, c, 0);
+}
+
+void imap_cmd_move(struct imap_session *s, struct imap_command *c)
+{
+	copy_or_move(s, c, 1);
+}
+
+/* ---- APPEND ------------------------------------------------------------- */
+
+#define APPEND_CHUNK (64 * 1024)
+
+/* Read the pending literal into an unnamed file in the Maildir's tmp/.
+ * The descriptor, or -1 (the session is over if the client is lost:
+ * s->logout set). */
+static int append_read(struct imap_session *s, struct imap_command *c)
+{
+	char *buf = xmalloc(APPEND_CHUNK);
+	uint64_t left = c->literal_size;
+	int fd = openat(s->maildir_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC,
+			0600);
+
+	if (fd < 0)
+		log_warn(s->id, "append: open tmp/: %s", strerror(errno));
+	while (left > 0) {
+		size_t got;
+		int r = imap_reader_literal_read(&s->rd, buf,
+						 left < APPEND_CHUNK ?
+						 (size_t)left : APPEND_CHUNK,
+						 &got);
+
+		if (r != IMAP_READ_OK || got == 0) {
+			s->logout = 1;
+			break;
+		}
+		if (fd >= 0 && fd_write_all(fd, buf, got) < 0) {
+			log_warn(s->id, "append: write tmp/: %s",
+				 strerror(errno));
+			(void)close(fd);
+			fd = -1;
+		}
+		left -= got;
+	}
+	free(buf);
+	if (s->logout && fd >= 0) {
+		(void)close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The flags and date before a message: "[flag-list] [date-time]". */
+static int append_params(struct imap_folder *f, struct imap_command *c,
+			 unsigned first,
+			 uint8_t *flags_r, uint32_t *kw_r, time_t *date_r)
+{
+	unsigned i = first;
+	const char *error;
+	int no;
+
+	*flags_r = 0;
+	*kw_r = 0;
+	*date_r = 0;
+	if (i < c->nargs && c->args[i].type == IMAP_ARG_LIST) {
+		if (imap_flags_parse(f, c->args[i].list, c->args[i].n, 1,
+				     flags_r, kw_r, &error, &no) < 0)
+			return -1;
+		i++;
+	}
+	if (i < c->nargs && c->args[i].type == IMAP_ARG_STRING) {
+		int zone;
+
+		if (imap_datetime_parse(c->args[i].s, c->args[i].len,
+					date_r, &zone) < 0)
+			return -1;
+		i++;
+	}
+	return i == c->nargs ? 0 : -1;
+}
+
+void imap_cmd_append(struct imap_session *s, struct imap_command *c)
+{
+	struct str name = STR_INIT(0), uids = STR_INIT(0);
+	struct imap_folder *f;
+	uint32_t *got = NULL, n = 0, uidvalidity = 0;
+	const char *error = NULL;
+	int opened = 0, failed = 0;
+
+	if (c->nargs < 1 || imap_arg_mailbox(s, c, &c->args[0], &name) < 0) {
+		if (c->nargs < 1)
+			imap_reply_bad(s, c, "APPEND takes a mailbox.");
+		if (c->literal_pending)
+			(void)imap_reader_literal_skip(&s->rd);
+		goto out;
+	}
+	if (!c->literal_pending) {
+		imap_reply_bad(s, c, "APPEND needs a message literal.");
+		goto out;
+	}
+	if ((f = dest_open(s, c, name.s, &opened)) == NULL) {
+		(void)imap_reader_literal_skip(&s->rd);
+		goto out;
+	}
+	uidvalidity = f->uidvalidity;
+	for (unsigned first = 1; c->literal_pending && !s->logout; first = 0) {
+		uint8_t flags;
+		uint32_t kw, uid;
+		time_t date;
+		int fd;
+
+		if (append_params(f, c, first, &flags, &kw, &date) < 0 ||
+		    c->literal_size == 0) {
+			(void)imap_reader_literal_skip(&s->rd);
+			failed = 2;
+			break;
+		}
+		fd = append_read(s, c);
+		if (fd < 0) {
+			failed = 1;
+			error = "cannot write tmp/";
+		} else if (imap_folder_append(f, fd, c->literal_size, flags,
+					      kw, date, &uid, &error) < 0) {
+			log_warn(s->id, "append to %s: %s", name.s, error);
+			failed = 1;
+		} else {
+			got = xreallocarray(got, n + 1, sizeof(*got));
+			got[n++] = uid;
+			s->appended++;
+		}
+		if (fd >= 0)
+			(void)close(fd);
+		if (s->logout)
+			break;
+		if (imap_read_continue(&s->rd, c) != IMAP_READ_OK) {
+			failed = 2;
+			break;
+		}
+		if (failed) {
+			if (c->literal_pending)
+				(void)imap_reader_literal_skip(&s->rd);
+			break;
+		}
+		if (!c->literal_pending && c->nargs != 0)
+			failed = 2;
+	}
+	dest_close(f, opened);
+	if (s->logout)
+		goto out;
+	if (failed == 2)
+		imap_reply_bad(s, c, "Invalid APPEND arguments.");
+	else if (failed)
+		imap_reply_tagged(s, c, "NO", "[SERVERBUG] Message could not "
+				  "be saved.");
+	else if (imap_seqset_format_uids(got, n, &uids) == 0)
+		imap_reply_tagged(s, c, "OK", "[APPENDUID %lu %s] Append "
+				  "completed.", (unsigned long)uidvalidity,
+				  uids.s);
+	else
+		imap_reply_tagged(s, c, "OK", "Append completed.");
+out:
+	free(got);
+	str_free(&name);
+	str_free(&uids);
+}
