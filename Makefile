@@ -93,7 +93,7 @@ SYSLIBS_postern-remote := $(TLS_LIBS) -lunbound -lseccomp
 SYSLIBS_postern-pop3-login := $(TLS_LIBS) -lseccomp
 SYSLIBS_postern-pop3   := $(TLS_LIBS) -lseccomp
 # everything, for unit tests and fuzz targets
-SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound -lseccomp
+SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound -lseccomp -ldb
 PROG_BIN := $(addprefix $(BIN)/,$(PROGRAMS))
 
 define program_rule

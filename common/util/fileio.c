@@ -141,6 +141,58 @@ out:
 	return r;
 }
 
+int file_write_atomic_at(int dir_fd, const char *name, const void *data,
+			 size_t len, mode_t mode, unsigned flags,
+			 const char **error_r)
+{
+	struct str tmp = STR_INIT(PATH_MAX);
+	int fd, r = -1;
+
+	if (str_appendf(&tmp, "%s.tmp.%ld", name, (long)getpid()) < 0) {
+		*error_r = fileio_error("path");
+		goto out;
+	}
+	(void)unlinkat(dir_fd, tmp.s, 0);
+	fd = openat(dir_fd, tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*error_r = fileio_error("open");
+		goto out;
+	}
+	if (fileio_fill(fd, data, len, mode, error_r) < 0) {
+		(void)close(fd);
+		fd = -1;
+	} else if (fileio_close(fd) < 0) {
+		*error_r = fileio_error("close");
+		fd = -1;
+	}
+	if (fd < 0) {
+		int saved = errno;
+
+		(void)unlinkat(dir_fd, tmp.s, 0);
+		errno = saved;
+		goto out;
+	}
+	if (renameat2(dir_fd, tmp.s, dir_fd, name,
+		      (flags & FILE_ATOMIC_NOREPLACE) ? RENAME_NOREPLACE : 0)
+	    < 0) {
+		int saved = errno;
+
+		*error_r = fileio_error("rename");
+		(void)unlinkat(dir_fd, tmp.s, 0);
+		errno = saved;
+		goto out;
+	}
+	if (fsync(dir_fd) < 0) {
+		*error_r = fileio_error("fsync directory");
+		goto out;
+	}
+	r = 0;
+out:
+	str_free(&tmp);
+	return r;
+}
+
 /* Read fd to its end into out, failing with EFBIG past max bytes. */
 static int fileio_read_fd(int fd, struct str *out, size_t max)
 {

@@ -23,6 +23,15 @@ struct str;
  * directory fsync failed. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, const char **error_r);
+/* The same for dir_fd/name (a folder held open by descriptor): the
+ * temporary file is dir_fd/name.tmp.PID. With FILE_ATOMIC_NOREPLACE an
+ * existing name is kept (renameat2 RENAME_NOREPLACE) and the call fails
+ * with EEXIST: two processes creating the same file never replace each
+ * other's. */
+#define FILE_ATOMIC_NOREPLACE 0x1u
+int file_write_atomic_at(int dir_fd, const char *name, const void *data,
+			 size_t len, mode_t mode, unsigned flags,
+			 const char **error_r);
 /* Read a whole file of at most max bytes into out (replacing it). -1 with
  * errno (EFBIG when larger than max). */
 int file_read_all(const char *path, struct str *out, size_t max);
