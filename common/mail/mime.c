@@ -33,6 +33,10 @@ struct mime_ctx {
 	struct mime_bnd bnd[MIME_DEPTH_MAX + 1];
 	unsigned nbnd;
 	unsigned nparts;
+	/* a delimiter line right after a close delimiter: the line end before
+	 * it ended that close delimiter's line and stays in the body before
+	 * (as Dovecot counts it) */
+	size_t keep_eol_at;
 };
 
 /* ---- line and size helpers -------------------------------------------- */
@@ -160,7 +164,7 @@ static size_t bnd_scan(const struct mime_ctx *c, size_t pos, int *k_r,
  * start. */
 static size_t body_end(const struct mime_ctx *c, size_t start, size_t q)
 {
-	if (q < c->len && q > start && c->msg[q - 1] == '\n') {
+	if (q < c->len && q > start && q != c->keep_eol_at && c->msg[q - 1] == '\n') {
 		q--;
 		if (q > start && c->msg[q - 1] == '\r')
 			q--;
@@ -566,8 +570,6 @@ static void part_header(const struct mime_ctx *c, struct mime_part *p)
 		else if (mail_header_name_is(&f, "MIME-Version"))
 			p->flags |= MIME_PART_IS_MIME;
 	}
-	if (!(p->flags & MIME_PART_IS_MIME))
-		part_content_free(p);
 	if (p->type == NULL) {
 		if (in_digest)
 			p->flags |= MIME_PART_MESSAGE;
@@ -655,7 +657,10 @@ static size_t parse_multipart(struct mime_ctx *c, struct mime_part *p,
 		if (cl) {
 			/* the close delimiter: the epilogue follows */
 			c->nbnd--;
-			return bnd_scan(c, q, &k, &cl);
+			r = bnd_scan(c, q, &k, &cl);
+			if (r == q && r < c->len)
+				c->keep_eol_at = r;
+			return r;
 		}
 		if (c->nparts >= MIME_PARTS_MAX) {
 			p->flags |= MIME_PART_OPAQUE;
@@ -722,6 +727,7 @@ int mime_parse(const char *msg, size_t len, struct mime_msg *m,
 	memset(&c, 0, sizeof(c));
 	c.msg = msg == NULL ? "" : msg;
 	c.len = len;
+	c.keep_eol_at = (size_t)-1;
 	m->root = part_new(&c, NULL);
 	parse_part(&c, m->root, 0, 0);
 	m->nparts = c.nparts;
