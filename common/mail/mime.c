@@ -292,11 +292,12 @@ static void param_2231_split(struct raw_param *r)
 		for (; *q >= '0' && *q <= '9'; q++)
 			if (r->idx < 100000)
 				r->idx = r->idx * 10 + (unsigned)(*q - '0');
-	}
-	if (*q == '*') {
-		r->extended = 1;
-		q++;
-	}
+		if (*q == '*') {
+			r->extended = 1;
+			q++;
+		}
+	} else
+		r->extended = 1;	/* "name*": one extended value */
 	if (*q != '\0') {
 		r->idx = 0;
 		r->extended = 0;
