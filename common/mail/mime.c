@@ -616,20 +616,24 @@ static void child_link(struct mime_part *parent, struct mime_part **last,
 }
 
 /* The header of the part at start: up to and including its empty line,
- * or up to a delimiter line or the end. Returns where the body begins. */
-static size_t header_end(const struct mime_ctx *c, size_t start)
+ * or up to the end. A delimiter line ends it too (*delim_r = 1): the
+ * return value is then where that line begins. */
+static size_t header_end(const struct mime_ctx *c, size_t start, int *delim_r)
 {
 	size_t pos = start;
 	int cl;
 
+	*delim_r = 0;
 	while (pos < c->len) {
 		if (c->msg[pos] == '\n')
 			return pos + 1;
 		if (c->msg[pos] == '\r' && pos + 1 < c->len &&
 		    c->msg[pos + 1] == '\n')
 			return pos + 2;
-		if (bnd_line(c, pos, &cl) >= 0)
+		if (bnd_line(c, pos, &cl) >= 0) {
+			*delim_r = 1;
 			return pos;
+		}
 		pos = line_next(c, pos);
 	}
 	return c->len;
@@ -682,20 +686,29 @@ static size_t parse_part(struct mime_ctx *c, struct mime_part *p,
 			 size_t start, unsigned depth)
 {
 	size_t q, end;
-	int k, cl;
+	int k, cl, delim;
 
 	p->hdr_off = start;
-	p->body_off = header_end(c, start);
+	q = header_end(c, start, &delim);
+	/* a delimiter right after the header: the line end before it is the
+	 * delimiter's, the body is empty */
+	p->body_off = delim ? body_end(c, start, q) : q;
 	p->hdr_len = p->body_off - start;
 	part_header(c, p);
-	/* A delimiter that ended the header ends the body as well: bnd_scan()
-	 * finds it at once, a multipart gets no body parts and a message an
-	 * empty one. */
 	if ((p->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) &&
 	    (depth >= MIME_DEPTH_MAX || c->nparts >= MIME_PARTS_MAX)) {
 		p->flags &= ~(MIME_PART_MULTIPART | MIME_PART_MESSAGE);
 		p->flags |= MIME_PART_OPAQUE;
-		q = bnd_scan(c, p->body_off, &k, &cl);
+	}
+	if (delim) {
+		/* no body: a multipart without parts, an empty message */
+		if (p->flags & MIME_PART_MESSAGE) {
+			struct mime_part *child = part_new(c, p), *last = NULL;
+
+			child_link(p, &last, child);
+			child->hdr_off = child->body_off = p->body_off;
+			child->flags = MIME_PART_TEXT;
+		}
 	} else if (p->flags & MIME_PART_MULTIPART) {
 		q = parse_multipart(c, p, depth);
 	} else if (p->flags & MIME_PART_MESSAGE) {
