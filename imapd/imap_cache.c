@@ -72,10 +72,16 @@ static int cache_file_moved(struct imap_cache *c)
 {
 	struct stat st;
 
+	struct timespec now;
+
 	if (fstat(c->lock_fd, &st) < 0)
 		return 1;
+	/* a write in the same timestamp tick as the one we saw leaves the
+	 * mtime as it was: a recent mtime proves nothing */
+	clock_gettime(CLOCK_REALTIME, &now);
 	return st.st_size != c->size || st.st_mtim.tv_sec != c->mtime.tv_sec ||
-	       st.st_mtim.tv_nsec != c->mtime.tv_nsec;
+	       st.st_mtim.tv_nsec != c->mtime.tv_nsec ||
+	       now.tv_sec - st.st_mtim.tv_sec < IMAP_INDEX_DIRTY_SECS + 1;
 }
 
 static void cache_db_close(struct imap_cache *c)
@@ -133,7 +139,11 @@ static int cache_rebuild(struct imap_folder *f, struct imap_cache *c)
 	key.size = sizeof(k);
 	val.data = &f->uidvalidity;
 	val.size = sizeof(f->uidvalidity);
-	return c->db->put(c->db, NULL, &key, &val, 0) == 0 ? 0 : -1;
+	if (c->db->put(c->db, NULL, &key, &val, 0) != 0 ||
+	    c->db->sync(c->db, 0) != 0)
+		return -1;
+	cache_note_file(c);
+	return 0;
 }
 
 /* The UIDVALIDITY stored: 1 same as the folder's, 0 other or none. */
@@ -155,6 +165,18 @@ static int cache_check_uidvalidity(struct imap_folder *f, struct imap_cache *c)
 	       val.size == sizeof(v) && v == f->uidvalidity;
 }
 
+/* Under a lock: reopen the handle if another process wrote the file;
+ * then it is usable if it is of this UIDVALIDITY. 0, or -1 (broken). */
+static int cache_current(struct imap_folder *f, struct imap_cache *c)
+{
+	if (c->db == NULL || c->broken || cache_file_moved(c)) {
+		if (cache_db_open(c) < 0)
+			return -1;
+		c->broken = !cache_check_uidvalidity(f, c);
+	}
+	return c->broken ? -1 : 0;
+}
+
 int imap_cache_open(struct imap_folder *f)
 {
 	struct imap_cache *c = xcalloc(1, sizeof(*c));
@@ -172,15 +194,17 @@ int imap_cache_open(struct imap_folder *f)
 	}
 	if (cache_lock(c, LOCK_SH) < 0)
 		return -1;
-	if (cache_db_open(c) < 0 || !cache_check_uidvalidity(f, c)) {
-		/* empty, damaged or another UIDVALIDITY's: start again */
-		if (cache_lock(c, LOCK_EX | LOCK_NB) == 0)
+	if (cache_current(f, c) < 0 &&
+	    cache_lock(c, LOCK_EX | LOCK_NB) == 0) {
+		/* empty, damaged or another UIDVALIDITY's (looked at again
+		 * under LOCK_EX: another process may have just rebuilt it):
+		 * start again */
+		c->broken = 1;
+		if (cache_current(f, c) < 0)
 			(void)cache_rebuild(f, c);
-		else
-			c->broken = 1;
 		(void)cache_lock(c, LOCK_SH);
 	}
-	return c->db != NULL ? 0 : -1;
+	return c->db != NULL && !c->broken ? 0 : -1;
 }
 
 void imap_cache_close(struct imap_folder *f)
@@ -198,20 +222,12 @@ void imap_cache_close(struct imap_folder *f)
 	f->cache = NULL;
 }
 
-/* Under a lock: reopen the handle if another process wrote the file. */
-static int cache_current(struct imap_cache *c)
-{
-	if (c->db == NULL || cache_file_moved(c))
-		return cache_db_open(c);
-	return 0;
-}
-
 void imap_cache_refresh(struct imap_folder *f)
 {
 	struct imap_cache *c = f->cache;
 
 	if (c != NULL && c->lock == LOCK_UN && cache_lock(c, LOCK_SH) == 0)
-		(void)cache_current(c);
+		(void)cache_current(f, c);
 }
 
 int imap_cache_get(struct imap_folder *f, uint32_t uid, unsigned field,
@@ -222,12 +238,12 @@ int imap_cache_get(struct imap_folder *f, uint32_t uid, unsigned field,
 	DBT key, val;
 	int r;
 
-	if (c == NULL || c->broken)
+	if (c == NULL)
 		return 0;
 	if (c->lock == LOCK_UN &&
-	    (cache_lock(c, LOCK_SH) < 0 || cache_current(c) < 0))
+	    (cache_lock(c, LOCK_SH) < 0 || cache_current(f, c) < 0))
 		return 0;
-	if (c->db == NULL)
+	if (c->db == NULL || c->broken)
 		return 0;
 	key_make(k, uid, field);
 	memset(&key, 0, sizeof(key));
@@ -508,7 +524,7 @@ int imap_cache_flush(struct imap_folder *f)
 		(void)cache_lock(c, LOCK_UN);
 		return 0;	/* busy: the batch waits */
 	}
-	if (c->broken || cache_current(c) < 0 || !cache_check_uidvalidity(f, c))
+	if (cache_current(f, c) < 0)
 		r = cache_rebuild(f, c);
 	if (r == 0)
 		r = cache_write_pending(c);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "imapd/imap_cache.h"
@@ -236,7 +237,7 @@ static int apply_rec(void *arg, const struct imap_uidlog_rec *r,
 	long i = -1;
 
 	(void)end;
-	if (r->modseq > f->highestmodseq)
+	if (r->type != 'R' && r->modseq > f->highestmodseq)
 		f->highestmodseq = r->modseq;
 	if (r->type != 'U' && r->type != 'R')
 		i = idx_find_uid(f, r->uid);
@@ -255,6 +256,7 @@ static int apply_rec(void *arg, const struct imap_uidlog_rec *r,
 	case 'R':
 		if (r->modseq > f->reserved)
 			f->reserved = r->modseq;
+		f->last_r_boot = r->boot;
 		break;
 	}
 	return 0;
@@ -283,6 +285,18 @@ static void apply_header(struct imap_folder *f)
 	f->horizon = h->horizon;
 }
 
+/* The system restarted since the last reservation was written: records
+ * not yet fsynced then may be lost, and MODSEQs up to the reservation may
+ * have been announced: continue above it (MODSEQ in imap_index.h). */
+static void idx_crash_check(struct imap_folder *f)
+{
+	uint64_t a = f->last_r_boot, b = f->boot;
+
+	if (a != 0 && (a > b ? a - b : b - a) > 5 &&
+	    f->reserved > f->highestmodseq)
+		f->highestmodseq = f->reserved;
+}
+
 /* Read the log from its start into an empty folder, or, reload, into a
  * folder that knows an older generation. */
 static int idx_read_all(struct imap_folder *f, int reload,
@@ -305,6 +319,7 @@ static int idx_read_all(struct imap_folder *f, int reload,
 		return -1;
 	if (reload)
 		apply_reload_done(f);
+	idx_crash_check(f);
 	f->log_unsynced = 1;
 	return 0;
 }
@@ -326,8 +341,10 @@ int idx_lock_catch_up(struct imap_folder *f, int how, const char **error_r)
 		idx_unlock(f);
 		return -1;
 	}
-	if (f->log.offset != before)
+	if (f->log.offset != before) {
 		f->log_unsynced = 1;
+		idx_crash_check(f);
+	}
 	return 0;
 }
 
@@ -348,6 +365,7 @@ uint64_t idx_next_modseq(struct imap_folder *f, struct str *recs)
 		struct imap_uidlog_rec r = { .type = 'R' };
 
 		r.modseq = m + IMAP_INDEX_RESERVE_STEP;
+		r.boot = f->boot;
 		if (imap_uidlog_format_record(recs, &r) == 0)
 			f->reserved = r.modseq;
 	}
@@ -446,6 +464,13 @@ static void folder_init(struct imap_folder *f)
 	str_init(&f->names, 0);
 	maildir_keywords_init(&f->kw);
 	f->scan_dirty = 1;
+	{
+		struct timespec rt, bt;
+
+		clock_gettime(CLOCK_REALTIME, &rt);
+		clock_gettime(CLOCK_BOOTTIME, &bt);
+		f->boot = (uint64_t)(rt.tv_sec - bt.tv_sec);
+	}
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
@@ -479,9 +504,13 @@ static int folder_load(struct imap_folder *f, const char **error_r)
 	if (r < 0)
 		return -1;
 	f->uidvalidity = f->log.h.uidvalidity;
-	if (imap_cache_open(f) == 0 && imap_cache_snapshot_load(f) == 1)
-		return idx_lock_catch_up(f, LOCK_SH, error_r) < 0 ? -1 :
-		       (idx_unlock(f), 0);
+	if (imap_cache_open(f) == 0 && imap_cache_snapshot_load(f) == 1) {
+		if (idx_lock_catch_up(f, LOCK_SH, error_r) < 0)
+			return -1;
+		idx_crash_check(f);
+		idx_unlock(f);
+		return 0;
+	}
 	if (imap_uidlog_lock(&f->log, LOCK_SH, error_r) < 0)
 		return -1;
 	r = idx_read_all(f, 0, error_r);
@@ -582,11 +611,16 @@ static int folder_compact(struct imap_folder *f, const char **error_r)
 	struct imap_uidlog_header h = f->log.h;
 	struct str recs = STR_INIT(0);
 	uint32_t first = 0;
+	struct imap_uidlog_rec res = { .type = 'R' };
 	int r = -1;
 
 	h.uidnext = f->uidnext;
-	h.modseq = f->highestmodseq > f->reserved ? f->highestmodseq :
-		   f->reserved;
+	h.modseq = f->highestmodseq;
+	res.modseq = f->highestmodseq > f->reserved ? f->highestmodseq :
+		     f->reserved;
+	res.boot = f->boot;
+	if (imap_uidlog_format_record(&recs, &res) < 0)
+		goto out;
 	h.generation = imap_uidlog_generation();
 	if (f->vanished_count > IMAP_INDEX_KEEP_EXPUNGED)
 		first = f->vanished_count - IMAP_INDEX_KEEP_EXPUNGED;
@@ -611,8 +645,9 @@ static int folder_compact(struct imap_folder *f, const char **error_r)
 		(f->vanished_count - first) * sizeof(*f->vanished));
 	f->vanished_count -= first;
 	f->horizon = h.horizon;
-	f->reserved = h.modseq;
-	f->reserved_synced = h.modseq;
+	f->reserved = res.modseq;
+	f->reserved_synced = res.modseq;
+	f->last_r_boot = f->boot;
 	r = 0;
 out:
 	str_free(&recs);

@@ -109,6 +109,8 @@ struct imap_folder {
 	uint64_t reserved;		/* the highest R record known */
 	uint64_t reserved_synced;	/* ... known to be on disk */
 	int log_unsynced;		/* records read or written since fsync */
+	uint64_t boot;			/* when this system booted (Unix time) */
+	uint64_t last_r_boot;		/* the boot of the last R record */
 	uint64_t live_bytes;		/* estimate of a compacted log */
 	struct imap_vanished *vanished;	/* expunges the log still has */
 	uint32_t vanished_count, vanished_alloc;

@@ -110,6 +110,12 @@ static int scan_move_one(void *arg, const char *name,
 				 strerror(errno));
 		return 0;
 	}
+	{
+		long i = idx_find_base(f, name, m->base_len);
+
+		if (i >= 0)	/* numbered by a read-only session */
+			f->msgs[i].recent = 1;
+	}
 	if (s->nmoved == s->amoved) {
 		s->amoved = s->amoved ? 2 * s->amoved : 64;
 		s->moved = xreallocarray(s->moved, s->amoved,

@@ -206,7 +206,9 @@ int imap_uidlog_parse_record(const char *p, size_t n,
 		break;
 	case 'R':
 		if (cur_lit(&c, " ") < 0 ||
-		    cur_num(&c, UIDLOG_NUM_MAX - 1, &r->modseq) < 0)
+		    cur_num(&c, UIDLOG_NUM_MAX - 1, &r->modseq) < 0 ||
+		    cur_lit(&c, " ") < 0 ||
+		    cur_num(&c, UIDLOG_NUM_MAX - 1, &r->boot) < 0)
 			return -1;
 		break;
 	default:
@@ -258,7 +260,8 @@ int imap_uidlog_format_record(struct str *out,
 	unsigned long long ms = (unsigned long long)r->modseq;
 	int w;
 
-	if (r->modseq >= UIDLOG_NUM_MAX || (r->type != 'R' && r->uid == 0) ||
+	if (r->modseq >= UIDLOG_NUM_MAX || r->boot >= UIDLOG_NUM_MAX ||
+	    (r->type != 'R' && r->uid == 0) ||
 	    (r->keywords & ~(uint32_t)0x3ffffff) != 0 ||
 	    ((r->type == 'U' || r->type == 'F') &&
 	     !name_ok(r->name, r->name_len))) {
@@ -276,7 +279,8 @@ int imap_uidlog_format_record(struct str *out,
 		w = str_appendf(out, "X %u %llu", r->uid, ms);
 		break;
 	case 'R':
-		w = str_appendf(out, "R %llu", ms);
+		w = str_appendf(out, "R %llu %llu", ms,
+				(unsigned long long)r->boot);
 		break;
 	default:
 		errno = EINVAL;

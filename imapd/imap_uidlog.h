@@ -15,7 +15,10 @@
  *            / "F" SP uid SP modseq SP flags SP keywords SP name
  *                                   ; new flags (and file name) of uid
  *            / "X" SP uid SP modseq ; uid expunged at modseq
- *            / "R" SP modseq        ; modseqs may reach this (reservation)
+ *            / "R" SP modseq SP boot
+ *                                   ; modseqs may reach this (reservation)
+ *                                   ; boot: when (Unix time) the writer's
+ *                                   ; system booted
  *   flags    = 2HEXDIG              ; IMAP_F_* bits (lower-case hex);
  *                                   ; 0x80: the file is in new/, not cur/
  *   keywords = 1*8HEXDIG            ; bit i: dovecot-keywords letter 'a'+i
@@ -79,6 +82,7 @@ struct imap_uidlog_rec {
 	uint64_t modseq;
 	uint8_t flags;
 	uint32_t keywords;
+	uint64_t boot;		/* 'R' */
 	const char *name;	/* 'U', 'F': into the parsed text, not
 				 * terminated */
 	size_t name_len;

@@ -32,13 +32,13 @@ static void test_crc(void)
 static void test_records_round_trip(void)
 {
 	static const struct imap_uidlog_rec recs[] = {
-		{ 'U', 1, 1, 0x00, 0, "1.M1P2.h:2,", 11 },
+		{ 'U', 1, 1, 0x00, 0, 0, "1.M1P2.h:2,", 11 },
 		{ 'U', 4294967295u, 9223372036854775807ull, 0x9f, 0x3ffffff,
-		  "x", 1 },
-		{ 'F', 7, 12, 0x05, 0x3, "1.M1P2.h,S=4,W=5:2,FSab", 23 },
-		{ 'X', 7, 13, 0, 0, NULL, 0 },
-		{ 'R', 0, 1013, 0, 0, NULL, 0 },
-		{ 'R', 0, 0, 0, 0, NULL, 0 },
+		  0, "x", 1 },
+		{ 'F', 7, 12, 0x05, 0x3, 0, "1.M1P2.h,S=4,W=5:2,FSab", 23 },
+		{ 'X', 7, 13, 0, 0, 0, NULL, 0 },
+		{ 'R', 0, 1013, 0, 0, 1700000000, NULL, 0 },
+		{ 'R', 0, 0, 0, 0, 0, NULL, 0 },
 	};
 	struct str s = STR_INIT(0);
 
@@ -51,6 +51,7 @@ static void test_records_round_trip(void)
 		TEST_ASSERT(imap_uidlog_parse_record(s.s, s.len, &r, &len) == 1);
 		TEST_ASSERT(len == s.len);
 		TEST_ASSERT(r.type == recs[i].type && r.modseq == recs[i].modseq);
+		TEST_ASSERT(r.boot == recs[i].boot);
 		if (r.type != 'R')
 			TEST_ASSERT(r.uid == recs[i].uid);
 		if (r.type == 'U' || r.type == 'F') {
@@ -74,7 +75,7 @@ static void test_records_bad(void)
 		"U 1 1 0 0 n", "U 1 1 00 4000000 n", "U 1 1 0G 0 n",
 		"U 1 1 00 0 .dot", "U 1 1 00 0 a/b", "U 1 1 00 0 a b",
 		"U 4294967296 1 00 0 n", "U 1 9223372036854775808 00 0 n",
-		"F 1 1 00 0", "X 1", "X 1 1 1", "R", "R -1", "R 1 2",
+		"F 1 1 00 0", "X 1", "X 1 1 1", "R", "R -1", "R 1", "R 1 2 3",
 		"Z 1 1", "U 1 1 00 000000000 n", "X  1 1", "U 1 1 00 0 n ",
 		"U 1 1 00 0 n\r",
 	};
@@ -167,7 +168,7 @@ static void test_file_torn_tail(void)
 	int dfd = tmpdir_fd(path), fd;
 	struct imap_uidlog l, l2;
 	struct imap_uidlog_header h = { 5, 1, 0, 0, 77 };
-	struct imap_uidlog_rec r = { 'U', 1, 1, 0, 0, "a:2,", 4 };
+	struct imap_uidlog_rec r = { 'U', 1, 1, 0, 0, 0, "a:2,", 4 };
 	struct collect c = { 0 };
 	struct str recs = STR_INIT(0);
 	const char *e;
