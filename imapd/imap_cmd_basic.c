@@ -18,6 +18,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "imap_args.h"
 #include "util/log.h"
 
 void imap_cmd_capability(struct imap_session *s, struct imap_command *c)
@@ -68,43 +69,35 @@ void imap_cmd_logout(struct imap_session *s, struct imap_command *c)
 
 void imap_cmd_enable(struct imap_session *s, struct imap_command *c)
 {
+	static const struct {
+		unsigned cap, bits;
+		const char *name;
+	} caps[] = {
+		{ IMAP_ENABLE_IMAP4REV2, IMAP_EN_REV2 | IMAP_EN_UTF8,
+		  "IMAP4rev2" },
+		{ IMAP_ENABLE_CONDSTORE, IMAP_EN_CONDSTORE, "CONDSTORE" },
+		{ IMAP_ENABLE_QRESYNC, IMAP_EN_QRESYNC | IMAP_EN_CONDSTORE,
+		  "QRESYNC" },
+		{ IMAP_ENABLE_UTF8_ACCEPT, IMAP_EN_UTF8, "UTF8=ACCEPT" },
+	};
 	struct str done = STR_INIT(0);
+	const char *error = "ENABLE takes capability names.";
+	unsigned named;
 
-	if (c->nargs == 0) {
-		imap_reply_bad(s, c, "ENABLE needs at least one capability.");
+	if (imap_enable_parse(c->args, c->nargs, &named, &error) < 0) {
+		imap_reply_bad(s, c, error);
 		return;
 	}
-	for (unsigned i = 0; i < c->nargs; i++) {
-		const struct imap_arg *a = &c->args[i];
-		unsigned bit = 0;
-		const char *name = NULL;
-
-		if (a->type != IMAP_ARG_ATOM) {
-			imap_reply_bad(s, c, "ENABLE takes atoms.");
-			str_free(&done);
-			return;
-		}
-		if (imap_arg_atom_is(a, "IMAP4rev2")) {
-			bit = IMAP_EN_REV2 | IMAP_EN_UTF8;
-			name = "IMAP4rev2";
-		} else if (imap_arg_atom_is(a, "CONDSTORE")) {
-			bit = IMAP_EN_CONDSTORE;
-			name = "CONDSTORE";
-		} else if (imap_arg_atom_is(a, "QRESYNC")) {
-			bit = IMAP_EN_QRESYNC | IMAP_EN_CONDSTORE;
-			name = "QRESYNC";
-		} else if (imap_arg_atom_is(a, "UTF8=ACCEPT")) {
-			bit = IMAP_EN_UTF8;
-			name = "UTF8=ACCEPT";
-		}
-		/* unknown capabilities are ignored (RFC 5161 3.1), and one
-		 * already on is not listed again */
-		if (name == NULL || (s->enabled & bit) == bit)
+	/* unknown capabilities are ignored (RFC 5161 3.1), and one already
+	 * on is not listed again */
+	for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		if (!(named & caps[k].cap) ||
+		    (s->enabled & caps[k].bits) == caps[k].bits)
 			continue;
-		s->enabled |= bit;
-		(void)str_appendf(&done, " %s", name);
+		s->enabled |= caps[k].bits;
+		(void)str_appendf(&done, " %s", caps[k].name);
 	}
-	imap_reply_untagged(s, "ENABLED%s", done.s ? done.s : "");
+	imap_reply_untagged(s, "ENABLED%s", str_c(&done));
 	str_free(&done);
 	imap_reply_tagged(s, c, "OK", "Enabled.");
 }

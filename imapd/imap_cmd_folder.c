@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "imap_args.h"
 #include "imap_folders.h"
 #include "util/log.h"
 
@@ -167,48 +168,6 @@ void imap_cmd_unsubscribe(struct imap_session *s, struct imap_command *c)
 
 /* ---- STATUS ------------------------------------------------------------ */
 
-#define ST_MESSAGES	0x001u
-#define ST_RECENT	0x002u
-#define ST_UIDNEXT	0x004u
-#define ST_UIDVALIDITY	0x008u
-#define ST_UNSEEN	0x010u
-#define ST_DELETED	0x020u
-#define ST_SIZE		0x040u
-#define ST_HIGHESTMODSEQ 0x080u
-#define ST_APPENDLIMIT	0x100u
-
-static const struct {
-	const char *name;
-	unsigned bit;
-} status_names[] = {
-	{ "MESSAGES", ST_MESSAGES }, { "RECENT", ST_RECENT },
-	{ "UIDNEXT", ST_UIDNEXT }, { "UIDVALIDITY", ST_UIDVALIDITY },
-	{ "UNSEEN", ST_UNSEEN }, { "DELETED", ST_DELETED },
-	{ "SIZE", ST_SIZE }, { "HIGHESTMODSEQ", ST_HIGHESTMODSEQ },
-	{ "APPENDLIMIT", ST_APPENDLIMIT },
-};
-
-/* The STATUS item list; 0 if it is not one. */
-static unsigned status_parse(const struct imap_arg *a)
-{
-	unsigned items = 0;
-
-	if (a->type != IMAP_ARG_LIST || a->n == 0)
-		return 0;
-	for (unsigned i = 0; i < a->n; i++) {
-		unsigned bit = 0;
-
-		for (size_t k = 0;
-		     k < sizeof(status_names) / sizeof(status_names[0]); k++)
-			if (imap_arg_atom_is(&a->list[i], status_names[k].name))
-				bit = status_names[k].bit;
-		if (bit == 0)
-			return 0;
-		items |= bit;
-	}
-	return items;
-}
-
 /* "* STATUS name (...)" of one folder. 0, or -1 with errno and
  * *error_r. */
 static int status_write(struct imap_session *s, const char *name,
@@ -223,7 +182,7 @@ static int status_write(struct imap_session *s, const char *name,
 		goto out;
 	if (imap_folder_status(s->maildir_fd, str_c(&dir), -1, &st, error_r) < 0)
 		goto out;
-	if (items & ST_HIGHESTMODSEQ)
+	if (items & IMAP_STATUS_HIGHESTMODSEQ)
 		imap_session_condstore_on(s);
 	(void)str_appends(&line, "* STATUS ");
 	imap_write_mailbox(s, &line, name);
@@ -233,16 +192,16 @@ static int status_write(struct imap_session *s, const char *name,
 		(void)str_appendf(&line, "%s" fmt, sep, v); \
 		sep = " "; \
 	}
-	ITEM(ST_MESSAGES, "MESSAGES %lu", (unsigned long)st.messages)
-	ITEM(ST_RECENT, "RECENT %lu", (unsigned long)st.recent)
-	ITEM(ST_UIDNEXT, "UIDNEXT %lu", (unsigned long)st.uidnext)
-	ITEM(ST_UIDVALIDITY, "UIDVALIDITY %lu", (unsigned long)st.uidvalidity)
-	ITEM(ST_UNSEEN, "UNSEEN %lu", (unsigned long)st.unseen)
-	ITEM(ST_DELETED, "DELETED %lu", (unsigned long)st.deleted)
-	ITEM(ST_SIZE, "SIZE %llu", (unsigned long long)st.size)
-	ITEM(ST_HIGHESTMODSEQ, "HIGHESTMODSEQ %llu",
+	ITEM(IMAP_STATUS_MESSAGES, "MESSAGES %lu", (unsigned long)st.messages)
+	ITEM(IMAP_STATUS_RECENT, "RECENT %lu", (unsigned long)st.recent)
+	ITEM(IMAP_STATUS_UIDNEXT, "UIDNEXT %lu", (unsigned long)st.uidnext)
+	ITEM(IMAP_STATUS_UIDVALIDITY, "UIDVALIDITY %lu", (unsigned long)st.uidvalidity)
+	ITEM(IMAP_STATUS_UNSEEN, "UNSEEN %lu", (unsigned long)st.unseen)
+	ITEM(IMAP_STATUS_DELETED, "DELETED %lu", (unsigned long)st.deleted)
+	ITEM(IMAP_STATUS_SIZE, "SIZE %llu", (unsigned long long)st.size)
+	ITEM(IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ %llu",
 	     (unsigned long long)st.highestmodseq)
-	if (items & ST_APPENDLIMIT) {
+	if (items & IMAP_STATUS_APPENDLIMIT) {
 		if (s->im->append_max > 0)
 			(void)str_appendf(&line, "%sAPPENDLIMIT %llu", sep,
 					  (unsigned long long)s->im->append_max);
@@ -263,12 +222,12 @@ out:
 void imap_cmd_status(struct imap_session *s, struct imap_command *c)
 {
 	struct str name = STR_INIT(0);
-	const char *error;
+	const char *error = "STATUS takes a mailbox and a list of items.";
 	unsigned items;
 
-	if (c->nargs != 2 || (items = status_parse(&c->args[1])) == 0) {
-		imap_reply_bad(s, c, "STATUS takes a mailbox and a list of "
-			       "items.");
+	if (c->nargs != 2 ||
+	    imap_status_items_parse(&c->args[1], &items, &error) < 0) {
+		imap_reply_bad(s, c, error);
 		return;
 	}
 	if (imap_arg_mailbox(s, c, &c->args[0], &name) < 0)
@@ -287,101 +246,34 @@ out:
 
 /* ---- LIST and LSUB ------------------------------------------------------ */
 
-#define LS_SUBSCRIBED	0x01u	/* selection SUBSCRIBED */
-#define LS_RECURSIVE	0x02u	/* RECURSIVEMATCH */
-#define LS_SPECIALUSE	0x04u	/* selection SPECIAL-USE */
-#define LR_SUBSCRIBED	0x10u	/* RETURN (SUBSCRIBED) */
-#define LR_CHILDREN	0x20u
-#define LR_SPECIALUSE	0x40u
-#define LR_STATUS	0x80u
-
 struct list_req {
-	unsigned opts;
-	unsigned status_items;
-	struct str ref;
-	const struct imap_arg *patterns;	/* one arg, or a list */
-	unsigned npatterns;
+	struct imap_list_args a;
+	struct str ref;			/* the reference in UTF-8 */
 	int lsub;
 };
 
-static int list_selection(const struct imap_arg *a, unsigned *opts)
-{
-	for (unsigned i = 0; i < a->n; i++) {
-		const struct imap_arg *o = &a->list[i];
-
-		if (imap_arg_atom_is(o, "SUBSCRIBED"))
-			*opts |= LS_SUBSCRIBED;
-		else if (imap_arg_atom_is(o, "RECURSIVEMATCH"))
-			*opts |= LS_RECURSIVE;
-		else if (imap_arg_atom_is(o, "SPECIAL-USE"))
-			*opts |= LS_SPECIALUSE;
-		else if (!imap_arg_atom_is(o, "REMOTE"))
-			return -1;
-	}
-	/* RFC 5258 3: RECURSIVEMATCH alone is an error */
-	if ((*opts & LS_RECURSIVE) && !(*opts & LS_SUBSCRIBED))
-		return -1;
-	return 0;
-}
-
-static int list_return(const struct imap_arg *a, unsigned *opts,
-		       unsigned *status_items)
-{
-	for (unsigned i = 0; i < a->n; i++) {
-		const struct imap_arg *o = &a->list[i];
-
-		if (imap_arg_atom_is(o, "SUBSCRIBED"))
-			*opts |= LR_SUBSCRIBED;
-		else if (imap_arg_atom_is(o, "CHILDREN"))
-			*opts |= LR_CHILDREN;
-		else if (imap_arg_atom_is(o, "SPECIAL-USE"))
-			*opts |= LR_SPECIALUSE;
-		else if (imap_arg_atom_is(o, "STATUS") && i + 1 < a->n &&
-			 (*status_items = status_parse(&a->list[i + 1])) != 0) {
-			*opts |= LR_STATUS;
-			i++;
-		} else {
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int list_parse(struct imap_session *s, struct imap_command *c,
-		      struct list_req *q)
+		      struct list_req *q, const char **error_r)
 {
-	unsigned i = 0;
-	const char *p;
-	size_t n;
-
-	if (i < c->nargs && c->args[i].type == IMAP_ARG_LIST && !q->lsub) {
-		if (list_selection(&c->args[i], &q->opts) < 0)
-			return -1;
-		i++;
-	}
-	if (i + 2 > c->nargs || !imap_arg_astring(&c->args[i], &p, &n))
+	if (imap_list_parse(c->args, c->nargs, &q->a, error_r) < 0)
 		return -1;
-	if (imap_wire_name(s, p, n, &q->ref) < 0)
+	if (q->lsub && (q->a.extended || q->a.npatterns != 1)) {
+		*error_r = "LSUB takes a reference and a pattern.";
 		return -1;
-	i++;
-	q->patterns = &c->args[i];
-	q->npatterns = 1;
-	if (c->args[i].type == IMAP_ARG_LIST) {
-		if (q->lsub || c->args[i].n == 0)
-			return -1;
-		q->npatterns = c->args[i].n;
-		q->patterns = c->args[i].list;
 	}
-	i++;
-	if (i < c->nargs && !q->lsub) {
-		if (!imap_arg_atom_is(&c->args[i], "RETURN") ||
-		    i + 2 != c->nargs || c->args[i + 1].type != IMAP_ARG_LIST ||
-		    list_return(&c->args[i + 1], &q->opts,
-				&q->status_items) < 0)
-			return -1;
-		i += 2;
+	/* RFC 5258 3: RECURSIVEMATCH needs another selection option */
+	if ((q->a.select & IMAP_LIST_SEL_RECURSIVEMATCH) &&
+	    !(q->a.select & (IMAP_LIST_SEL_SUBSCRIBED |
+			     IMAP_LIST_SEL_SPECIAL_USE))) {
+		*error_r = "RECURSIVEMATCH alone.";
+		return -1;
 	}
-	return i == c->nargs ? 0 : -1;
+	if (imap_wire_name(s, q->a.reference, q->a.reference_len,
+			   &q->ref) < 0) {
+		*error_r = "Invalid reference.";
+		return -1;
+	}
+	return 0;
 }
 
 /* Which names a pattern (with the reference) selects. */
@@ -391,15 +283,11 @@ static int list_matches(struct imap_session *s, const struct list_req *q,
 	struct str full = STR_INIT(0);
 	int hit = 0;
 
-	for (unsigned k = 0; k < q->npatterns && !hit; k++) {
-		const char *p;
-		size_t n;
-
-		if (!imap_arg_astring(&q->patterns[k], &p, &n))
-			continue;
+	for (unsigned k = 0; k < q->a.npatterns && !hit; k++) {
 		str_clear(&full);
-		(void)str_append(&full, q->ref.s ? q->ref.s : "", q->ref.len);
-		if (imap_wire_name(s, p, n, &full) < 0)
+		(void)str_append(&full, str_c(&q->ref), q->ref.len);
+		if (imap_wire_name(s, q->a.pattern[k], q->a.pattern_len[k],
+				   &full) < 0)
 			continue;
 		hit = imap_folder_match(full.s ? full.s : "", name);
 	}
@@ -417,7 +305,8 @@ static void list_one(struct imap_session *s, const struct list_req *q,
 	/* which attributes go out */
 	shown = IMAP_FA_NONEXISTENT | IMAP_FA_HASCHILDREN |
 		IMAP_FA_HASNOCHILDREN | IMAP_FA_SPECIAL_USE;
-	if ((q->opts & (LR_SUBSCRIBED | LS_SUBSCRIBED)) || q->lsub)
+	if ((q->a.ret & IMAP_LIST_RET_SUBSCRIBED) ||
+	    (q->a.select & IMAP_LIST_SEL_SUBSCRIBED) || q->lsub)
 		shown |= IMAP_FA_SUBSCRIBED;
 	if (q->lsub)
 		shown &= ~(IMAP_FA_SPECIAL_USE | IMAP_FA_HASCHILDREN |
@@ -431,7 +320,8 @@ static void list_one(struct imap_session *s, const struct list_req *q,
 		sep = " ";
 	}
 	/* \Noselect too, for clients that know only RFC 3501 */
-	if ((attrs & IMAP_FA_NONEXISTENT) && !(q->opts & LS_SUBSCRIBED))
+	if ((attrs & IMAP_FA_NONEXISTENT) &&
+	    !(q->a.select & IMAP_LIST_SEL_SUBSCRIBED))
 		(void)str_appendf(&line, "%s\\Noselect", sep);
 	(void)str_appends(&line, ") \".\" ");
 	imap_write_mailbox(s, &line, e->name);
@@ -447,19 +337,21 @@ void imap_cmd_list(struct imap_session *s, struct imap_command *c)
 {
 	struct list_req q;
 	struct imap_folder_list l;
-	const char *error;
+	const char *error = "Invalid LIST arguments.";
+	unsigned sel;
 
 	memset(&q, 0, sizeof(q));
 	str_init(&q.ref, IMAP_FOLDER_NAME_MAX);
 	q.lsub = strcmp(c->name, "LSUB") == 0;
-	if (list_parse(s, c, &q) < 0) {
-		imap_reply_bad(s, c, "Invalid LIST arguments.");
+	if (list_parse(s, c, &q, &error) < 0) {
+		imap_reply_bad(s, c, error);
 		str_free(&q.ref);
 		return;
 	}
+	sel = q.a.select;
 	/* LIST "" "": the hierarchy separator and the root */
-	if (q.npatterns == 1 && q.patterns[0].len == 0 &&
-	    !(q.opts & LS_SUBSCRIBED) && !q.lsub) {
+	if (q.a.npatterns == 1 && q.a.pattern_len[0] == 0 &&
+	    !(sel & IMAP_LIST_SEL_SUBSCRIBED) && !q.lsub) {
 		imap_reply_untagged(s, "LIST (\\Noselect) \".\" \"\"");
 		imap_reply_tagged(s, c, "OK", "List completed.");
 		str_free(&q.ref);
@@ -478,18 +370,19 @@ void imap_cmd_list(struct imap_session *s, struct imap_command *c)
 
 		if (!list_matches(s, &q, e->name))
 			continue;
-		if ((q.opts & LS_SUBSCRIBED || q.lsub) && !sub)
+		if (((sel & IMAP_LIST_SEL_SUBSCRIBED) || q.lsub) && !sub)
 			continue;
-		if (!(q.opts & LS_SUBSCRIBED) && !q.lsub &&
+		if (!(sel & IMAP_LIST_SEL_SUBSCRIBED) && !q.lsub &&
 		    (e->attrs & IMAP_FA_NONEXISTENT) &&
 		    !(e->attrs & IMAP_FA_HASCHILDREN))
 			continue;	/* only subscribed, not a parent */
-		if ((q.opts & LS_SPECIALUSE) &&
+		if ((sel & IMAP_LIST_SEL_SPECIAL_USE) &&
 		    !(e->attrs & IMAP_FA_SPECIAL_USE))
 			continue;
 		list_one(s, &q, e, NULL);
-		if ((q.opts & LR_STATUS) && !(e->attrs & IMAP_FA_NONEXISTENT))
-			(void)status_write(s, e->name, q.status_items,
+		if ((q.a.ret & IMAP_LIST_RET_STATUS) &&
+		    !(e->attrs & IMAP_FA_NONEXISTENT))
+			(void)status_write(s, e->name, q.a.status_items,
 					   &error);
 	}
 	imap_folder_list_free(&l);

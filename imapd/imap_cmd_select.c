@@ -9,69 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap_args.h"
 #include "imap_folders.h"
 #include "imap_seqset.h"
 #include "util/alloc.h"
 #include "util/log.h"
-
-/* SELECT's parameters: CONDSTORE, or QRESYNC (uidvalidity modseq
- * [known-uids]) (RFC 7162 3.2.5; the seq-match list is accepted and not
- * needed: VANISHED (EARLIER) names every expunged UID the log knows). */
-struct select_params {
-	int condstore;
-	int qresync;
-	uint32_t q_uidvalidity;
-	uint64_t q_modseq;
-	const struct imap_arg *q_known;	/* NULL: all */
-};
-
-static int select_params(struct imap_session *s, struct imap_command *c,
-			 struct select_params *p)
-{
-	const struct imap_arg *l;
-
-	memset(p, 0, sizeof(*p));
-	if (c->nargs == 1)
-		return 0;
-	if (c->nargs != 2 || c->args[1].type != IMAP_ARG_LIST)
-		goto bad;
-	l = c->args[1].list;
-	for (unsigned i = 0; i < c->args[1].n; i++) {
-		if (imap_arg_atom_is(&l[i], "CONDSTORE")) {
-			p->condstore = 1;
-			continue;
-		}
-		if (imap_arg_atom_is(&l[i], "QRESYNC") && i + 1 < c->args[1].n &&
-		    l[i + 1].type == IMAP_ARG_LIST) {
-			const struct imap_arg *q = l[i + 1].list;
-			uint64_t v;
-
-			if (!(s->enabled & IMAP_EN_QRESYNC)) {
-				imap_reply_bad(s, c, "QRESYNC is not "
-					       "enabled.");
-				return -1;
-			}
-			if (l[i + 1].n < 2 || l[i + 1].n > 4 ||
-			    !imap_arg_number(&q[0], UINT32_MAX, &v) ||
-			    v == 0)
-				goto bad;
-			p->q_uidvalidity = (uint32_t)v;
-			if (!imap_arg_number(&q[1], UINT64_MAX, &p->q_modseq) ||
-			    p->q_modseq == 0)
-				goto bad;
-			if (l[i + 1].n >= 3 && q[2].type == IMAP_ARG_ATOM)
-				p->q_known = &q[2];
-			p->qresync = 1;
-			i++;
-			continue;
-		}
-		goto bad;
-	}
-	return 0;
-bad:
-	imap_reply_bad(s, c, "Invalid SELECT parameters.");
-	return -1;
-}
 
 static void select_flags(struct imap_session *s)
 {
@@ -97,25 +39,25 @@ static void select_flags(struct imap_session *s)
 /* QRESYNC (RFC 7162 3.2.5.1): VANISHED (EARLIER) and the FETCH of each
  * message changed since the client's MODSEQ. */
 static void select_qresync(struct imap_session *s,
-			   const struct select_params *p)
+			   const struct imap_select_args *p)
 {
 	struct imap_folder *f = s->sel;
 	struct str set = STR_INIT(0), flags = STR_INIT(0);
 	struct imap_seqset known;
 	int have_known = 0;
 
-	if (p->q_uidvalidity != f->uidvalidity)
+	if (p->uidvalidity != f->uidvalidity)
 		return;
 	const char *error;
 
 	imap_seqset_init(&known);
-	if (p->q_known && imap_seqset_parse(&known, p->q_known->s,
-					    p->q_known->len, 100000,
-					    &error) == 0) {
+	if (p->known_uids && imap_seqset_parse(&known, p->known_uids,
+					       p->known_uids_len, 100000,
+					       &error) == 0) {
 		imap_seqset_resolve(&known, f->uidnext);
 		have_known = 1;
 	}
-	if (imap_folder_vanished_since(f, p->q_modseq, &set) == 0) {
+	if (imap_folder_vanished_since(f, p->modseq, &set) == 0) {
 		/* the log forgot expunges that old: every UID the client
 		 * may know and that is not here any more */
 		struct imap_seqset gone;
@@ -144,7 +86,7 @@ static void select_qresync(struct imap_session *s,
 	for (uint32_t i = 0; i < f->count; i++) {
 		const struct imap_msg *m = &f->msgs[i];
 
-		if (m->modseq <= p->q_modseq)
+		if (m->modseq <= p->modseq)
 			continue;
 		str_clear(&flags);
 		imap_write_flags(s, &flags, m);
@@ -169,18 +111,21 @@ static uint32_t first_unseen(const struct imap_folder *f)
 void imap_cmd_select(struct imap_session *s, struct imap_command *c)
 {
 	int readonly = strcmp(c->name, "EXAMINE") == 0;
-	struct select_params p;
+	struct imap_select_args p;
 	struct str name = STR_INIT(0), dir = STR_INIT(0);
 	struct imap_folder *f;
-	const char *error;
+	const char *error = "Invalid SELECT arguments.";
 	uint32_t recent = 0, unseen;
 
-	if (c->nargs < 1) {
-		imap_reply_bad(s, c, "Missing mailbox name.");
+	if (imap_select_parse(c->args, c->nargs, &p, &error) < 0) {
+		imap_reply_bad(s, c, error);
 		return;
 	}
-	if (imap_arg_mailbox(s, c, &c->args[0], &name) < 0 ||
-	    select_params(s, c, &p) < 0)
+	if (p.qresync && !(s->enabled & IMAP_EN_QRESYNC)) {
+		imap_reply_bad(s, c, "QRESYNC is not enabled.");
+		return;
+	}
+	if (imap_arg_mailbox(s, c, &c->args[0], &name) < 0)
 		goto out;
 	if (s->sel) {
 		imap_session_unselect(s);

@@ -12,65 +12,41 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "imap_args.h"
 #include "imap_folders.h"
 #include "imap_quote.h"
 #include "util/alloc.h"
 #include "util/fileio.h"
 #include "util/log.h"
 
-static const struct {
-	const char *name;
-	uint8_t bit;
-} system_flags[] = {
-	{ "\\Seen", IMAP_F_SEEN }, { "\\Answered", IMAP_F_ANSWERED },
-	{ "\\Flagged", IMAP_F_FLAGGED }, { "\\Deleted", IMAP_F_DELETED },
-	{ "\\Draft", IMAP_F_DRAFT },
-};
-
-/* A flag list (or flags given one by one) into system flags and keyword
- * bits of folder f; keywords are added to f's list if create. 0, or -1
- * with *error_r and *code_r ("BAD" text or a NO code). */
-static int imap_flags_parse(struct imap_folder *f, const struct imap_arg *a,
-		     unsigned n, int create, uint8_t *flags_r,
-		     uint32_t *kw_r, const char **error_r, int *no_r)
+/* Flags as imap_flags_parse() gave them into the index's system flags
+ * and keyword bits of folder f; keywords are added to f's list if
+ * create (a keyword f does not know matches nothing otherwise). 0, or -1
+ * when f has no letter left for a new keyword (NO [LIMIT]). */
+static int flags_for(struct imap_folder *f, const struct imap_flags *fl,
+		     int create, uint8_t *flags_r, uint32_t *kw_r)
 {
+	static const struct {
+		unsigned in;
+		uint8_t out;
+	} map[] = {
+		{ IMAP_FLAG_ANSWERED, IMAP_F_ANSWERED },
+		{ IMAP_FLAG_FLAGGED, IMAP_F_FLAGGED },
+		{ IMAP_FLAG_DELETED, IMAP_F_DELETED },
+		{ IMAP_FLAG_SEEN, IMAP_F_SEEN },
+		{ IMAP_FLAG_DRAFT, IMAP_F_DRAFT },
+	};
+
 	*flags_r = 0;
 	*kw_r = 0;
-	*no_r = 0;
-	for (unsigned i = 0; i < n; i++) {
-		int k, known = 0;
+	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
+		if (fl->system & map[k].in)
+			*flags_r |= map[k].out;
+	for (unsigned i = 0; i < fl->nkeywords; i++) {
+		int k = imap_folder_keyword(f, fl->keyword[i]->s, create);
 
-		if (a[i].type != IMAP_ARG_ATOM) {
-			*error_r = "Invalid flag.";
+		if (k < 0 && create)
 			return -1;
-		}
-		if (a[i].s[0] == '\\') {
-			for (size_t j = 0; j < sizeof(system_flags) /
-			     sizeof(system_flags[0]); j++)
-				if (imap_arg_atom_is(&a[i],
-						     system_flags[j].name)) {
-					*flags_r |= system_flags[j].bit;
-					known = 1;
-				}
-			/* \Recent cannot be stored (RFC 3501 2.3.2) */
-			if (!known && !imap_arg_atom_is(&a[i], "\\Recent")) {
-				*error_r = "Invalid system flag.";
-				return -1;
-			}
-			continue;
-		}
-		if (!maildir_keywords_name_ok(a[i].s, a[i].len) ||
-		    strpbrk(a[i].s, "(){%*\"]") != NULL) {
-			*error_r = "Invalid keyword.";
-			return -1;
-		}
-		k = imap_folder_keyword(f, a[i].s, create);
-		if (k < 0 && create) {
-			*error_r = "[LIMIT] Too many keywords in this mailbox "
-				   "(26).";
-			*no_r = 1;
-			return -1;
-		}
 		if (k >= 0)
 			*kw_r |= UINT32_C(1) << k;
 	}
@@ -79,14 +55,9 @@ static int imap_flags_parse(struct imap_folder *f, const struct imap_arg *a,
 
 /* ---- STORE ------------------------------------------------------------- */
 
-enum store_mode { STORE_SET, STORE_ADD, STORE_REMOVE };
-
 struct store_req {
 	struct imap_msgset ms;
-	uint64_t unchangedsince;	/* 0: none */
-	int has_unchangedsince;
-	enum store_mode mode;
-	int silent;
+	struct imap_store_args st;
 	uint8_t flags;
 	uint32_t kw;
 };
@@ -94,61 +65,24 @@ struct store_req {
 static int store_parse(struct imap_session *s, struct imap_command *c,
 		       struct store_req *q)
 {
-	const struct imap_arg *a = c->args;
-	unsigned i = 1, nflags;
-	const char *item, *error = "Invalid STORE arguments.";
-	int no;
+	const char *error = "STORE takes a message set, an item and flags.";
 
 	memset(q, 0, sizeof(*q));
-	if (c->nargs < 3)
-		goto bad;
-	if (imap_msgset_parse(s, c, &a[0], c->uid, &q->ms) < 0)
+	if (c->nargs < 3 ||
+	    imap_store_parse(c->args + 1, c->nargs - 1, &q->st, &error) < 0) {
+		imap_reply_bad(s, c, error);
 		return -1;
-	if (a[i].type == IMAP_ARG_LIST) {
-		const struct imap_arg *m = a[i].list;
-
-		if (a[i].n != 2 || !imap_arg_atom_is(&m[0], "UNCHANGEDSINCE") ||
-		    !imap_arg_number(&m[1], UINT64_MAX, &q->unchangedsince))
-			goto bad_set;
-		q->has_unchangedsince = 1;
-		i++;
 	}
-	if (i + 1 >= c->nargs || a[i].type != IMAP_ARG_ATOM)
-		goto bad_set;
-	item = a[i].s;
-	if (*item == '+' || *item == '-') {
-		q->mode = *item == '+' ? STORE_ADD : STORE_REMOVE;
-		item++;
-	}
-	if (strcasecmp(item, "FLAGS.SILENT") == 0)
-		q->silent = 1;
-	else if (strcasecmp(item, "FLAGS") != 0)
-		goto bad_set;
-	i++;
-	if (a[i].type == IMAP_ARG_LIST) {
-		if (i + 1 != c->nargs)
-			goto bad_set;
-		nflags = a[i].n;
-		a = a[i].list;
-	} else {
-		nflags = c->nargs - i;
-		a = &a[i];
-	}
-	if (imap_flags_parse(s->sel, a, nflags, q->mode != STORE_REMOVE,
-			     &q->flags, &q->kw, &error, &no) < 0) {
+	if (imap_msgset_parse(s, c, &c->args[0], c->uid, &q->ms) < 0)
+		return -1;
+	if (flags_for(s->sel, &q->st.flags, q->st.op != IMAP_STORE_REMOVE,
+		      &q->flags, &q->kw) < 0) {
 		imap_msgset_free(&q->ms);
-		if (no)
-			imap_reply_tagged(s, c, "NO", "%s", error);
-		else
-			imap_reply_bad(s, c, error);
+		imap_reply_tagged(s, c, "NO", "[LIMIT] Too many keywords in "
+				  "this mailbox (26).");
 		return -1;
 	}
 	return 0;
-bad_set:
-	imap_msgset_free(&q->ms);
-bad:
-	imap_reply_bad(s, c, error);
-	return -1;
 }
 
 /* The untagged FETCH of a stored message. */
@@ -187,7 +121,7 @@ void imap_cmd_store(struct imap_session *s, struct imap_command *c)
 	}
 	if (store_parse(s, c, &q) < 0)
 		return;
-	if (q.has_unchangedsince)
+	if (q.st.unchangedsince_set)
 		imap_session_condstore_on(s);
 	imap_seqset_init(&modified);
 	for (uint32_t i = 0; i < s->sel->count && !s->logout; i++) {
@@ -197,21 +131,21 @@ void imap_cmd_store(struct imap_session *s, struct imap_command *c)
 
 		if (m->expunged || !imap_msgset_has(s, &q.ms, i))
 			continue;
-		if (q.has_unchangedsince && m->modseq > q.unchangedsince) {
+		if (q.st.unchangedsince_set && m->modseq > q.st.unchangedsince) {
 			imap_seqset_add(&modified, c->uid ? m->uid : i + 1,
 					c->uid ? m->uid : i + 1);
 			continue;
 		}
-		switch (q.mode) {
-		case STORE_SET:
+		switch (q.st.op) {
+		case IMAP_STORE_SET:
 			flags = q.flags;
 			kw = q.kw;
 			break;
-		case STORE_ADD:
+		case IMAP_STORE_ADD:
 			flags |= q.flags;
 			kw |= q.kw;
 			break;
-		case STORE_REMOVE:
+		case IMAP_STORE_REMOVE:
 			flags &= (uint8_t)~q.flags;
 			kw &= ~q.kw;
 			break;
@@ -225,7 +159,7 @@ void imap_cmd_store(struct imap_session *s, struct imap_command *c)
 		}
 		m->changed = 0;
 		s->stored++;
-		if (!q.silent || imap_session_condstore(s))
+		if (!q.st.silent || imap_session_condstore(s))
 			store_fetch(s, c, i);
 	}
 	(void)imap_folder_flush(s->sel);
@@ -436,33 +370,24 @@ static int append_read(struct imap_session *s, struct imap_command *c)
 	return fd;
 }
 
-/* The flags and date before a message: "[flag-list] [date-time]". */
+/* The flags and date before a message (imap_append_parse). 0, or -1:
+ * BAD (*limit_r 0) or no letter left for a keyword (*limit_r 1). */
 static int append_params(struct imap_folder *f, struct imap_command *c,
-			 unsigned first,
-			 uint8_t *flags_r, uint32_t *kw_r, time_t *date_r)
+			 int first, uint8_t *flags_r, uint32_t *kw_r,
+			 time_t *date_r, int *limit_r)
 {
-	unsigned i = first;
+	struct imap_append_args ap;
 	const char *error;
-	int no;
 
-	*flags_r = 0;
-	*kw_r = 0;
-	*date_r = 0;
-	if (i < c->nargs && c->args[i].type == IMAP_ARG_LIST) {
-		if (imap_flags_parse(f, c->args[i].list, c->args[i].n, 1,
-				     flags_r, kw_r, &error, &no) < 0)
-			return -1;
-		i++;
+	*limit_r = 0;
+	if (imap_append_parse(c->args, c->nargs, first, &ap, &error) < 0)
+		return -1;
+	*date_r = ap.date_given ? ap.date : 0;
+	if (flags_for(f, &ap.flags, 1, flags_r, kw_r) < 0) {
+		*limit_r = 1;
+		return -1;
 	}
-	if (i < c->nargs && c->args[i].type == IMAP_ARG_STRING) {
-		int zone;
-
-		if (imap_datetime_parse(c->args[i].s, c->args[i].len,
-					date_r, &zone) < 0)
-			return -1;
-		i++;
-	}
-	return i == c->nargs ? 0 : -1;
+	return 0;
 }
 
 void imap_cmd_append(struct imap_session *s, struct imap_command *c)
@@ -493,12 +418,12 @@ void imap_cmd_append(struct imap_session *s, struct imap_command *c)
 		uint8_t flags;
 		uint32_t kw, uid;
 		time_t date;
-		int fd;
+		int fd, limit;
 
-		if (append_params(f, c, first, &flags, &kw, &date) < 0 ||
-		    c->literal_size == 0) {
+		if (append_params(f, c, first, &flags, &kw, &date,
+				  &limit) < 0 || c->literal_size == 0) {
 			(void)imap_reader_literal_skip(&s->rd);
-			failed = 2;
+			failed = limit ? 3 : c->literal_size == 0 ? 4 : 2;
 			break;
 		}
 		fd = append_read(s, c);
@@ -535,6 +460,11 @@ void imap_cmd_append(struct imap_session *s, struct imap_command *c)
 		goto out;
 	if (failed == 2)
 		imap_reply_bad(s, c, "Invalid APPEND arguments.");
+	else if (failed == 3)
+		imap_reply_tagged(s, c, "NO", "[LIMIT] Too many keywords in "
+				  "this mailbox (26).");
+	else if (failed == 4)
+		imap_reply_tagged(s, c, "NO", "Can't save an empty message.");
 	else if (failed)
 		imap_reply_tagged(s, c, "NO", "[SERVERBUG] Message could not "
 				  "be saved.");
