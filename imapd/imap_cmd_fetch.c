@@ -21,6 +21,7 @@
 
 #include "imap_fetch_body.h"
 #include "imap_fetch_parse.h"
+#include "imap_cache.h"
 #include "imap_message.h"
 #include "imap_quote.h"
 #include "imap_section.h"
@@ -45,43 +46,82 @@ static void fetch_literal(struct str *out, const struct imap_fetch_body *it,
 	(void)str_append(out, data, n);
 }
 
-/* ENVELOPE, BODY or BODYSTRUCTURE (att) of msg into out. 0, or -1 if
- * the message cannot be parsed. */
-static int fetch_structure(struct imap_session *s, struct imap_message *msg,
-			   unsigned att, struct str *out)
-{
-	const struct mime_msg *mm;
-	const char *error;
+/* A message opened when an item first needs its bytes. */
+struct lazy_msg {
+	struct imap_session *s;
+	uint32_t i;
+	struct imap_message msg;
+	int opened, failed;
+};
 
+static struct imap_message *lazy_open(struct lazy_msg *l)
+{
+	if (!l->opened && !l->failed) {
+		if (imap_message_open(&l->msg, l->s->sel, l->i) < 0)
+			l->failed = 1;
+		else
+			l->opened = 1;
+	}
+	return l->opened ? &l->msg : NULL;
+}
+
+/* ENVELOPE, BODY or BODYSTRUCTURE (att) into out: from the index's cache
+ * (imap_cache.h), else from the message, then kept in the cache. 0, or
+ * -1 if the message cannot be read or parsed. */
+static int fetch_structure(struct lazy_msg *l, unsigned att, struct str *out)
+{
+	unsigned field = att == IMAP_FETCH_ENVELOPE ? IMAP_CACHE_ENVELOPE :
+			 att == IMAP_FETCH_BODY ? IMAP_CACHE_BODY :
+			 IMAP_CACHE_BODYSTRUCTURE;
+	uint32_t uid = l->s->sel->msgs[l->i].uid;
+	struct imap_message *msg;
+	const struct mime_msg *mm;
+	struct str v = STR_INIT(0);
+	const char *error;
+	int r = -1;
+
+	(void)str_appends(out, att == IMAP_FETCH_ENVELOPE ? "ENVELOPE " :
+			  att == IMAP_FETCH_BODY ? "BODY " : "BODYSTRUCTURE ");
+	if (imap_cache_get(l->s->sel, uid, field, &v) == 1) {
+		(void)str_append(out, str_c(&v), v.len);
+		r = 0;
+		goto out;
+	}
+	if ((msg = lazy_open(l)) == NULL)
+		goto out;
 	mm = imap_message_mime(msg, &error);
 	if (mm == NULL) {
-		log_warn(s->id, "uid %lu: MIME: %s",
-			 (unsigned long)msg->f->msgs[msg->i].uid, error);
-		return -1;
+		log_warn(l->s->id, "uid %lu: MIME: %s", (unsigned long)uid,
+			 error);
+		goto out;
 	}
-	if (att == IMAP_FETCH_ENVELOPE) {
-		(void)str_appends(out, "ENVELOPE ");
-		(void)imap_envelope_write(msg->data, mm->root, out);
-	} else {
-		(void)str_appends(out, att == IMAP_FETCH_BODY ? "BODY " :
-				  "BODYSTRUCTURE ");
+	if (att == IMAP_FETCH_ENVELOPE)
+		(void)imap_envelope_write(msg->data, mm->root, &v);
+	else
 		(void)imap_bodystructure_write(msg->data, mm->root,
 					       att == IMAP_FETCH_BODYSTRUCTURE,
-					       out);
-	}
-	return 0;
+					       &v);
+	(void)str_append(out, str_c(&v), v.len);
+	(void)imap_cache_put(l->s->sel, uid, field, str_c(&v), v.len);
+	r = 0;
+out:
+	str_free(&v);
+	return r;
 }
 
 /* One BODY[]/BINARY[]/BINARY.SIZE[] item. 0 done; -1 the message cannot
  * be read; -2 a part's encoding is unknown (NO [UNKNOWN-CTE]). */
-static int fetch_body_item(struct imap_session *s, struct imap_message *msg,
+static int fetch_body_item(struct imap_session *s, struct lazy_msg *l,
 			   const struct imap_fetch_body *it, struct str *out)
 {
+	struct imap_message *msg = lazy_open(l);
 	const struct mime_msg *mm;
 	struct str data = STR_INIT(0);
 	const char *error;
 	int r, unknown = 0;
 
+	if (msg == NULL)
+		return -1;
 	mm = imap_message_mime(msg, &error);
 	if (mm == NULL) {
 		log_warn(s->id, "uid %lu: MIME: %s",
@@ -184,16 +224,10 @@ static int fetch_one(struct imap_session *s, const struct imap_fetch_items *q,
 {
 	static const unsigned structure[] = { IMAP_FETCH_ENVELOPE,
 		IMAP_FETCH_BODY, IMAP_FETCH_BODYSTRUCTURE };
-	struct imap_message msg;
-	int opened = 0, r = 0;
+	struct lazy_msg l = { .s = s, .i = i };
+	int r = 0;
 	const char *sep = "";
 
-	if (q->nbody > 0 || (q->atts & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
-					IMAP_FETCH_BODYSTRUCTURE))) {
-		if (imap_message_open(&msg, s->sel, i) < 0)
-			return -1;
-		opened = 1;
-	}
 	(void)str_appendf(out, "* %lu FETCH (", (unsigned long)i + 1);
 	r = fetch_index_items(s, q, i, fetch_seen(s, q, i), out, &sep);
 	for (size_t k = 0; k < 3 && r == 0; k++) {
@@ -201,16 +235,16 @@ static int fetch_one(struct imap_session *s, const struct imap_fetch_items *q,
 			continue;
 		(void)str_appends(out, sep);
 		sep = " ";
-		r = fetch_structure(s, &msg, structure[k], out);
+		r = fetch_structure(&l, structure[k], out);
 	}
 	for (unsigned k = 0; k < q->nbody && r == 0; k++) {
 		(void)str_appends(out, sep);
 		sep = " ";
-		r = fetch_body_item(s, &msg, &q->body[k], out);
+		r = fetch_body_item(s, &l, &q->body[k], out);
 	}
 	(void)str_appends(out, ")\r\n");
-	if (opened)
-		imap_message_close(&msg);
+	if (l.opened)
+		imap_message_close(&l.msg);
 	s->sel->msgs[i].changed = 0;
 	return r;
 }
