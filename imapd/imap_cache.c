@@ -390,9 +390,10 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 	}
 	h.names_len = (uint32_t)names.len;
 	memcpy(img.s, &h, sizeof(h));
-	if (str_append(&img, names.s, names.len) < 0 ||
-	    str_append(&img, f->vanished,
-		       f->vanished_count * sizeof(*f->vanished)) < 0)
+	if ((names.len > 0 && str_append(&img, names.s, names.len) < 0) ||
+	    (f->vanished_count > 0 &&
+	     str_append(&img, f->vanished,
+			f->vanished_count * sizeof(*f->vanished)) < 0))
 		goto out;
 	key_make(k, 0, 'S');
 	memset(&key, 0, sizeof(key));
@@ -440,7 +441,8 @@ static int snap_apply(struct imap_folder *f, const struct snap_head *h,
 	f->msgs = xreallocarray(NULL, h->count ? h->count : 1,
 				sizeof(*f->msgs));
 	f->alloc = h->count ? h->count : 1;
-	memcpy(f->msgs, p, (size_t)h->count * sizeof(*f->msgs));
+	if (h->count > 0)
+		memcpy(f->msgs, p, (size_t)h->count * sizeof(*f->msgs));
 	f->count = h->count;
 	for (uint32_t i = 0; i < f->count; i++)
 		if (f->msgs[i].name_off >= h->names_len ||
