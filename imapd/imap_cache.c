@@ -404,6 +404,7 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 	val.size = (uint32_t)img.len;
 	if (c->db->put(c->db, NULL, &key, &val, 0) == 0) {
 		f->snap_offset = h.offset;
+		f->snap_dirty = f->scan_dirty;
 		r = 0;
 	}
 out:
@@ -469,6 +470,7 @@ static int snap_apply(struct imap_folder *f, const struct snap_head *h,
 	f->scan_dirty = h->dirty != 0;
 	f->log.offset = h->offset;
 	f->snap_offset = h->offset;
+	f->snap_dirty = f->scan_dirty;
 	idx_hash_rebuild(f);
 	return 1;
 }
@@ -515,9 +517,11 @@ int imap_cache_flush(struct imap_folder *f)
 
 	if (c == NULL)
 		return 0;
-	snap = f->log.offset != f->snap_offset &&
-	       (f->log.offset - f->snap_offset >= SNAP_EVERY ||
-		f->log.fd < 0 || f->snap_offset == 0);
+	/* a snapshot when the log moved on well past the last one, or when
+	 * a clean scan would spare the next open a scan */
+	snap = f->snap_offset == 0 ||
+	       f->log.offset - f->snap_offset >= SNAP_EVERY ||
+	       (f->snap_dirty && !f->scan_dirty);
 	if (c->pending.len == 0 && c->forget_n == 0 && !snap && !c->broken) {
 		(void)cache_lock(c, LOCK_UN);
 		return 0;
@@ -547,7 +551,8 @@ void imap_cache_snapshot_now(struct imap_folder *f)
 {
 	uint64_t keep = f->snap_offset;
 
-	if (f->cache == NULL || f->log.offset == f->snap_offset)
+	if (f->cache == NULL || (f->log.offset == f->snap_offset &&
+				 f->snap_dirty == f->scan_dirty))
 		return;
 	f->snap_offset = 0;	/* forces the snapshot */
 	if (imap_cache_flush(f) < 0 || f->snap_offset == 0)
