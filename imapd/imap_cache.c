@@ -390,9 +390,10 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 	}
 	h.names_len = (uint32_t)names.len;
 	memcpy(img.s, &h, sizeof(h));
-	if (str_append(&img, names.s, names.len) < 0 ||
-	    str_append(&img, f->vanished,
-		       f->vanished_count * sizeof(*f->vanished)) < 0)
+	if ((names.len > 0 && str_append(&img, names.s, names.len) < 0) ||
+	    (f->vanished_count > 0 &&
+	     str_append(&img, f->vanished,
+			f->vanished_count * sizeof(*f->vanished)) < 0))
 		goto out;
 	key_make(k, 0, 'S');
 	memset(&key, 0, sizeof(key));
@@ -403,6 +404,7 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 	val.size = (uint32_t)img.len;
 	if (c->db->put(c->db, NULL, &key, &val, 0) == 0) {
 		f->snap_offset = h.offset;
+		f->snap_dirty = f->scan_dirty;
 		r = 0;
 	}
 out:
@@ -440,7 +442,8 @@ static int snap_apply(struct imap_folder *f, const struct snap_head *h,
 	f->msgs = xreallocarray(NULL, h->count ? h->count : 1,
 				sizeof(*f->msgs));
 	f->alloc = h->count ? h->count : 1;
-	memcpy(f->msgs, p, (size_t)h->count * sizeof(*f->msgs));
+	if (h->count > 0)
+		memcpy(f->msgs, p, (size_t)h->count * sizeof(*f->msgs));
 	f->count = h->count;
 	for (uint32_t i = 0; i < f->count; i++)
 		if (f->msgs[i].name_off >= h->names_len ||
@@ -467,6 +470,7 @@ static int snap_apply(struct imap_folder *f, const struct snap_head *h,
 	f->scan_dirty = h->dirty != 0;
 	f->log.offset = h->offset;
 	f->snap_offset = h->offset;
+	f->snap_dirty = f->scan_dirty;
 	idx_hash_rebuild(f);
 	return 1;
 }
@@ -513,9 +517,11 @@ int imap_cache_flush(struct imap_folder *f)
 
 	if (c == NULL)
 		return 0;
-	snap = f->log.offset != f->snap_offset &&
-	       (f->log.offset - f->snap_offset >= SNAP_EVERY ||
-		f->log.fd < 0 || f->snap_offset == 0);
+	/* a snapshot when the log moved on well past the last one, or when
+	 * a clean scan would spare the next open a scan */
+	snap = f->snap_offset == 0 ||
+	       f->log.offset - f->snap_offset >= SNAP_EVERY ||
+	       (f->snap_dirty && !f->scan_dirty);
 	if (c->pending.len == 0 && c->forget_n == 0 && !snap && !c->broken) {
 		(void)cache_lock(c, LOCK_UN);
 		return 0;
@@ -545,7 +551,8 @@ void imap_cache_snapshot_now(struct imap_folder *f)
 {
 	uint64_t keep = f->snap_offset;
 
-	if (f->cache == NULL || f->log.offset == f->snap_offset)
+	if (f->cache == NULL || (f->log.offset == f->snap_offset &&
+				 f->snap_dirty == f->scan_dirty))
 		return;
 	f->snap_offset = 0;	/* forces the snapshot */
 	if (imap_cache_flush(f) < 0 || f->snap_offset == 0)

@@ -641,8 +641,9 @@ static int folder_compact(struct imap_folder *f, const char **error_r)
 	}
 	if (imap_uidlog_replace(&f->log, &h, recs.s, recs.len, error_r) < 0)
 		goto out;
-	memmove(f->vanished, f->vanished + first,
-		(f->vanished_count - first) * sizeof(*f->vanished));
+	if (first > 0)
+		memmove(f->vanished, f->vanished + first,
+			(f->vanished_count - first) * sizeof(*f->vanished));
 	f->vanished_count -= first;
 	f->horizon = h.horizon;
 	f->reserved = res.modseq;

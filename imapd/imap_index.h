@@ -119,6 +119,7 @@ struct imap_folder {
 	char host[256];			/* escaped host name */
 	struct imap_cache *cache;
 	uint64_t snap_offset;		/* the log offset of the last snapshot */
+	int snap_dirty;			/* ... and its scan_dirty */
 };
 
 struct imap_vanished {

@@ -157,7 +157,8 @@ static int uidlist_parse(struct uidlist *ul, const char *text, size_t n)
 			break;	/* a torn last line: skipped */
 		uidlist_line(ul, version, p, lf);
 	}
-	qsort(ul->e, ul->n, sizeof(*ul->e), ent_cmp);
+	if (ul->n > 0)
+		qsort(ul->e, ul->n, sizeof(*ul->e), ent_cmp);
 	return 1;
 }
 
@@ -168,6 +169,8 @@ static int import_one(void *arg, const char *name, const struct maildir_name *m)
 	struct imap_uidlog_rec *r;
 	uint32_t kw;
 
+	if (im->ul->n == 0)
+		return 0;
 	e = bsearch(&key, im->ul->e, im->ul->n, sizeof(*e), ent_cmp);
 	if (e == NULL)
 		return 0;
@@ -212,7 +215,8 @@ static int import_records(struct imap_folder *f, struct uidlist *ul,
 	im.in_new = 0;
 	if (maildir_scan_dir(f->cur_fd, import_one, &im) < 0)
 		goto out;
-	qsort(im.recs, im.n, sizeof(*im.recs), rec_uid_cmp);
+	if (im.n > 0)
+		qsort(im.recs, im.n, sizeof(*im.recs), rec_uid_cmp);
 	for (size_t i = 0; i < im.n; i++) {
 		struct imap_uidlog_rec rec = im.recs[i];
 

@@ -272,6 +272,8 @@ static void scan_pending_sort(struct scan *s)
 {
 	size_t j = 0;
 
+	if (s->np == 0)
+		return;
 	qsort_r(s->p, s->np, sizeof(*s->p), pending_base_cmp, s->names.s);
 	for (size_t i = 0; i < s->np; i++) {
 		if (j > 0 && base_cmp(s->names.s + s->p[j - 1].off,
@@ -281,8 +283,9 @@ static void scan_pending_sort(struct scan *s)
 	}
 	s->np = j;
 	qsort_r(s->p, s->np, sizeof(*s->p), pending_name_cmp, s->names.s);
-	qsort_r(s->moved, s->nmoved, sizeof(*s->moved), moved_cmp,
-		s->moved_names.s);
+	if (s->nmoved > 0)
+		qsort_r(s->moved, s->nmoved, sizeof(*s->moved), moved_cmp,
+			s->moved_names.s);
 	for (size_t i = 0; i < s->np; i++)
 		s->p[i].recent = !s->p[i].in_new &&
 			scan_was_moved(s, s->names.s + s->p[i].off);
