@@ -315,8 +315,13 @@ static void updates_expunges(struct imap_session *s)
 				imap_reply_untagged(s, "%lu EXPUNGE",
 						    (unsigned long)i + 1);
 	}
-	for (uint32_t i = 0; i < f->count && i < s->exists; i++)
-		s->exists -= f->msgs[i].expunged;
+	{
+		uint32_t told = 0;
+
+		for (uint32_t i = 0; i < f->count && i < s->exists; i++)
+			told += f->msgs[i].expunged;
+		s->exists -= told;
+	}
 	imap_folder_purge(f);
 	s->expunged += gone;
 }
