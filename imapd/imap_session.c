@@ -537,7 +537,8 @@ static void session_open(struct imap_session *s, const char *tag)
 		log_warn(s->id, "user=%s: special-use folders: %s: %s",
 			 s->u->address, error, strerror(errno));
 	if (maildir_confine(s->maildir_fd, IMAP_SANDBOX_PROFILE,
-			    MAILDIR_CONFINE_WRITE | MAILDIR_CONFINE_MOVE,
+			    MAILDIR_CONFINE_WRITE | MAILDIR_CONFINE_MOVE |
+			    MAILDIR_CONFINE_WATCH,
 			    &sb, &error) < 0)
 		session_fail(s, tag, error);
 	maildir_confine_describe(IMAP_SANDBOX_PROFILE, &sb, sandbox,

@@ -34,6 +34,9 @@
  *         it keeps Landlock on every kernel that has it. postern-pop3
  *         moves new/ to cur/ before maildir_confine() and asks for neither
  *         flag (its flag changes and deletions stay within cur/).
+ *         MAILDIR_CONFINE_WATCH adds inotify's calls (SANDBOX_SYS_WATCH),
+ *         for IMAP IDLE; Landlock limits what can be watched to what the
+ *         process may read.
  */
 #ifndef POSTERN_MAILDIR_OPEN_H
 #define POSTERN_MAILDIR_OPEN_H
@@ -43,6 +46,7 @@
 
 #define MAILDIR_CONFINE_WRITE 0x1u	/* write files, make directories */
 #define MAILDIR_CONFINE_MOVE 0x2u	/* move files between directories */
+#define MAILDIR_CONFINE_WATCH 0x4u	/* inotify on the Maildir (IMAP IDLE) */
 
 /* Open mail_root/DOMAIN/USER as above into *fd_r (O_RDONLY|O_DIRECTORY).
  * 0, or -1 with errno and *error_r naming the step ("open mail_root",

@@ -326,6 +326,12 @@ static const int sb_fswrite_calls[] = {
 	SCMP_SYS(utimes), SCMP_SYS(fallocate),
 };
 
+/* SANDBOX_SYS_WATCH: an IMAP session's IDLE waits on its folder */
+static const int sb_watch_calls[] = {
+	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch),
+	SCMP_SYS(inotify_rm_watch),
+};
+
 static const int sb_fork_calls[] = {
 	SCMP_SYS(fork), SCMP_SYS(wait4), SCMP_SYS(waitid),
 	SCMP_SYS(setsid), SCMP_SYS(setpgid),
@@ -452,6 +458,9 @@ static scmp_filter_ctx sb_seccomp_build(const struct sandbox_profile *p,
 	if (rc == 0 && (p->sys & SANDBOX_SYS_FORK))
 		rc = sb_allow_list(ctx, sb_fork_calls, sizeof(sb_fork_calls) /
 				   sizeof(sb_fork_calls[0]));
+	if (rc == 0 && (p->sys & SANDBOX_SYS_WATCH))
+		rc = sb_allow_list(ctx, sb_watch_calls, sizeof(sb_watch_calls) /
+				   sizeof(sb_watch_calls[0]));
 	if (rc == 0 && SB_SANITIZER)
 		rc = sb_allow_list(ctx, sb_sanitizer_calls,
 				   sizeof(sb_sanitizer_calls) /
