@@ -134,6 +134,11 @@ def config_check_refuses_a_delay_longer_than_client_timeouts():
            "pop3_login_timeout (60s)" % (i.conf, n)
     assert want in r.stderr, r.stderr
     i.ok("config", "set", "pop3_login_timeout=120s")
+    r = i.run_postern("config", "check")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "auth_failure_delay_max (90s) is longer than " \
+        "imap_login_timeout (60s)" in r.stderr, r.stderr
+    i.ok("config", "set", "imap_login_timeout=120s")
     assert i.run_postern("config", "check").returncode == 0
 
 
