@@ -970,6 +970,7 @@ int imap_reader_literal_skip(struct imap_reader *r)
 	r->literal_active = 0;
 	if (!r->literal_started)
 		return IMAP_READ_OK;
+	r->error = "Too much to skip";
 	rc = imap_reader_discard(r, r->literal_left, &budget);
 	r->literal_left = 0;
 	if (rc != IMAP_READ_OK)
