@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "imap_args.h"
 #include "imap_folders.h"
@@ -42,6 +43,17 @@ static void folder_no(struct imap_session *s, const struct imap_command *c,
 		break;
 	}
 	imap_reply_tagged(s, c, "NO", "[%s] %s.", code, error);
+}
+
+/* The index of folder name (and its children) under imap_index_root. */
+static void forget_index(struct imap_session *s, const char *name)
+{
+	struct str dir = STR_INIT(0);
+	const char *error;
+
+	if (imap_folder_dirname(name, &dir, &error) == 0)
+		imap_session_index_forget(s, str_c(&dir));
+	str_free(&dir);
 }
 
 void imap_cmd_create(struct imap_session *s, struct imap_command *c)
@@ -107,10 +119,12 @@ void imap_cmd_delete(struct imap_session *s, struct imap_command *c)
 		if (s->enabled & (IMAP_EN_QRESYNC | IMAP_EN_REV2))
 			imap_reply_untagged(s, "OK [CLOSED] Mailbox deleted.");
 	}
-	if (imap_folders_delete(s->maildir_fd, name.s, &error) < 0)
+	if (imap_folders_delete(s->maildir_fd, name.s, &error) < 0) {
 		folder_no(s, c, error);
-	else
+	} else {
+		forget_index(s, name.s);
 		imap_reply_tagged(s, c, "OK", "Delete completed.");
+	}
 out:
 	str_free(&name);
 }
@@ -127,10 +141,16 @@ void imap_cmd_rename(struct imap_session *s, struct imap_command *c)
 	if (imap_arg_mailbox(s, c, &c->args[0], &from) < 0 ||
 	    imap_arg_mailbox(s, c, &c->args[1], &to) < 0)
 		goto out;
-	if (imap_folders_rename(s->maildir_fd, from.s, to.s, &error) < 0)
+	if (imap_folders_rename(s->maildir_fd, from.s, to.s, &error) < 0) {
 		folder_no(s, c, error);
-	else
+	} else {
+		/* under imap_index_root the renamed folders start afresh
+		 * (a new UIDVALIDITY, RFC 9051 6.3.6 allows it); in the
+		 * Maildir their index moved with them */
+		forget_index(s, from.s);
+		forget_index(s, to.s);
 		imap_reply_tagged(s, c, "OK", "Rename completed.");
+	}
 out:
 	str_free(&from);
 	str_free(&to);
@@ -176,12 +196,23 @@ static int status_write(struct imap_session *s, const char *name,
 	struct imap_folder_status st;
 	struct str line = STR_INIT(0), dir = STR_INIT(0);
 	const char *sep = "";
-	int r = -1;
+	int r = -1, index_fd;
 
 	if (imap_folder_dirname(name, &dir, error_r) < 0)
 		goto out;
-	if (imap_folder_status(s->maildir_fd, str_c(&dir), -1, &st, error_r) < 0)
+	if ((index_fd = imap_session_index_dir(s, str_c(&dir))) == -2) {
+		*error_r = "Cannot open the index";
+		errno = EIO;
 		goto out;
+	}
+	r = imap_folder_status(s->maildir_fd, str_c(&dir), index_fd, &st,
+			       error_r);
+	if (index_fd >= 0)
+		(void)close(index_fd);
+	if (r < 0) {
+		r = -1;
+		goto out;
+	}
 	if (items & IMAP_STATUS_HIGHESTMODSEQ)
 		imap_session_condstore_on(s);
 	(void)str_appends(&line, "* STATUS ");

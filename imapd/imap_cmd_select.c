@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "imap_args.h"
 #include "imap_folders.h"
@@ -116,6 +117,7 @@ void imap_cmd_select(struct imap_session *s, struct imap_command *c)
 	struct imap_folder *f;
 	const char *error = "Invalid SELECT arguments.";
 	uint32_t recent = 0, unseen;
+	int index_fd, r;
 
 	if (imap_select_parse(c->args, c->nargs, &p, &error) < 0) {
 		imap_reply_bad(s, c, error);
@@ -137,9 +139,17 @@ void imap_cmd_select(struct imap_session *s, struct imap_command *c)
 		imap_reply_tagged(s, c, "NO", "[CANNOT] %s.", error);
 		goto out;
 	}
+	if ((index_fd = imap_session_index_dir(s, str_c(&dir))) == -2) {
+		imap_reply_tagged(s, c, "NO", "[SERVERBUG] Mailbox can't be "
+				  "opened.");
+		goto out;
+	}
 	f = xcalloc(1, sizeof(*f));
-	if (imap_folder_open(f, s->maildir_fd, str_c(&dir), -1, readonly,
-			     &error) < 0) {
+	r = imap_folder_open(f, s->maildir_fd, str_c(&dir), index_fd,
+			     readonly, &error);
+	if (index_fd >= 0)
+		(void)close(index_fd);
+	if (r < 0) {
 		int missing = errno == ENOENT;
 
 		if (!missing)

@@ -191,6 +191,7 @@ static struct imap_folder *dest_open(struct imap_session *s,
 	struct str dir = STR_INIT(0);
 	struct imap_folder *f;
 	const char *error;
+	int index_fd, r;
 
 	*opened_r = 0;
 	if (s->sel && strcmp(s->sel_name.s, name) == 0 && !s->sel_readonly)
@@ -200,8 +201,18 @@ static struct imap_folder *dest_open(struct imap_session *s,
 		str_free(&dir);
 		return NULL;
 	}
+	if ((index_fd = imap_session_index_dir(s, str_c(&dir))) == -2) {
+		imap_reply_tagged(s, c, "NO", "[SERVERBUG] Mailbox can't be "
+				  "opened.");
+		str_free(&dir);
+		return NULL;
+	}
 	f = xcalloc(1, sizeof(*f));
-	if (imap_folder_open(f, s->maildir_fd, str_c(&dir), -1, 1, &error) < 0) {
+	r = imap_folder_open(f, s->maildir_fd, str_c(&dir), index_fd, 1,
+			     &error);
+	if (index_fd >= 0)
+		(void)close(index_fd);
+	if (r < 0) {
 		if (errno == ENOENT) {
 			imap_reply_tagged(s, c, "NO", "[TRYCREATE] Mailbox "
 					  "does not exist.");

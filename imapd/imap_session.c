@@ -15,12 +15,15 @@
  */
 #include "imap_session.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "imap_folders.h"
@@ -377,6 +380,106 @@ void imap_session_unselect(struct imap_session *s)
 	s->saved_valid = 0;
 }
 
+/* ---- the index root ------------------------------------------------------ */
+
+static _Noreturn void session_fail(struct imap_session *s, const char *tag,
+				   const char *what);
+
+int imap_session_index_dir(struct imap_session *s, const char *dirname)
+{
+	const char *name = dirname[0] ? dirname : "INBOX";
+	int fd;
+
+	if (s->index_root_fd < 0)
+		return -1;
+	if (mkdirat(s->index_root_fd, name, 0700) < 0 && errno != EEXIST) {
+		log_warn(s->id, "imap_index_root: mkdir %s: %s", name,
+			 strerror(errno));
+		return -2;
+	}
+	fd = openat(s->index_root_fd, name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn(s->id, "imap_index_root: open %s: %s", name,
+			 strerror(errno));
+		return -2;
+	}
+	return fd;
+}
+
+/* Remove the directory name (an index's: files only) beneath dir_fd. */
+static void index_dir_remove(int dir_fd, const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			(void)close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' || (de->d_name[1] != '\0' &&
+		    strcmp(de->d_name, "..") != 0))
+			(void)unlinkat(fd, de->d_name, 0);
+	(void)closedir(d);
+	(void)unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+void imap_session_index_forget(struct imap_session *s, const char *dirname)
+{
+	size_t len = strlen(dirname);
+	int fd;
+	DIR *d;
+	struct dirent *de;
+
+	if (s->index_root_fd < 0 || len == 0)
+		return;
+	fd = openat(s->index_root_fd, ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			(void)close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, dirname, len) == 0 &&
+		    (de->d_name[len] == '\0' || de->d_name[len] == '.'))
+			index_dir_remove(s->index_root_fd, de->d_name);
+	(void)closedir(d);
+}
+
+/* imap_index_root/DOMAIN/USER, made if missing, before the session
+ * confines itself. -1 when there is no index root; the session ends if
+ * it is set and cannot be opened. */
+static int index_root_open(struct imap_session *s,
+			   const struct mailbox_path *mp, const char *tag)
+{
+	const char *root = s->im->conf->imap_index_root;
+	const char *parts[2] = { mp->domain, mp->user };
+	int fd, next;
+
+	if (root == NULL || root[0] == '\0')
+		return -1;
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; i < 2 && fd >= 0; i++) {
+		if (mkdirat(fd, parts[i], 0700) < 0 && errno != EEXIST) {
+			(void)close(fd);
+			fd = -1;
+			break;
+		}
+		next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY |
+			      O_NOFOLLOW | O_CLOEXEC);
+		(void)close(fd);
+		fd = next;
+	}
+	if (fd < 0)
+		session_fail(s, tag, "open imap_index_root/DOMAIN/USER");
+	return fd;
+}
+
 /* ---- capabilities ------------------------------------------------------ */
 
 void imap_capabilities(const struct imap_session *s, struct str *out)
@@ -532,14 +635,15 @@ static void session_open(struct imap_session *s, const char *tag)
 	    maildir_open(s->im->conf->mail_root, &mp, &s->maildir_fd,
 			 &error) < 0)
 		session_fail(s, tag, error);
+	s->index_root_fd = index_root_open(s, &mp, tag);
 	imap_folders_sweep(s->maildir_fd);
 	if (imap_folders_ensure_special(s->maildir_fd, &error) < 0)
 		log_warn(s->id, "user=%s: special-use folders: %s: %s",
 			 s->u->address, error, strerror(errno));
-	if (maildir_confine(s->maildir_fd, IMAP_SANDBOX_PROFILE,
-			    MAILDIR_CONFINE_WRITE | MAILDIR_CONFINE_MOVE |
-			    MAILDIR_CONFINE_WATCH,
-			    &sb, &error) < 0)
+	if (maildir_confine_index(s->maildir_fd, s->index_root_fd,
+				  IMAP_SANDBOX_PROFILE, MAILDIR_CONFINE_WRITE |
+				  MAILDIR_CONFINE_MOVE | MAILDIR_CONFINE_WATCH,
+				  &sb, &error) < 0)
 		session_fail(s, tag, error);
 	maildir_confine_describe(IMAP_SANDBOX_PROFILE, &sb, sandbox,
 				 sizeof(sandbox));
@@ -557,6 +661,7 @@ static void session_init(struct imap_session *s, struct imap *im, int fd,
 	s->im = im;
 	s->u = u;
 	s->maildir_fd = -1;
+	s->index_root_fd = -1;
 	str_init(&s->sel_name, IMAP_FOLDER_NAME_MAX + 1);
 	snprintf(s->id, sizeof(s->id), "imap-%s", u->token_id);
 	io_init(&s->io, fd, im->timeout_ms);

@@ -42,6 +42,8 @@ struct imap_session {
 	struct imap_reader rd;
 	char id[40];			/* log id: the token's first digits */
 	int maildir_fd;			/* the user's Maildir */
+	int index_root_fd;		/* imap_index_root/DOMAIN/USER, or -1:
+					 * the index lives in the Maildir */
 	unsigned bad;			/* BAD answers, imap_max_bad_commands */
 	unsigned enabled;		/* IMAP_EN_ */
 	int logout;
@@ -85,6 +87,18 @@ int imap_wire_name(struct imap_session *s, const char *p, size_t n,
  * after answering BAD/NO. */
 int imap_arg_mailbox(struct imap_session *s, const struct imap_command *c,
 		     const struct imap_arg *a, struct str *out);
+
+/* The directory of folder dirname's index for imap_folder_open():
+ * -1 when the index lives in the folder's own directory, else a
+ * descriptor of imap_index_root/DOMAIN/USER/NAME (made if missing; NAME
+ * is dirname, "INBOX" for ""), which the caller closes. -2 if it cannot
+ * be opened (logged): answer NO [SERVERBUG], never fall back to the
+ * Maildir, where other UIDs would be given. */
+int imap_session_index_dir(struct imap_session *s, const char *dirname);
+/* After DELETE or RENAME of dirname: drop its index (and its children's)
+ * under imap_index_root; nothing when the index lives in the Maildir
+ * (it went with the directory). */
+void imap_session_index_forget(struct imap_session *s, const char *dirname);
 
 /* Send the selected folder's pending updates (UPDATES above);
  * expunges_ok says whether EXPUNGE/VANISHED may be sent now. */

@@ -52,14 +52,27 @@ int maildir_open_dir(int maildir_fd, const char *sub)
 int maildir_confine(int maildir_fd, const char *name, unsigned flags,
 		    struct sandbox_report *r, const char **error_r)
 {
-	struct sandbox_path path = { NULL, maildir_fd,
-		SANDBOX_READ | SANDBOX_REMOVE | SANDBOX_CREATE };
-	struct sandbox_profile p = { name, SANDBOX_SYS_FSWRITE, &path, 1 };
+	return maildir_confine_index(maildir_fd, -1, name, flags, r, error_r);
+}
+
+int maildir_confine_index(int maildir_fd, int index_fd, const char *name,
+			  unsigned flags, struct sandbox_report *r,
+			  const char **error_r)
+{
+	struct sandbox_path path[2] = {
+		{ NULL, maildir_fd, SANDBOX_READ | SANDBOX_REMOVE |
+				    SANDBOX_CREATE },
+		{ NULL, index_fd, SANDBOX_READ | SANDBOX_REMOVE |
+				  SANDBOX_CREATE | SANDBOX_WRITE |
+				  SANDBOX_MKDIR | SANDBOX_RENAME },
+	};
+	struct sandbox_profile p = { name, SANDBOX_SYS_FSWRITE, path,
+				     index_fd >= 0 ? 2 : 1 };
 
 	if (flags & MAILDIR_CONFINE_WRITE)
-		path.rights |= SANDBOX_WRITE | SANDBOX_MKDIR;
+		path[0].rights |= SANDBOX_WRITE | SANDBOX_MKDIR;
 	if (flags & MAILDIR_CONFINE_MOVE)
-		path.rights |= SANDBOX_RENAME;
+		path[0].rights |= SANDBOX_RENAME;
 	if (flags & MAILDIR_CONFINE_WATCH)
 		p.sys |= SANDBOX_SYS_WATCH;
 	return sandbox_apply(&p, r, error_r);

@@ -65,6 +65,12 @@ int maildir_open_dir(int maildir_fd, const char *sub);
  * *error_r: the process must not go on serving. */
 int maildir_confine(int maildir_fd, const char *name, unsigned flags,
 		    struct sandbox_report *r, const char **error_r);
+/* The same with a second directory, index_fd (-1: none), where the
+ * process may also read, write, create, remove and make directories: an
+ * IMAP session's index kept apart from the Maildir (imap_index_root). */
+int maildir_confine_index(int maildir_fd, int index_fd, const char *name,
+			  unsigned flags, struct sandbox_report *r,
+			  const char **error_r);
 /* "sandbox=NAME landlock=on abi=N seccomp=on" (sandbox_describe) for the
  * profile maildir_confine() applied under that name. */
 void maildir_confine_describe(const char *name, const struct sandbox_report *r,
