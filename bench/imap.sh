@@ -399,7 +399,7 @@ for size in $MESSAGES $POLL_SIZES; do
 	rows="$rows
 poll_first@$size|POP3 poll at $size, first, s|(report)
 poll_median@$size|POP3 poll at $size (nothing new, median), s|<= 1
-poll_login@$size|POP3 login within the poll, s|(report)"
+poll_login@$size|POP3 login within the poll at $size, s|(report)"
 done
 say ""
 say "# $MESSAGES messages; postern/dovecot below 1: postern faster or smaller"
