@@ -84,10 +84,33 @@ warm_cache() {
 }
 
 # ---------------------------------------------------------------- postern
+# postern_imap_ready [NEED_IMAP]: the programs are built (postern-imap and
+# postern-imap-login only if NEED_IMAP is 1, the default)
 postern_imap_ready() {
-	for p in postern postern-master postern-auth postern-imap postern-imap-login postern-pop3 postern-pop3-login; do
+	progs="postern postern-master postern-auth postern-pop3 postern-pop3-login"
+	[ "${1:-1}" = 1 ] && progs="$progs postern-imap postern-imap-login"
+	for p in $progs; do
 		[ -x "$(dirname "$POSTERN")/$p" ] || { warn "missing $(dirname "$POSTERN")/$p"; return 1; }
 	done
+}
+
+# pni_describe DIR: the commit of the programs copied to DIR/bin (by
+# pn3_snapshot), whether imapd/, pop3d/ or common/ had local changes, and
+# the build time and hash of postern-imap and postern-pop3
+pni_describe() {
+	rev=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)
+	if [ -n "$(git -C "$TOP" status --porcelain -- imapd pop3d common auth master 2>/dev/null)" ]; then
+		rev="$rev+local-changes"
+	fi
+	d="postern $rev"
+	for p in postern-imap postern-pop3; do
+		if [ -f "$1/bin/$p" ]; then
+			d="$d, $p built $(date -u -r "$1/bin/$p" '+%Y-%m-%d %H:%M UTC') sha256 $(sha256sum "$1/bin/$p" | cut -c1-12)"
+		else
+			d="$d, no $p"
+		fi
+	done
+	echo "$d"
 }
 
 # pni_raise KEY MIN: raise a numeric setting to MIN if it is lower (and
@@ -136,11 +159,17 @@ pni_setup() {
 	pn_pidfile="${qd##*= }/pid/master.pid"
 }
 
+# pni_start DIR [NEED_IMAP]: start it, wait until imap greets (or only
+# pop3, with NEED_IMAP 0); pn_master = its pid
 pni_start() {
 	port_free "$pn_imap_port" || die "port $pn_imap_port is already in use"
+	port_free "$pn_pop3_port" || die "port $pn_pop3_port is already in use"
 	"$POSTERN" -c "$1/etc/postern.conf" start >"$1/start.log" 2>&1 ||
 		{ cat "$1/start.log" >&2; die "postern start failed for $1"; }
-	wait_imap "$pn_imap_port" 30 || die "postern imap on port $pn_imap_port does not answer"
+	if [ "${2:-1}" = 1 ]; then
+		wait_imap "$pn_imap_port" 30 || die "postern imap on port $pn_imap_port does not answer"
+	fi
+	wait_pop3 "$pn_pop3_port" 30 || die "postern pop3 on port $pn_pop3_port does not answer"
 	pn_master=$(head -1 "$pn_pidfile" 2>/dev/null | tr -d ' ')
 }
 

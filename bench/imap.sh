@@ -47,7 +47,8 @@
 #
 # --peer-only: Dovecot alone (until postern-imap exists). Without it the
 # run stops at once if bin/postern-imap or bin/postern-imap-login is
-# missing: "postern-imap not built".
+# missing: "postern-imap not built", unless PHASES is "poll" alone (the
+# POP3 poll, which postern can serve today).
 #
 # The per-user inotify instance limit (fs.inotify.max_user_instances) is
 # raised for the run to the sessions needed plus 256 and put back at the
@@ -96,13 +97,18 @@ case " $SERVERS " in *" dovecot "*)
 	[ -x "$DOVECOT" ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/pop3 ] ||
 		die "Dovecot's imap or pop3 is missing: sh bench/deps.sh" ;;
 esac
+# the phases other than poll need postern's IMAP; poll alone runs today
+NEED_IMAP=0
+for ph in $PHASES; do [ "$ph" = poll ] || NEED_IMAP=1; done
 case " $SERVERS " in *" postern "*)
-	for p in postern-imap postern-imap-login; do
+	[ $NEED_IMAP = 1 ] && for p in postern-imap postern-imap-login; do
 		[ -x "$TOP/bin/$p" ] || die "postern-imap not built ($TOP/bin/$p is missing; run make, or sh bench/imap.sh --peer-only to measure Dovecot alone)"
 	done ;;
 esac
 
-limit=$IDLE_SESSIONS
+# sessions at once the instances must allow
+limit=0
+case " $PHASES " in *" idle "*) limit=$IDLE_SESSIONS ;; esac
 case " $PHASES " in *" capacity "*) [ "$CAPACITY" -gt "$limit" ] && limit=$CAPACITY ;; esac
 # descriptors: the holder has one per session, the servers' masters more
 ulimit -n $((limit * 4 + 1024)) 2>/dev/null || ulimit -n 65536 2>/dev/null ||
@@ -210,7 +216,7 @@ start_server() {
 	postern)
 		rmdir "$cur_dir"
 		pni_setup "$cur_dir" "$PN_PORT_BASE" "$2" $((limit + 10))
-		pni_start "$cur_dir"
+		pni_start "$cur_dir" $NEED_IMAP
 		imap_port=$pn_imap_port pop3_port=$pn_pop3_port root=$pn_master maildir=$pn_maildir
 		;;
 	dovecot)
@@ -352,9 +358,10 @@ word=$(field search_word "$gen")
 hits=$(field subject_hits "$gen")
 if [ $PEER_ONLY = 0 ] && case " $SERVERS " in *" postern "*) true ;; *) false ;; esac; then
 	snap=$(mktemp -d "$BENCH_TMP/postern-bench-imap-bin.XXXXXX") || die "mktemp failed"
-	say "# $(pn3_snapshot "$snap" | sed 's/postern-pop3/postern-pop3 (and -imap)/')"
+	pn3_snapshot "$snap" >/dev/null
+	say "# $(pni_describe "$snap")"
 	POSTERN="$snap/bin/postern"
-	postern_imap_ready || die "postern-imap not built (the snapshot of bin/ lacks it)"
+	postern_imap_ready $NEED_IMAP || die "postern-imap not built (the snapshot of bin/ lacks it)"
 fi
 
 for srv in $SERVERS; do
@@ -392,7 +399,7 @@ for size in $MESSAGES $POLL_SIZES; do
 	rows="$rows
 poll_first@$size|POP3 poll at $size, first, s|(report)
 poll_median@$size|POP3 poll at $size (nothing new, median), s|<= 1
-poll_login@$size|POP3 login within the poll, s|(report)"
+poll_login@$size|POP3 login within the poll at $size, s|(report)"
 done
 say ""
 say "# $MESSAGES messages; postern/dovecot below 1: postern faster or smaller"

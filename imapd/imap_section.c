@@ -83,8 +83,13 @@ int imap_section_get(const char *msg, size_t len, const struct mime_msg *m,
 		p = m->root;
 		if (sec->kind == IMAP_SECTION_MIME)
 			return 1;
-		if (sec->kind == IMAP_SECTION_ALL)
-			return mime_crlf_append(out, msg, len);
+		if (sec->kind == IMAP_SECTION_ALL) {
+			if (mime_crlf_append(out, msg, len) == 0)
+				return 0;
+			str_truncate(out, old);
+			errno = EMSGSIZE;
+			return -1;
+		}
 	} else {
 		p = section_part(m, sec);
 		if (p == NULL)

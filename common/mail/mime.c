@@ -615,21 +615,26 @@ static void child_link(struct mime_part *parent, struct mime_part **last,
 	parent->nchildren++;
 }
 
-/* The header of the part at start: up to and including its empty line,
- * or up to the end. A delimiter line ends it too (*delim_r = 1): the
- * return value is then where that line begins. */
-static size_t header_end(const struct mime_ctx *c, size_t start, int *delim_r)
+/* The header of the part at start: up to and including its empty line
+ * (*empty_r: where it begins), or up to the end. A delimiter line ends it
+ * too (*delim_r = 1): the return value is then where that line begins. */
+static size_t header_end(const struct mime_ctx *c, size_t start, int *delim_r,
+			 size_t *empty_r)
 {
 	size_t pos = start;
 	int cl;
 
 	*delim_r = 0;
+	*empty_r = (size_t)-1;
 	while (pos < c->len) {
-		if (c->msg[pos] == '\n')
-			return pos + 1;
-		if (c->msg[pos] == '\r' && pos + 1 < c->len &&
-		    c->msg[pos + 1] == '\n')
-			return pos + 2;
+		size_t next = c->msg[pos] == '\n' ? pos + 1 :
+			      c->msg[pos] == '\r' && pos + 1 < c->len &&
+			      c->msg[pos + 1] == '\n' ? pos + 2 : 0;
+
+		if (next != 0) {
+			*empty_r = pos;
+			return next;
+		}
 		if (bnd_line(c, pos, &cl) >= 0) {
 			*delim_r = 1;
 			return pos;
@@ -682,19 +687,50 @@ static size_t parse_multipart(struct mime_ctx *c, struct mime_part *p,
 	return r;
 }
 
+/* Is the line at pos a delimiter of an enclosing multipart, and not one
+ * of multipart p itself (whose boundary is looked for first)? */
+static int outer_delim_at(struct mime_ctx *c, const struct mime_part *p,
+			  size_t pos)
+{
+	const char *b = (p->flags & MIME_PART_MULTIPART) ?
+		mime_param_get(p->params, p->nparams, "boundary") : NULL;
+	int k, cl;
+
+	if (c->nbnd == 0)
+		return 0;
+	if (b != NULL) {
+		c->bnd[c->nbnd].s = b;
+		c->bnd[c->nbnd].len = strlen(b);
+		c->nbnd++;
+	}
+	k = bnd_line(c, pos, &cl);
+	if (b != NULL)
+		c->nbnd--;
+	return k >= 0 && (unsigned)k < c->nbnd;
+}
+
 static size_t parse_part(struct mime_ctx *c, struct mime_part *p,
 			 size_t start, unsigned depth)
 {
-	size_t q, end;
+	size_t q, end, empty;
 	int k, cl, delim;
 
 	p->hdr_off = start;
-	q = header_end(c, start, &delim);
+	q = header_end(c, start, &delim, &empty);
 	/* a delimiter right after the header: the line end before it is the
 	 * delimiter's, the body is empty */
-	p->body_off = delim ? body_end(c, start, q) : q;
+	p->body_off = delim == 1 ? body_end(c, start, q) : q;
 	p->hdr_len = p->body_off - start;
 	part_header(c, p);
+	if (delim == 0 && empty != (size_t)-1 && outer_delim_at(c, p, q)) {
+		/* the empty line ending the header is the line end before
+		 * an enclosing delimiter: Dovecot counts it in neither the
+		 * header nor the body, but in the parts around */
+		delim = 2;
+		p->body_off = empty;
+		p->hdr_len = empty - start;
+		c->keep_eol_at = q;
+	}
 	if ((p->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) &&
 	    (depth >= MIME_DEPTH_MAX || c->nparts >= MIME_PARTS_MAX)) {
 		p->flags &= ~(MIME_PART_MULTIPART | MIME_PART_MESSAGE);
@@ -719,7 +755,17 @@ static size_t parse_part(struct mime_ctx *c, struct mime_part *p,
 	} else {
 		q = bnd_scan(c, p->body_off, &k, &cl);
 	}
-	end = body_end(c, p->body_off, q);
+	end = delim == 2 ? p->body_off : body_end(c, p->body_off, q);
+	if (p->children != NULL) {
+		/* a last part whose header's empty line is the line end before
+		 * the delimiter keeps it, and so does this part */
+		const struct mime_part *last = p->children;
+
+		while (last->next != NULL)
+			last = last->next;
+		if (last->body_off + last->body_len > end)
+			end = last->body_off + last->body_len;
+	}
 	p->body_len = end - p->body_off;
 	p->hdr_vsize = mime_crlf_size(c->msg + p->hdr_off, p->hdr_len);
 	p->body_vsize = mime_crlf_size(c->msg + p->body_off, p->body_len);

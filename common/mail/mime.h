@@ -32,6 +32,8 @@
  *         - The line end before a delimiter line belongs to the delimiter,
  *           except when it ends a close delimiter line ("--inner--" LF
  *           "--outer"): then it stays in the body that ends there.
+ *           A delimiter line inside a part's header ends the part: its
+ *           body is empty (a message/rfc822 gets an empty message).
  *         - No Content-Type: text/plain (charset us-ascii is added by the
  *           IMAP writer), in a multipart/digest message/rfc822.
  *         - Parameters are kept as they were written (unquoted), RFC 2231

@@ -48,6 +48,10 @@
 	"Message-ID: <5678.21-Nov-1997@example.com>\nSubject: Saying\n  Hello\n" \
 	"\nHi everyone.\n"
 
+#define MSG_EMPTY_BODIES \
+	"Content-Type: multipart/mixed; boundary=d\n\n--d\n" \
+	"Content-Type: message/rfc822\n\nSubject: x\n\n--d\n\n--d--\n"
+
 struct parsed {
 	char *msg;
 	size_t len;
@@ -268,6 +272,13 @@ static const struct {
 	{ MSG_RFC822, "1.3", NULL },
 	{ MSG_RFC822, "2", "last" },
 	{ MSG_RFC822, "2.HEADER", NULL },
+	/* an empty line right before a delimiter: Dovecot gives it to the
+	 * message/rfc822 part, not to its header or body */
+	{ MSG_EMPTY_BODIES, "1", "Subject: x\r\n\r\n" },
+	{ MSG_EMPTY_BODIES, "1.HEADER", "Subject: x\r\n" },
+	{ MSG_EMPTY_BODIES, "1.TEXT", "" },
+	{ MSG_EMPTY_BODIES, "2.MIME", "" },
+	{ MSG_EMPTY_BODIES, "2", "" },
 	{ "Subject: no body", "HEADER", "Subject: no body" },
 	{ "Subject: no body", "TEXT", "" },
 	{ "Subject: no body", "HEADER.FIELDS (Subject)",
