@@ -41,7 +41,6 @@ void imap_cmd_noop(struct imap_session *s, struct imap_command *c)
 		imap_reply_bad(s, c, "NOOP takes no arguments.");
 		return;
 	}
-	imap_session_updates(s, 1);
 	imap_reply_tagged(s, c, "OK", "NOOP completed.");
 }
 
@@ -62,6 +61,7 @@ void imap_cmd_logout(struct imap_session *s, struct imap_command *c)
 		imap_reply_bad(s, c, "LOGOUT takes no arguments.");
 		return;
 	}
+	s->cmd_updates = 0;
 	imap_reply_untagged(s, "BYE Logging out");
 	imap_reply_tagged(s, c, "OK", "Logout completed.");
 	s->logout = 1;

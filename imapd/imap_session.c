@@ -72,6 +72,13 @@ void imap_reply_tagged(struct imap_session *s, const struct imap_command *c,
 	struct str prefix = STR_INIT(0);
 	va_list ap;
 
+	if (s->cmd_updates && strcmp(status, "BAD") != 0 && !s->logout) {
+		int expunges_ok = s->cmd_updates == 2;
+
+		s->cmd_updates = 0;
+		imap_session_updates(s, expunges_ok);
+	}
+	s->cmd_updates = 0;
 	if (str_appendf(&prefix, "%s %s ", c->tag, status) < 0)
 		log_panic("reply text: %s", strerror(errno));
 	va_start(ap, fmt);
@@ -551,12 +558,11 @@ static void session_dispatch(struct imap_session *s, struct imap_command *c)
 			imap_reply_bad(s, c, "No mailbox selected.");
 			return;
 		}
-		commands[i].fn(s, c);
 		/* a UID command may be followed by EXPUNGE responses
 		 * (RFC 9051 7.5.1); FETCH, STORE, SEARCH may not */
-		if (!s->logout)
-			imap_session_updates(s, commands[i].expunges_ok ||
-						c->uid);
+		s->cmd_updates = commands[i].expunges_ok || c->uid ? 2 : 1;
+		commands[i].fn(s, c);
+		s->cmd_updates = 0;
 		return;
 	}
 	if (strcmp(c->name, "LOGIN") == 0 ||

@@ -47,6 +47,10 @@ struct imap_session {
 	unsigned bad;			/* BAD answers, imap_max_bad_commands */
 	unsigned enabled;		/* IMAP_EN_ */
 	int logout;
+	/* the command being run: 1 if the selected folder's updates are
+	 * still owed before its tagged reply, 2 if EXPUNGE may be among
+	 * them (imap_reply_tagged() sends them) */
+	int cmd_updates;
 	/* the selected folder (sel NULL: authenticated state) */
 	struct imap_folder *sel;
 	struct str sel_name;		/* its UTF-8 name */
@@ -65,7 +69,9 @@ struct imap_session {
 /* A command handler: the tagged reply is its to send. */
 typedef void imap_cmd_fn(struct imap_session *s, struct imap_command *c);
 
-/* Reply helpers. Each writes one line with CRLF. */
+/* Reply helpers. Each writes one line with CRLF. The tagged OK or NO of
+ * a command is preceded by the selected folder's updates (UPDATES), so
+ * the client has them before the command completes. */
 void imap_reply_tagged(struct imap_session *s, const struct imap_command *c,
 		       const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
