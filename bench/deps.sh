@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/deps.sh - install what the benchmarks need (Debian 12, as root).
 # Idempotent: installs only what is missing. Dovecot (dovecot-core,
-# dovecot-pop3d: the POP3 baseline, run only as private instances) is
+# dovecot-pop3d, dovecot-imapd: the POP3 and IMAP baseline, run only as
+# private instances) is
 # installed the same way: should its install start a system dovecot, that
 # master (and only that one) is stopped again. Postfix is installed with
 # "No configuration" so that the package does not set up or start a
@@ -14,6 +15,7 @@ need=""
 [ -x /usr/bin/python3 ] || need="$need python3"
 [ -x /usr/sbin/dovecot ] && [ -x /usr/bin/doveadm ] || need="$need dovecot-core"
 [ -x /usr/lib/dovecot/pop3 ] && [ -x /usr/lib/dovecot/pop3-login ] || need="$need dovecot-pop3d"
+[ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/imap-login ] || need="$need dovecot-imapd"
 
 if [ -z "$need" ]; then
 	echo "deps: all present"

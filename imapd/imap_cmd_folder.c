@@ -221,7 +221,7 @@ static int status_write(struct imap_session *s, const char *name,
 
 	if (imap_folder_dirname(name, &dir, error_r) < 0)
 		goto out;
-	if (imap_folder_status(s->maildir_fd, dir.s, -1, &st, error_r) < 0)
+	if (imap_folder_status(s->maildir_fd, str_c(&dir), -1, &st, error_r) < 0)
 		goto out;
 	if (items & ST_HIGHESTMODSEQ)
 		imap_session_condstore_on(s);

@@ -193,7 +193,7 @@ void imap_cmd_select(struct imap_session *s, struct imap_command *c)
 		goto out;
 	}
 	f = xcalloc(1, sizeof(*f));
-	if (imap_folder_open(f, s->maildir_fd, dir.s, -1, readonly,
+	if (imap_folder_open(f, s->maildir_fd, str_c(&dir), -1, readonly,
 			     &error) < 0) {
 		int missing = errno == ENOENT;
 

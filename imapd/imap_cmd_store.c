@@ -267,7 +267,7 @@ static struct imap_folder *dest_open(struct imap_session *s,
 		return NULL;
 	}
 	f = xcalloc(1, sizeof(*f));
-	if (imap_folder_open(f, s->maildir_fd, dir.s, -1, 1, &error) < 0) {
+	if (imap_folder_open(f, s->maildir_fd, str_c(&dir), -1, 1, &error) < 0) {
 		if (errno == ENOENT) {
 			imap_reply_tagged(s, c, "NO", "[TRYCREATE] Mailbox "
 					  "does not exist.");

@@ -11,9 +11,6 @@
 #include "mail/mime.h"
 #include "util/str.h"
 
-/* quoted-specials beyond which a literal is shorter (as Dovecot) */
-#define IMAP_QUOTED_ESCAPES_MAX 4
-
 static int imap_literal_write(struct str *out, const char *s, size_t n)
 {
 	int err = str_appendf(out, "{%zu}\r\n", n);
@@ -25,16 +22,14 @@ static int imap_literal_write(struct str *out, const char *s, size_t n)
 
 int imap_string_write(struct str *out, const char *s, size_t n)
 {
-	unsigned escapes = 0;
 	int err;
 
+	/* Dovecot 2.3 sends a literal for any quoted-special too */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (ch == '"' || ch == '\\') {
-			if (++escapes > IMAP_QUOTED_ESCAPES_MAX)
-				return imap_literal_write(out, s, n);
-		} else if (ch == '\r' || ch == '\n' || ch == 0 || ch >= 0x80)
+		if (ch == '"' || ch == '\\' || ch == '\r' || ch == '\n' ||
+		    ch == 0 || ch >= 0x80)
 			return imap_literal_write(out, s, n);
 	}
 	err = str_appendc(out, '"');

@@ -6,8 +6,8 @@
  * INPUT   the message bytes and its MIME tree (common/mail/mime.h).
  *
  * STRINGS A value is a quoted string unless it holds CR, LF, NUL, 8-bit
- *         bytes or more than four of '"' and '\\': then a literal {n}CRLF
- *         (RFC 3501 4.3). Header values are not RFC 2047-decoded. The
+ *         bytes, '"' or '\\': then a literal {n}CRLF (RFC 3501 4.3), as
+ *         Dovecot 2.3 writes it. Header values are not RFC 2047-decoded. The
  *         Subject of the envelope is written "for humans": blanks folded
  *         into one space, leading and trailing blanks removed, and, when
  *         anything had to change, as a literal.

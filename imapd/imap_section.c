@@ -11,7 +11,11 @@
 #include "mail/mime.h"
 #include "util/str.h"
 
-/* The part the numbers of sec name, or NULL (Dovecot's resolution). */
+/* The part the numbers of sec name, or NULL, resolved as Dovecot 2.3 does:
+ * a number picks a body part of a multipart; more numbers after a
+ * message/rfc822 part count inside the encapsulated message; a body part
+ * without body parts accepts "1" for itself ("3.1" is "3"), but a
+ * single-part message's "1" takes no more numbers ("1.1" is nothing). */
 static const struct mime_part *section_part(const struct mime_msg *m,
 					    const struct imap_section *sec)
 {
@@ -19,20 +23,20 @@ static const struct mime_part *section_part(const struct mime_msg *m,
 
 	for (unsigned i = 0; i < sec->nparts && p != NULL; i++) {
 		uint32_t num = sec->part[i];
+		int more = i + 1 < sec->nparts;
 
-		if (num == 0)
-			return NULL;
 		if (!(p->flags & MIME_PART_MULTIPART)) {
-			/* a part without body parts: only 1, itself */
-			if (num != 1)
+			if (num != 1 || (p == m->root && more))
 				return NULL;
 			continue;
 		}
 		p = p->children;
 		for (uint32_t k = 1; k < num && p != NULL; k++)
 			p = p->next;
+		if (num == 0)
+			return NULL;
 		if (p != NULL && (p->flags & MIME_PART_MESSAGE) &&
-		    p->children != NULL && i + 1 < sec->nparts)
+		    p->children != NULL && more)
 			p = p->children;	/* count inside the message */
 	}
 	return p;
@@ -86,9 +90,13 @@ int imap_section_get(const char *msg, size_t len, const struct mime_msg *m,
 		if (p == NULL)
 			return 1;
 		if (sec->kind != IMAP_SECTION_ALL &&
-		    sec->kind != IMAP_SECTION_MIME &&
-		    (p->flags & MIME_PART_MESSAGE) && p->children != NULL)
+		    sec->kind != IMAP_SECTION_MIME) {
+			/* HEADER, TEXT: only of a message/rfc822 part */
+			if (!(p->flags & MIME_PART_MESSAGE) ||
+			    p->children == NULL)
+				return 1;
 			p = p->children;
+		}
 	}
 	switch (sec->kind) {
 	case IMAP_SECTION_ALL:

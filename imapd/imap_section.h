@@ -5,19 +5,21 @@
  * INPUT   the message bytes, its MIME tree (common/mail/mime.h) and a
  *         section already parsed from the FETCH arguments (imap_parse).
  *
- * PARTS   As Dovecot resolves them: each number picks a body part of the
- *         current multipart; a part that has no body parts (a leaf, or a
- *         message that is not multipart) accepts only 1 and stays itself,
- *         so "1" of a single-part message is that message, and "1.1" of a
- *         leaf is the leaf. When more numbers follow a message/rfc822
- *         part, they count inside the encapsulated message.
- *         HEADER, HEADER.FIELDS(.NOT) and TEXT of a message/rfc822 part
- *         are those of the encapsulated message; of another part, its
- *         own header and body. MIME is the part's own header.
+ * PARTS   As Dovecot 2.3 resolves them: each number picks a body part of
+ *         the current multipart; when more numbers follow a message/rfc822
+ *         part, they count inside the encapsulated message; a body part
+ *         without body parts accepts "1" for itself ("3.1" is "3"), and a
+ *         single-part message's "1" is its body but takes no more numbers
+ *         ("1.1" does not exist). HEADER, HEADER.FIELDS(.NOT) and TEXT
+ *         exist for the message and for message/rfc822 parts (those of the
+ *         encapsulated message), not for other parts. MIME is the part's
+ *         own header ("1.MIME" of a single-part message: its header).
  *
  * OUTPUT  the CRLF form of those bytes (a bare LF becomes CRLF), appended.
  *         HEADER.FIELDS(.NOT) gives the fields in message order, each with
- *         its continuation lines, then the empty line "\r\n".
+ *         its continuation lines, then the empty line "\r\n" (always;
+ *         Dovecot leaves it out in one corner: a header without an empty
+ *         line of which no field is left).
  *         BINARY decodes base64 and quoted-printable (hard line breaks as
  *         CRLF); 7bit, 8bit and binary bodies are passed in CRLF form.
  *

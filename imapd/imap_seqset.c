@@ -231,14 +231,26 @@ void imap_seqset_clip(struct imap_seqset *set, uint32_t max)
 	set->n = out;
 }
 
+static int imap_seq_format(struct str *out, uint32_t v)
+{
+	if (v == IMAP_SEQ_STAR)
+		return str_appendc(out, '*');
+	return str_appendf(out, "%u", v);
+}
+
 static int imap_range_format(struct str *out, uint32_t lo, uint32_t hi,
 			     int first)
 {
-	if (!first && str_appendc(out, ',') < 0)
+	size_t start = out->len;
+
+	if ((!first && str_appendc(out, ',') < 0) ||
+	    imap_seq_format(out, lo) < 0 ||
+	    (lo != hi && (str_appendc(out, ':') < 0 ||
+			  imap_seq_format(out, hi) < 0))) {
+		str_truncate(out, start);
 		return -1;
-	if (lo == hi)
-		return str_appendf(out, "%u", lo);
-	return str_appendf(out, "%u:%u", lo, hi);
+	}
+	return 0;
 }
 
 int imap_seqset_format(const struct imap_seqset *set, struct str *out)

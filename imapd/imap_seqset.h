@@ -21,7 +21,7 @@
  * anyway); numbers above 4294967295 are refused.
  *
  * FORMAT  imap_seqset_format() writes a normalized set compactly
- * ("1:3,5,7:9"); imap_seqset_format_uids() writes a list of UIDs in the
+ * ("1:3,5,7:9"; an unresolved "*" as "*"); imap_seqset_format_uids() writes a list of UIDs in the
  * order given, joining only ascending runs, for COPYUID where the source
  * and destination sets must correspond element by element (RFC 4315).
  */

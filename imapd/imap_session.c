@@ -379,7 +379,8 @@ void imap_capabilities(const struct imap_session *s, struct str *out)
 	(void)str_appends(out, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID "
 			  "ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
 			  "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE "
-			  "CREATE-SPECIAL-USE STATUS=SIZE BINARY CONDSTORE "
+			  "CREATE-SPECIAL-USE STATUS=SIZE ESEARCH SEARCHRES "
+			  "BINARY CONDSTORE "
 			  "QRESYNC UTF8=ACCEPT MULTIAPPEND");
 	if (s->im->append_max > 0)
 		(void)str_appendf(out, " APPENDLIMIT=%llu",
@@ -422,6 +423,7 @@ static const struct {
 	{ "CLOSE", imap_cmd_close, ST_SEL, 0, 0 },
 	{ "UNSELECT", imap_cmd_unselect, ST_SEL, 0, 0 },
 	{ "EXPUNGE", imap_cmd_expunge, ST_SEL, 1, 1 },
+	{ "SEARCH", imap_cmd_search, ST_SEL, 1, 0 },
 	{ "FETCH", imap_cmd_fetch, ST_SEL, 1, 0 },
 	{ "STORE", imap_cmd_store, ST_SEL, 1, 0 },
 	{ "COPY", imap_cmd_copy, ST_SEL, 1, 1 },

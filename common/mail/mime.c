@@ -33,6 +33,10 @@ struct mime_ctx {
 	struct mime_bnd bnd[MIME_DEPTH_MAX + 1];
 	unsigned nbnd;
 	unsigned nparts;
+	/* a delimiter line right after a close delimiter: the line end before
+	 * it ended that close delimiter's line and stays in the body before
+	 * (as Dovecot counts it) */
+	size_t keep_eol_at;
 };
 
 /* ---- line and size helpers -------------------------------------------- */
@@ -160,7 +164,7 @@ static size_t bnd_scan(const struct mime_ctx *c, size_t pos, int *k_r,
  * start. */
 static size_t body_end(const struct mime_ctx *c, size_t start, size_t q)
 {
-	if (q < c->len && q > start && c->msg[q - 1] == '\n') {
+	if (q < c->len && q > start && q != c->keep_eol_at && c->msg[q - 1] == '\n') {
 		q--;
 		if (q > start && c->msg[q - 1] == '\r')
 			q--;
@@ -288,11 +292,12 @@ static void param_2231_split(struct raw_param *r)
 		for (; *q >= '0' && *q <= '9'; q++)
 			if (r->idx < 100000)
 				r->idx = r->idx * 10 + (unsigned)(*q - '0');
-	}
-	if (*q == '*') {
-		r->extended = 1;
-		q++;
-	}
+		if (*q == '*') {
+			r->extended = 1;
+			q++;
+		}
+	} else
+		r->extended = 1;	/* "name*": one extended value */
 	if (*q != '\0') {
 		r->idx = 0;
 		r->extended = 0;
@@ -566,8 +571,6 @@ static void part_header(const struct mime_ctx *c, struct mime_part *p)
 		else if (mail_header_name_is(&f, "MIME-Version"))
 			p->flags |= MIME_PART_IS_MIME;
 	}
-	if (!(p->flags & MIME_PART_IS_MIME))
-		part_content_free(p);
 	if (p->type == NULL) {
 		if (in_digest)
 			p->flags |= MIME_PART_MESSAGE;
@@ -613,20 +616,24 @@ static void child_link(struct mime_part *parent, struct mime_part **last,
 }
 
 /* The header of the part at start: up to and including its empty line,
- * or up to a delimiter line or the end. Returns where the body begins. */
-static size_t header_end(const struct mime_ctx *c, size_t start)
+ * or up to the end. A delimiter line ends it too (*delim_r = 1): the
+ * return value is then where that line begins. */
+static size_t header_end(const struct mime_ctx *c, size_t start, int *delim_r)
 {
 	size_t pos = start;
 	int cl;
 
+	*delim_r = 0;
 	while (pos < c->len) {
 		if (c->msg[pos] == '\n')
 			return pos + 1;
 		if (c->msg[pos] == '\r' && pos + 1 < c->len &&
 		    c->msg[pos + 1] == '\n')
 			return pos + 2;
-		if (bnd_line(c, pos, &cl) >= 0)
+		if (bnd_line(c, pos, &cl) >= 0) {
+			*delim_r = 1;
 			return pos;
+		}
 		pos = line_next(c, pos);
 	}
 	return c->len;
@@ -655,7 +662,10 @@ static size_t parse_multipart(struct mime_ctx *c, struct mime_part *p,
 		if (cl) {
 			/* the close delimiter: the epilogue follows */
 			c->nbnd--;
-			return bnd_scan(c, q, &k, &cl);
+			r = bnd_scan(c, q, &k, &cl);
+			if (r == q && r < c->len)
+				c->keep_eol_at = r;
+			return r;
 		}
 		if (c->nparts >= MIME_PARTS_MAX) {
 			p->flags |= MIME_PART_OPAQUE;
@@ -676,20 +686,29 @@ static size_t parse_part(struct mime_ctx *c, struct mime_part *p,
 			 size_t start, unsigned depth)
 {
 	size_t q, end;
-	int k, cl;
+	int k, cl, delim;
 
 	p->hdr_off = start;
-	p->body_off = header_end(c, start);
+	q = header_end(c, start, &delim);
+	/* a delimiter right after the header: the line end before it is the
+	 * delimiter's, the body is empty */
+	p->body_off = delim ? body_end(c, start, q) : q;
 	p->hdr_len = p->body_off - start;
 	part_header(c, p);
-	/* A delimiter that ended the header ends the body as well: bnd_scan()
-	 * finds it at once, a multipart gets no body parts and a message an
-	 * empty one. */
 	if ((p->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) &&
 	    (depth >= MIME_DEPTH_MAX || c->nparts >= MIME_PARTS_MAX)) {
 		p->flags &= ~(MIME_PART_MULTIPART | MIME_PART_MESSAGE);
 		p->flags |= MIME_PART_OPAQUE;
-		q = bnd_scan(c, p->body_off, &k, &cl);
+	}
+	if (delim) {
+		/* no body: a multipart without parts, an empty message */
+		if (p->flags & MIME_PART_MESSAGE) {
+			struct mime_part *child = part_new(c, p), *last = NULL;
+
+			child_link(p, &last, child);
+			child->hdr_off = child->body_off = p->body_off;
+			child->flags = MIME_PART_TEXT;
+		}
 	} else if (p->flags & MIME_PART_MULTIPART) {
 		q = parse_multipart(c, p, depth);
 	} else if (p->flags & MIME_PART_MESSAGE) {
@@ -722,6 +741,7 @@ int mime_parse(const char *msg, size_t len, struct mime_msg *m,
 	memset(&c, 0, sizeof(c));
 	c.msg = msg == NULL ? "" : msg;
 	c.len = len;
+	c.keep_eol_at = (size_t)-1;
 	m->root = part_new(&c, NULL);
 	parse_part(&c, m->root, 0, 0);
 	m->nparts = c.nparts;

@@ -26,9 +26,12 @@
  *         times: no rescans, no quadratic input.
  *
  * LIKE DOVECOT (so that ENVELOPE and BODYSTRUCTURE agree with it)
- *         - Content-* fields count only in a MIME part: the top-level
- *           message or an encapsulated one with a MIME-Version field, or a
- *           body part of a multipart. Otherwise the part is text/plain.
+ *         - Content-* fields count with or without MIME-Version (the
+ *           flag MIME_PART_IS_MIME only tells whether the part had one or
+ *           is a body part of a multipart).
+ *         - The line end before a delimiter line belongs to the delimiter,
+ *           except when it ends a close delimiter line ("--inner--" LF
+ *           "--outer"): then it stays in the body that ends there.
  *         - No Content-Type: text/plain (charset us-ascii is added by the
  *           IMAP writer), in a multipart/digest message/rfc822.
  *         - Parameters are kept as they were written (unquoted), RFC 2231

@@ -43,9 +43,12 @@ PROFILES = {
     "smtpd": ["smtp", "submission", "smtps"],
     "pop3-login": ["pop3", "pop3s"],
     "pop3": ["pop3-mail"],
+    "imap-login": ["imap", "imaps"],
+    "imap": ["imap-mail"],
 }
 SESSION_PROFILES = {"smtpd": "smtpd-session",
-                    "pop3-login": "pop3-login-session"}
+                    "pop3-login": "pop3-login-session",
+                    "imap-login": "imap-login-session"}
 # the session after a POP3 login enters its own (common/mail/maildir_open.c)
 POP3_SESSION = "pop3-session"
 
@@ -137,6 +140,18 @@ def smtp_to_alice(i, subject):
     s.quit()
 
 
+def imap_login(i):
+    """A plaintext IMAP login from loopback: the tagged OK."""
+    s = socket.create_connection(("127.0.0.1", i.port_base + 43), 30)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"* OK ")
+    s.sendall(b"a LOGIN alice@example.test " + PW.encode() + b"\r\n")
+    ans = f.readline()
+    f.close()
+    s.close()
+    return ans
+
+
 def pop3_login(i):
     p = poplib.POP3("127.0.0.1", i.port_base + 10, timeout=30)
     p.user("alice@example.test")
@@ -153,6 +168,8 @@ def every_process_but_the_master_is_confined():
     smtp.ehlo("client.test")
     login = socket.create_connection(("127.0.0.1", i.port_base + 10), 30)
     assert login.recv(100).startswith(b"+OK")
+    ilogin = socket.create_connection(("127.0.0.1", i.port_base + 43), 30)
+    assert ilogin.recv(100).startswith(b"* OK")
     pop = pop3_login(i)
     pop.stat()
     master = i.master_pid()
@@ -171,13 +188,15 @@ def every_process_but_the_master_is_confined():
     assert status_field(master, "Seccomp") == "0"
     # the sessions are there: a child of a daemon each, with its own
     # filter on top of the daemon's
-    for prog in ("postern-smtpd", "postern-pop3-login", "postern-pop3"):
+    for prog in ("postern-smtpd", "postern-pop3-login", "postern-pop3",
+                 "postern-imap-login"):
         kids = [p for p, pp in names.get(prog, []) if pp != master]
         assert kids, (prog, names)
         assert all(int(status_field(p, "Seccomp_filters") or 2) >= 2
                    for p in kids), prog
     smtp.quit()
     login.close()
+    ilogin.close()
     pop.quit()
     log = i.log()
     for name in PROFILES:
@@ -303,9 +322,20 @@ def forbidden_calls_are_stopped_and_the_daemon_restarted():
     assert p.stat()[0] == 4
     p.quit()
 
+    new = restart_armed(i, ["imap"], "imap-login:ptrace")
+    try_connect(i.port_base + 43)
+    expect_killed_and_replaced(i, ["imap"], new, "imap-login", "ptrace")
+
+    new = restart_armed(i, ["imap-mail"], "imap:socket-unix")
+    try_connect(i.port_base + 43, b"a LOGIN alice@example.test " +
+                PW.encode() + b"\r\n")
+    expect_killed_and_replaced(i, ["imap-mail"], new, "imap", "socket-unix")
+    assert imap_login(i).startswith(b"a OK")
+
     # sessions: killed as they start; their daemon logs it and goes on
     for service, port, profile in (("smtp", 25, "smtpd-session"),
-                                   ("pop3", 10, "pop3-login-session")):
+                                   ("pop3", 10, "pop3-login-session"),
+                                   ("imap", 43, "imap-login-session")):
         new = restart_armed(i, [service], profile + ":socket")
         got = try_connect(i.port_base + port)
         assert got == b"", got          # not a byte from the session
@@ -361,6 +391,7 @@ def opening_outside_the_profile_is_refused():
     p = pop3_login(i)
     p.stat()
     p.quit()
+    assert imap_login(i).startswith(b"a OK")
 
     def refused():
         log = i.log()
@@ -377,10 +408,10 @@ def landlock_abi_1_leaves_renaming_daemons_to_the_file_modes():
     i.arm("landlock_abi=1")
     i.start()
     log = i.log()
-    for name in ("inject", "qmgr", "local", "pop3"):
+    for name in ("inject", "qmgr", "local", "pop3", "imap"):
         assert ("sandbox=%s landlock=off (ABI 1 cannot allow moving files "
                 "between directories) seccomp=on" % name) in log, name
-    for name in ("auth", "remote", "smtpd", "pop3-login"):
+    for name in ("auth", "remote", "smtpd", "pop3-login", "imap-login"):
         assert "sandbox=%s landlock=on abi=1 seccomp=on" % name in log, name
     smtp_to_alice(i, "abi1")
     wait_for(lambda: maildir_count(i) == 1, timeout=30, what="delivery")

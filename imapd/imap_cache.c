@@ -1,0 +1,553 @@
+/*
+ * imap_cache - postern-index.db through Berkeley DB 5.3 (imap_cache.h)
+ *
+ * BDB opens files by path: the index directory is held as a descriptor,
+ * so the path is /proc/self/fd/N/postern-index.db (maildir_write.c links
+ * through /proc/self/fd too). Without /proc the cache is off.
+ */
+#include "imapd/imap_cache.h"
+
+#include <db.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "imapd/imap_index_int.h"
+#include "util/alloc.h"
+
+#define SNAP_MAGIC 0x50534e31u	/* "PSN1" */
+#define SNAP_EVERY 16384	/* log bytes between snapshots */
+
+struct imap_cache {
+	DB *db;
+	int lock_fd;
+	int lock;		/* LOCK_UN / LOCK_SH / LOCK_EX held */
+	int broken;		/* rebuild at the next write */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	char path[64];
+	struct str pending;	/* uid(4) field(1) len(4) bytes ... */
+	size_t forget_n, forget_a;
+	uint32_t *forget;
+};
+
+struct snap_head {
+	uint32_t magic, uidvalidity;
+	uint64_t generation, offset;
+	char crc[9];
+	uint32_t uidnext, count, vanished, names_len, dirty;
+	uint64_t highestmodseq, reserved, horizon;
+	struct timespec cur_mtime, new_mtime;
+};
+
+static void key_make(unsigned char k[5], uint32_t uid, unsigned field)
+{
+	k[0] = (unsigned char)(uid >> 24);
+	k[1] = (unsigned char)(uid >> 16);
+	k[2] = (unsigned char)(uid >> 8);
+	k[3] = (unsigned char)uid;
+	k[4] = (unsigned char)field;
+}
+
+static void cache_note_file(struct imap_cache *c)
+{
+	struct stat st;
+
+	if (fstat(c->lock_fd, &st) == 0) {
+		c->dev = st.st_dev;
+		c->ino = st.st_ino;
+		c->size = st.st_size;
+		c->mtime = st.st_mtim;
+	}
+}
+
+static int cache_file_moved(struct imap_cache *c)
+{
+	struct stat st;
+
+	struct timespec now;
+
+	if (fstat(c->lock_fd, &st) < 0)
+		return 1;
+	/* a write in the same timestamp tick as the one we saw leaves the
+	 * mtime as it was: a recent mtime proves nothing */
+	clock_gettime(CLOCK_REALTIME, &now);
+	return st.st_size != c->size || st.st_mtim.tv_sec != c->mtime.tv_sec ||
+	       st.st_mtim.tv_nsec != c->mtime.tv_nsec ||
+	       now.tv_sec - st.st_mtim.tv_sec < IMAP_INDEX_DIRTY_SECS + 1;
+}
+
+static void cache_db_close(struct imap_cache *c)
+{
+	if (c->db != NULL)
+		(void)c->db->close(c->db, DB_NOSYNC);
+	c->db = NULL;
+}
+
+static int cache_db_open(struct imap_cache *c)
+{
+	DB *db;
+
+	cache_db_close(c);
+	if (db_create(&db, NULL, 0) != 0)
+		return -1;
+	db->set_errfile(db, NULL);
+	if (db->open(db, NULL, c->path, NULL, DB_BTREE, DB_CREATE, 0600) != 0) {
+		(void)db->close(db, DB_NOSYNC);
+		c->broken = 1;
+		return -1;
+	}
+	c->db = db;
+	cache_note_file(c);
+	return 0;
+}
+
+static int cache_lock(struct imap_cache *c, int how)
+{
+	int r;
+
+	if (c->lock == how)
+		return 0;
+	while ((r = flock(c->lock_fd, how)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		c->lock = how & ~LOCK_NB;
+	return r;
+}
+
+/* Empty the file and start again (under LOCK_EX). */
+static int cache_rebuild(struct imap_folder *f, struct imap_cache *c)
+{
+	unsigned char k[5];
+	DBT key, val;
+
+	cache_db_close(c);
+	if (ftruncate(c->lock_fd, 0) < 0 || cache_db_open(c) < 0)
+		return -1;
+	c->broken = 0;
+	key_make(k, 0, 'V');
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = k;
+	key.size = sizeof(k);
+	val.data = &f->uidvalidity;
+	val.size = sizeof(f->uidvalidity);
+	if (c->db->put(c->db, NULL, &key, &val, 0) != 0 ||
+	    c->db->sync(c->db, 0) != 0)
+		return -1;
+	cache_note_file(c);
+	return 0;
+}
+
+/* The UIDVALIDITY stored: 1 same as the folder's, 0 other or none. */
+static int cache_check_uidvalidity(struct imap_folder *f, struct imap_cache *c)
+{
+	unsigned char k[5];
+	uint32_t v = 0;
+	DBT key, val;
+
+	key_make(k, 0, 'V');
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = k;
+	key.size = sizeof(k);
+	val.data = &v;
+	val.ulen = sizeof(v);
+	val.flags = DB_DBT_USERMEM;
+	return c->db->get(c->db, NULL, &key, &val, 0) == 0 &&
+	       val.size == sizeof(v) && v == f->uidvalidity;
+}
+
+/* Under a lock: reopen the handle if another process wrote the file;
+ * then it is usable if it is of this UIDVALIDITY. 0, or -1 (broken). */
+static int cache_current(struct imap_folder *f, struct imap_cache *c)
+{
+	if (c->db == NULL || c->broken || cache_file_moved(c)) {
+		if (cache_db_open(c) < 0)
+			return -1;
+		c->broken = !cache_check_uidvalidity(f, c);
+	}
+	return c->broken ? -1 : 0;
+}
+
+int imap_cache_open(struct imap_folder *f)
+{
+	struct imap_cache *c = xcalloc(1, sizeof(*c));
+
+	f->cache = c;
+	str_init(&c->pending, 0);
+	c->lock_fd = openat(f->index_fd, IMAP_CACHE_FILE, O_RDWR | O_CREAT |
+			    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (c->lock_fd < 0 ||
+	    snprintf(c->path, sizeof(c->path), "/proc/self/fd/%d/%s",
+		     f->index_fd, IMAP_CACHE_FILE) >= (int)sizeof(c->path) ||
+	    access(c->path, R_OK | W_OK) < 0) {
+		imap_cache_close(f);
+		return -1;
+	}
+	if (cache_lock(c, LOCK_SH) < 0)
+		return -1;
+	if (cache_current(f, c) < 0 &&
+	    cache_lock(c, LOCK_EX | LOCK_NB) == 0) {
+		/* empty, damaged or another UIDVALIDITY's (looked at again
+		 * under LOCK_EX: another process may have just rebuilt it):
+		 * start again */
+		c->broken = 1;
+		if (cache_current(f, c) < 0)
+			(void)cache_rebuild(f, c);
+		(void)cache_lock(c, LOCK_SH);
+	}
+	return c->db != NULL && !c->broken ? 0 : -1;
+}
+
+void imap_cache_close(struct imap_folder *f)
+{
+	struct imap_cache *c = f->cache;
+
+	if (c == NULL)
+		return;
+	cache_db_close(c);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	str_free(&c->pending);
+	free(c->forget);
+	free(c);
+	f->cache = NULL;
+}
+
+void imap_cache_refresh(struct imap_folder *f)
+{
+	struct imap_cache *c = f->cache;
+
+	if (c != NULL && c->lock == LOCK_UN && cache_lock(c, LOCK_SH) == 0)
+		(void)cache_current(f, c);
+}
+
+int imap_cache_get(struct imap_folder *f, uint32_t uid, unsigned field,
+		   struct str *out)
+{
+	struct imap_cache *c = f->cache;
+	unsigned char k[5];
+	DBT key, val;
+	int r;
+
+	if (c == NULL)
+		return 0;
+	if (c->lock == LOCK_UN &&
+	    (cache_lock(c, LOCK_SH) < 0 || cache_current(f, c) < 0))
+		return 0;
+	if (c->db == NULL || c->broken)
+		return 0;
+	key_make(k, uid, field);
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = k;
+	key.size = sizeof(k);
+	val.flags = DB_DBT_MALLOC;
+	r = c->db->get(c->db, NULL, &key, &val, 0);
+	if (r == DB_NOTFOUND)
+		return 0;
+	if (r != 0) {
+		c->broken = 1;
+		return 0;
+	}
+	r = str_set(out, val.data, val.size) < 0 ? -1 : 1;
+	free(val.data);
+	return r;
+}
+
+int imap_cache_put(struct imap_folder *f, uint32_t uid, unsigned field,
+		   const void *p, size_t n)
+{
+	struct imap_cache *c = f->cache;
+	unsigned char hdr[9];
+
+	if (c == NULL)
+		return 0;
+	if (n > IMAP_CACHE_VALUE_MAX || uid == 0 || field > 255) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (c->pending.len + n + sizeof(hdr) > IMAP_CACHE_PENDING_MAX) {
+		(void)imap_cache_flush(f);
+		if (c->pending.len + n + sizeof(hdr) > IMAP_CACHE_PENDING_MAX)
+			return 0;	/* a cache may forget */
+	}
+	key_make(hdr, uid, field);
+	hdr[5] = (unsigned char)(n >> 24);
+	hdr[6] = (unsigned char)(n >> 16);
+	hdr[7] = (unsigned char)(n >> 8);
+	hdr[8] = (unsigned char)n;
+	if (str_append(&c->pending, hdr, sizeof(hdr)) < 0 ||
+	    str_append(&c->pending, p, n) < 0)
+		return -1;
+	return 0;
+}
+
+void imap_cache_forget(struct imap_folder *f, uint32_t uid)
+{
+	struct imap_cache *c = f->cache;
+
+	if (c == NULL)
+		return;
+	if (c->forget_n == c->forget_a) {
+		c->forget_a = c->forget_a ? 2 * c->forget_a : 64;
+		c->forget = xreallocarray(c->forget, c->forget_a,
+					  sizeof(*c->forget));
+	}
+	c->forget[c->forget_n++] = uid;
+}
+
+/* The batch into the db (under LOCK_EX). */
+static int cache_write_pending(struct imap_cache *c)
+{
+	const unsigned char *p = (const unsigned char *)c->pending.s;
+	size_t pos = 0, n;
+	DBT key, val;
+
+	while (pos + 9 <= c->pending.len) {
+		n = (size_t)p[pos + 5] << 24 | (size_t)p[pos + 6] << 16 |
+		    (size_t)p[pos + 7] << 8 | p[pos + 8];
+		memset(&key, 0, sizeof(key));
+		memset(&val, 0, sizeof(val));
+		key.data = (void *)(p + pos);
+		key.size = 5;
+		val.data = (void *)(p + pos + 9);
+		val.size = (uint32_t)n;
+		if (c->db->put(c->db, NULL, &key, &val, 0) != 0)
+			return -1;
+		pos += 9 + n;
+	}
+	for (size_t i = 0; i < c->forget_n; i++) {
+		for (unsigned field = 1; field <= IMAP_CACHE_SIZES; field++) {
+			unsigned char k[5];
+
+			key_make(k, c->forget[i], field);
+			memset(&key, 0, sizeof(key));
+			key.data = k;
+			key.size = sizeof(k);
+			(void)c->db->del(c->db, NULL, &key, 0);
+		}
+	}
+	return 0;
+}
+
+/* ---- the snapshot ------------------------------------------------------ */
+
+/* The CRC text of the record ending at offset (9 bytes "xxxxxxxx\n"). */
+static int snap_crc_at(struct imap_folder *f, uint64_t offset, char crc[9])
+{
+	if (offset < 9 ||
+	    pread(f->log.fd, crc, 9, (off_t)(offset - 9)) != 9)
+		return -1;
+	return 0;
+}
+
+static int snap_write(struct imap_folder *f, struct imap_cache *c)
+{
+	struct snap_head h;
+	struct str img = STR_INIT(0), names = STR_INIT(0);
+	unsigned char k[5];
+	DBT key, val;
+	int r = -1;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = SNAP_MAGIC;
+	h.uidvalidity = f->uidvalidity;
+	h.generation = f->log.h.generation;
+	h.offset = f->log.offset;
+	if (snap_crc_at(f, h.offset, h.crc) < 0)
+		goto out;
+	h.uidnext = f->uidnext;
+	h.highestmodseq = f->highestmodseq;
+	h.reserved = f->reserved;
+	h.horizon = f->horizon;
+	h.cur_mtime = f->cur_mtime;
+	h.new_mtime = f->new_mtime;
+	h.vanished = f->vanished_count;
+	h.dirty = (uint32_t)f->scan_dirty;
+	if (str_append(&img, &h, sizeof(h)) < 0)
+		goto out;
+	for (uint32_t i = 0; i < f->count; i++) {
+		struct imap_msg m = f->msgs[i];
+		const char *n = idx_name(f, i);
+
+		if (m.expunged)
+			continue;
+		m.name_off = (uint32_t)names.len;
+		m.recent = m.changed = m.seen_scan = 0;
+		if (str_append(&names, n, strlen(n) + 1) < 0 ||
+		    str_append(&img, &m, sizeof(m)) < 0)
+			goto out;
+		h.count++;
+	}
+	h.names_len = (uint32_t)names.len;
+	memcpy(img.s, &h, sizeof(h));
+	if (str_append(&img, names.s, names.len) < 0 ||
+	    str_append(&img, f->vanished,
+		       f->vanished_count * sizeof(*f->vanished)) < 0)
+		goto out;
+	key_make(k, 0, 'S');
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = k;
+	key.size = sizeof(k);
+	val.data = img.s;
+	val.size = (uint32_t)img.len;
+	if (c->db->put(c->db, NULL, &key, &val, 0) == 0) {
+		f->snap_offset = h.offset;
+		r = 0;
+	}
+out:
+	str_free(&img);
+	str_free(&names);
+	return r;
+}
+
+/* Check a snapshot's header against the log. */
+static int snap_usable(struct imap_folder *f, const struct snap_head *h,
+		       size_t size)
+{
+	char crc[9];
+	uint64_t logsize;
+
+	if (size < sizeof(*h) || h->magic != SNAP_MAGIC ||
+	    h->uidvalidity != f->uidvalidity ||
+	    h->generation != f->log.h.generation ||
+	    imap_uidlog_size(&f->log, &logsize) < 0 || h->offset > logsize ||
+	    snap_crc_at(f, h->offset, crc) < 0 || memcmp(crc, h->crc, 9) != 0)
+		return 0;
+	return size == sizeof(*h) + (size_t)h->count * sizeof(struct imap_msg) +
+	       h->names_len + (size_t)h->vanished *
+	       sizeof(struct imap_vanished);
+}
+
+static int snap_apply(struct imap_folder *f, const struct snap_head *h,
+		      const char *p)
+{
+	const char *names = p + (size_t)h->count * sizeof(struct imap_msg);
+	const char *van = names + h->names_len;
+
+	if (h->names_len > 0 && names[h->names_len - 1] != '\0')
+		return 0;
+	f->msgs = xreallocarray(NULL, h->count ? h->count : 1,
+				sizeof(*f->msgs));
+	f->alloc = h->count ? h->count : 1;
+	memcpy(f->msgs, p, (size_t)h->count * sizeof(*f->msgs));
+	f->count = h->count;
+	for (uint32_t i = 0; i < f->count; i++)
+		if (f->msgs[i].name_off >= h->names_len ||
+		    (i > 0 && f->msgs[i].uid <= f->msgs[i - 1].uid)) {
+			f->count = 0;
+			return 0;
+		}
+	str_clear(&f->names);
+	if (str_append(&f->names, names, h->names_len) < 0)
+		return 0;
+	f->vanished_count = 0;
+	for (uint32_t i = 0; i < h->vanished; i++) {
+		struct imap_vanished v;
+
+		memcpy(&v, van + i * sizeof(v), sizeof(v));
+		idx_vanished_add(f, v.uid, v.modseq);
+	}
+	f->uidnext = h->uidnext;
+	f->highestmodseq = h->highestmodseq;
+	f->reserved = h->reserved;
+	f->horizon = h->horizon;
+	f->cur_mtime = h->cur_mtime;
+	f->new_mtime = h->new_mtime;
+	f->scan_dirty = h->dirty != 0;
+	f->log.offset = h->offset;
+	f->snap_offset = h->offset;
+	idx_hash_rebuild(f);
+	return 1;
+}
+
+int imap_cache_snapshot_load(struct imap_folder *f)
+{
+	struct imap_cache *c = f->cache;
+	struct snap_head h;
+	unsigned char k[5];
+	DBT key, val;
+	int r = 0;
+
+	if (c == NULL || c->db == NULL || c->broken)
+		return 0;
+	key_make(k, 0, 'S');
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = k;
+	key.size = sizeof(k);
+	val.flags = DB_DBT_MALLOC;
+	if (c->db->get(c->db, NULL, &key, &val, 0) != 0)
+		return 0;
+	if (val.size >= sizeof(h)) {
+		memcpy(&h, val.data, sizeof(h));
+		if (snap_usable(f, &h, val.size))
+			r = snap_apply(f, &h, (const char *)val.data +
+				       sizeof(h));
+	}
+	free(val.data);
+	if (!r) {
+		f->count = 0;
+		f->vanished_count = 0;
+		str_clear(&f->names);
+	}
+	return r;
+}
+
+/* ---- flush ------------------------------------------------------------- */
+
+int imap_cache_flush(struct imap_folder *f)
+{
+	struct imap_cache *c = f->cache;
+	int snap, r = 0;
+
+	if (c == NULL)
+		return 0;
+	snap = f->log.offset != f->snap_offset &&
+	       (f->log.offset - f->snap_offset >= SNAP_EVERY ||
+		f->log.fd < 0 || f->snap_offset == 0);
+	if (c->pending.len == 0 && c->forget_n == 0 && !snap && !c->broken) {
+		(void)cache_lock(c, LOCK_UN);
+		return 0;
+	}
+	if (cache_lock(c, LOCK_EX | LOCK_NB) < 0) {
+		(void)cache_lock(c, LOCK_UN);
+		return 0;	/* busy: the batch waits */
+	}
+	if (cache_current(f, c) < 0)
+		r = cache_rebuild(f, c);
+	if (r == 0)
+		r = cache_write_pending(c);
+	if (r == 0 && snap)
+		r = snap_write(f, c);
+	if (c->db != NULL && c->db->sync(c->db, 0) != 0)
+		r = -1;
+	if (r < 0)
+		c->broken = 1;
+	cache_note_file(c);
+	str_clear(&c->pending);
+	c->forget_n = 0;
+	(void)cache_lock(c, LOCK_UN);
+	return r;
+}
+
+void imap_cache_snapshot_now(struct imap_folder *f)
+{
+	uint64_t keep = f->snap_offset;
+
+	if (f->cache == NULL || f->log.offset == f->snap_offset)
+		return;
+	f->snap_offset = 0;	/* forces the snapshot */
+	if (imap_cache_flush(f) < 0 || f->snap_offset == 0)
+		f->snap_offset = keep;
+}
