@@ -109,6 +109,14 @@ void imap_write_mailbox(struct imap_session *s, struct str *out,
 	str_free(&wire);
 }
 
+static int imap_name_has_8bit(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
 int imap_wire_name(struct imap_session *s, const char *p, size_t n,
 		   struct str *out)
 {
@@ -121,9 +129,10 @@ int imap_wire_name(struct imap_session *s, const char *p, size_t n,
 	if (imap_mutf7_decode(p, n, out) == 0)
 		return 0;
 	/* 8-bit names from a rev1 client are taken as UTF-8 if they are
-	 * valid UTF-8, as Dovecot does */
+	 * valid UTF-8; a 7-bit name that is not valid mUTF-7 ("a&Jjo",
+	 * "&AC8-etc" hiding a '/') is refused, as Dovecot does */
 	str_truncate(out, start);
-	if (addr_check_utf8(p, n) < 0)
+	if (!imap_name_has_8bit(p, n) || addr_check_utf8(p, n) < 0)
 		return -1;
 	return str_append(out, p, n);
 }
@@ -532,8 +541,8 @@ static void session_open(struct imap_session *s, const char *tag)
 		log_warn(s->id, "user=%s: special-use folders: %s: %s",
 			 s->u->address, error, strerror(errno));
 	if (maildir_confine(s->maildir_fd, IMAP_SANDBOX_PROFILE,
-			    MAILDIR_CONFINE_WRITE | MAILDIR_CONFINE_MOVE,
-			    &sb, &error) < 0)
+			    MAILDIR_CONFINE_WRITE | MAILDIR_CONFINE_MOVE |
+			    MAILDIR_CONFINE_WATCH, &sb, &error) < 0)
 		session_fail(s, tag, error);
 	maildir_confine_describe(IMAP_SANDBOX_PROFILE, &sb, sandbox,
 				 sizeof(sandbox));

@@ -60,6 +60,8 @@ int maildir_confine(int maildir_fd, const char *name, unsigned flags,
 		path.rights |= SANDBOX_WRITE | SANDBOX_MKDIR;
 	if (flags & MAILDIR_CONFINE_MOVE)
 		path.rights |= SANDBOX_RENAME;
+	if (flags & MAILDIR_CONFINE_WATCH)
+		p.sys |= SANDBOX_SYS_NOTIFY;
 	return sandbox_apply(&p, r, error_r);
 }
 

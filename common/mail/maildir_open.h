@@ -34,6 +34,8 @@
  *         it keeps Landlock on every kernel that has it. postern-pop3
  *         moves new/ to cur/ before maildir_confine() and asks for neither
  *         flag (its flag changes and deletions stay within cur/).
+ *         MAILDIR_CONFINE_WATCH adds the inotify calls (IMAP IDLE
+ *         watches the selected folder's cur/, new/ and log).
  */
 #ifndef POSTERN_MAILDIR_OPEN_H
 #define POSTERN_MAILDIR_OPEN_H
@@ -43,6 +45,7 @@
 
 #define MAILDIR_CONFINE_WRITE 0x1u	/* write files, make directories */
 #define MAILDIR_CONFINE_MOVE 0x2u	/* move files between directories */
+#define MAILDIR_CONFINE_WATCH 0x4u	/* inotify watches (IMAP IDLE) */
 
 /* Open mail_root/DOMAIN/USER as above into *fd_r (O_RDONLY|O_DIRECTORY).
  * 0, or -1 with errno and *error_r naming the step ("open mail_root",

@@ -326,6 +326,13 @@ static const int sb_fswrite_calls[] = {
 	SCMP_SYS(utimes), SCMP_SYS(fallocate),
 };
 
+/* watching is reading: inotify_add_watch needs read permission on what
+ * it watches, and the events name files the process can list anyway */
+static const int sb_notify_calls[] = {
+	SCMP_SYS(inotify_init), SCMP_SYS(inotify_init1),
+	SCMP_SYS(inotify_add_watch), SCMP_SYS(inotify_rm_watch),
+};
+
 static const int sb_fork_calls[] = {
 	SCMP_SYS(fork), SCMP_SYS(wait4), SCMP_SYS(waitid),
 	SCMP_SYS(setsid), SCMP_SYS(setpgid),
@@ -449,6 +456,10 @@ static scmp_filter_ctx sb_seccomp_build(const struct sandbox_profile *p,
 	if (rc == 0 && (p->sys & SANDBOX_SYS_FSWRITE))
 		rc = sb_allow_list(ctx, sb_fswrite_calls, sizeof(sb_fswrite_calls) /
 				   sizeof(sb_fswrite_calls[0]));
+	if (rc == 0 && (p->sys & SANDBOX_SYS_NOTIFY))
+		rc = sb_allow_list(ctx, sb_notify_calls,
+				   sizeof(sb_notify_calls) /
+				   sizeof(sb_notify_calls[0]));
 	if (rc == 0 && (p->sys & SANDBOX_SYS_FORK))
 		rc = sb_allow_list(ctx, sb_fork_calls, sizeof(sb_fork_calls) /
 				   sizeof(sb_fork_calls[0]));

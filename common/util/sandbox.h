@@ -88,6 +88,8 @@
 #define SANDBOX_SYS_SOCKETPAIR	0x040u	/* AF_UNIX socket pairs only: no socket
 					 * that reaches anything (in
 					 * SANDBOX_SYS_UNIX too) */
+#define SANDBOX_SYS_NOTIFY	0x080u	/* inotify: watch directories it can
+					 * reach (IMAP IDLE) */
 
 struct sandbox_path {
 	const char *path;	/* opened with O_PATH; NULL: use fd */
