@@ -471,7 +471,7 @@ void imap_cmd_append(struct imap_session *s, struct imap_command *c)
 	struct imap_folder *f;
 	uint32_t *got = NULL, n = 0, uidvalidity = 0;
 	const char *error = NULL;
-	int opened = 0, failed = 0;
+	int opened = 0, failed = 0, rc;
 
 	if (c->nargs < 1 || imap_arg_mailbox(s, c, &c->args[0], &name) < 0) {
 		if (c->nargs < 1)
@@ -518,8 +518,9 @@ void imap_cmd_append(struct imap_session *s, struct imap_command *c)
 			(void)close(fd);
 		if (s->logout)
 			break;
-		if (imap_read_continue(&s->rd, c) != IMAP_READ_OK) {
-			failed = 2;
+		rc = imap_read_continue(&s->rd, c);
+		if (rc != IMAP_READ_OK) {
+			failed = rc == IMAP_READ_TOOBIG ? 3 : 2;
 			break;
 		}
 		if (failed) {
@@ -533,7 +534,10 @@ void imap_cmd_append(struct imap_session *s, struct imap_command *c)
 	dest_close(f, opened);
 	if (s->logout)
 		goto out;
-	if (failed == 2)
+	if (failed == 3)
+		imap_reply_tagged(s, c, "NO", "[TOOBIG] %s",
+				  imap_reader_error(&s->rd));
+	else if (failed == 2)
 		imap_reply_bad(s, c, "Invalid APPEND arguments.");
 	else if (failed)
 		imap_reply_tagged(s, c, "NO", "[SERVERBUG] Message could not "

@@ -489,6 +489,13 @@ static void session_command(struct imap_session *s)
 		imap_reply_bad(s, &c, imap_reader_error(&s->rd));
 		break;
 	case IMAP_READ_TOOBIG:
+		/* APPEND's message over the limit is refused, not a
+		 * protocol error (RFC 7889, imap_parse.h) */
+		if (!c.uid && strcmp(c.name, "APPEND") == 0) {
+			imap_reply_tagged(s, &c, "NO", "[TOOBIG] %s",
+					  imap_reader_error(&s->rd));
+			break;
+		}
 		imap_reply_tagged(s, &c, "BAD", "[TOOBIG] %s",
 				  imap_reader_error(&s->rd));
 		s->bad++;

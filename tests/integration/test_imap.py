@@ -11,7 +11,7 @@ sessions, a restart and a kill -9 during APPEND, two sessions on one
 mailbox with IDLE, flags seen by POP3 and by Dovecot (and Dovecot's seen
 by postern), a Dovecot-written Maildir keeping its UIDs, STARTTLS
 injection and the separation of users. Port bases 12000-13500 and
-15000-15300. Dovecot's imap binary is run pre-authenticated on a copy of
+15000-15200. Dovecot's imap binary is run pre-authenticated on a copy of
 a Maildir (owned by nobody for that run).
 """
 import base64
@@ -970,6 +970,22 @@ def append_40mb_and_over_the_limit():
     c.ok("LOGOUT")
     md = maildir(i)
     assert len(os.listdir(os.path.join(md, "tmp"))) == 0
+
+
+@test
+def multiappend_all_or_nothing():
+    """RFC 3502: if one message of a MULTIAPPEND cannot be appended, none
+    is; here the second is over message_size_limit."""
+    i = setup(15200)
+    c = raw_login(i)
+    c.send(b"mb APPEND INBOX {12+}\r\nSubject: a\r\n {60000000}\r\n")
+    u, t = c.until_tagged(b"mb")
+    assert not [x for x in u if x.startswith(b"+")], u
+    assert t.startswith(b"mb NO [TOOBIG]"), t
+    c.ok("NOOP")
+    u, _ = c.ok("STATUS INBOX (MESSAGES)")
+    assert b"MESSAGES 0)" in u[0], u
+    c.ok("LOGOUT")
 
 
 # ---- UIDs survive sessions, restarts and kill -9 ------------------------------
