@@ -401,13 +401,73 @@ static int append_params(struct imap_folder *f, struct imap_command *c,
 	return 0;
 }
 
+enum append_failure {
+	APPEND_OK, APPEND_SERVER, APPEND_BAD, APPEND_LIMIT, APPEND_EMPTY,
+	APPEND_TOOBIG,
+};
+
+/* MULTIAPPEND is all or nothing (RFC 3502 6.3.11): the messages this
+ * command saved before one failed are expunged again. */
+static void append_undo(struct imap_session *s, struct imap_folder *f,
+			const uint32_t *uids, uint32_t n)
+{
+	const char *error;
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t seq = imap_folder_seq_of_uid(f, uids[k]);
+
+		if (seq == 0 || imap_folder_expunge(f, seq - 1, &error) < 0)
+			log_warn(s->id, "append: cannot take back uid %lu: %s",
+				 (unsigned long)uids[k], seq ? error :
+				 "not found");
+	}
+}
+
+static void append_reply(struct imap_session *s, struct imap_command *c,
+			 enum append_failure failed, uint32_t uidvalidity,
+			 const uint32_t *got, uint32_t n)
+{
+	struct str uids = STR_INIT(0);
+
+	switch (failed) {
+	case APPEND_TOOBIG:
+		imap_reply_tagged(s, c, "NO", "[TOOBIG] %s",
+				  imap_reader_error(&s->rd));
+		break;
+	case APPEND_BAD:
+		imap_reply_bad(s, c, "Invalid APPEND arguments.");
+		break;
+	case APPEND_LIMIT:
+		imap_reply_tagged(s, c, "NO", "[LIMIT] Too many keywords in "
+				  "this mailbox (26).");
+		break;
+	case APPEND_EMPTY:
+		imap_reply_tagged(s, c, "NO", "Can't save an empty message.");
+		break;
+	case APPEND_SERVER:
+		imap_reply_tagged(s, c, "NO", "[SERVERBUG] Message could not "
+				  "be saved.");
+		break;
+	case APPEND_OK:
+		if (imap_seqset_format_uids(got, n, &uids) == 0)
+			imap_reply_tagged(s, c, "OK", "[APPENDUID %lu %s] "
+					  "Append completed.",
+					  (unsigned long)uidvalidity, uids.s);
+		else
+			imap_reply_tagged(s, c, "OK", "Append completed.");
+		break;
+	}
+	str_free(&uids);
+}
+
 void imap_cmd_append(struct imap_session *s, struct imap_command *c)
 {
-	struct str name = STR_INIT(0), uids = STR_INIT(0);
+	struct str name = STR_INIT(0);
 	struct imap_folder *f;
 	uint32_t *got = NULL, n = 0, uidvalidity = 0;
 	const char *error = NULL;
-	int opened = 0, failed = 0;
+	enum append_failure failed = APPEND_OK;
+	int opened = 0, rc;
 
 	if (c->nargs < 1 || imap_arg_mailbox(s, c, &c->args[0], &name) < 0) {
 		if (c->nargs < 1)
@@ -425,7 +485,7 @@ void imap_cmd_append(struct imap_session *s, struct imap_command *c)
 		goto out;
 	}
 	uidvalidity = f->uidvalidity;
-	for (unsigned first = 1; c->literal_pending && !s->logout; first = 0) {
+	for (int first = 1; c->literal_pending && !s->logout; first = 0) {
 		uint8_t flags;
 		uint32_t kw, uid;
 		time_t date;
@@ -434,17 +494,17 @@ void imap_cmd_append(struct imap_session *s, struct imap_command *c)
 		if (append_params(f, c, first, &flags, &kw, &date,
 				  &limit) < 0 || c->literal_size == 0) {
 			(void)imap_reader_literal_skip(&s->rd);
-			failed = limit ? 3 : c->literal_size == 0 ? 4 : 2;
+			failed = limit ? APPEND_LIMIT : c->literal_size == 0 ?
+				 APPEND_EMPTY : APPEND_BAD;
 			break;
 		}
 		fd = append_read(s, c);
 		if (fd < 0) {
-			failed = 1;
-			error = "cannot write tmp/";
+			failed = APPEND_SERVER;
 		} else if (imap_folder_append(f, fd, c->literal_size, flags,
 					      kw, date, &uid, &error) < 0) {
 			log_warn(s->id, "append to %s: %s", name.s, error);
-			failed = 1;
+			failed = APPEND_SERVER;
 		} else {
 			got = xreallocarray(got, n + 1, sizeof(*got));
 			got[n++] = uid;
@@ -454,39 +514,26 @@ void imap_cmd_append(struct imap_session *s, struct imap_command *c)
 			(void)close(fd);
 		if (s->logout)
 			break;
-		if (imap_read_continue(&s->rd, c) != IMAP_READ_OK) {
-			failed = 2;
+		rc = imap_read_continue(&s->rd, c);
+		if (rc != IMAP_READ_OK) {
+			failed = rc == IMAP_READ_TOOBIG ? APPEND_TOOBIG :
+							  APPEND_BAD;
 			break;
 		}
-		if (failed) {
+		if (failed != APPEND_OK) {
 			if (c->literal_pending)
 				(void)imap_reader_literal_skip(&s->rd);
 			break;
 		}
 		if (!c->literal_pending && c->nargs != 0)
-			failed = 2;
+			failed = APPEND_BAD;
 	}
+	if (failed != APPEND_OK || s->logout)
+		append_undo(s, f, got, n);
 	dest_close(f, opened);
-	if (s->logout)
-		goto out;
-	if (failed == 2)
-		imap_reply_bad(s, c, "Invalid APPEND arguments.");
-	else if (failed == 3)
-		imap_reply_tagged(s, c, "NO", "[LIMIT] Too many keywords in "
-				  "this mailbox (26).");
-	else if (failed == 4)
-		imap_reply_tagged(s, c, "NO", "Can't save an empty message.");
-	else if (failed)
-		imap_reply_tagged(s, c, "NO", "[SERVERBUG] Message could not "
-				  "be saved.");
-	else if (imap_seqset_format_uids(got, n, &uids) == 0)
-		imap_reply_tagged(s, c, "OK", "[APPENDUID %lu %s] Append "
-				  "completed.", (unsigned long)uidvalidity,
-				  uids.s);
-	else
-		imap_reply_tagged(s, c, "OK", "Append completed.");
+	if (!s->logout)
+		append_reply(s, c, failed, uidvalidity, got, n);
 out:
 	free(got);
 	str_free(&name);
-	str_free(&uids);
 }

@@ -119,6 +119,14 @@ void imap_write_mailbox(struct imap_session *s, struct str *out,
 	str_free(&wire);
 }
 
+static int imap_name_has_8bit(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
 int imap_wire_name(struct imap_session *s, const char *p, size_t n,
 		   struct str *out)
 {
@@ -131,9 +139,10 @@ int imap_wire_name(struct imap_session *s, const char *p, size_t n,
 	if (imap_mutf7_decode(p, n, out) == 0)
 		return 0;
 	/* 8-bit names from a rev1 client are taken as UTF-8 if they are
-	 * valid UTF-8, as Dovecot does */
+	 * valid UTF-8; a 7-bit name that is not valid mUTF-7 ("a&Jjo",
+	 * "&AC8-etc" hiding a '/') is refused, as Dovecot does */
 	str_truncate(out, start);
-	if (addr_check_utf8(p, n) < 0)
+	if (!imap_name_has_8bit(p, n) || addr_check_utf8(p, n) < 0)
 		return -1;
 	return str_append(out, p, n);
 }
@@ -594,6 +603,13 @@ static void session_command(struct imap_session *s)
 		imap_reply_bad(s, &c, imap_reader_error(&s->rd));
 		break;
 	case IMAP_READ_TOOBIG:
+		/* APPEND's message over the limit is refused, not a
+		 * protocol error (RFC 7889, imap_parse.h) */
+		if (!c.uid && strcmp(c.name, "APPEND") == 0) {
+			imap_reply_tagged(s, &c, "NO", "[TOOBIG] %s",
+					  imap_reader_error(&s->rd));
+			break;
+		}
 		imap_reply_tagged(s, &c, "BAD", "[TOOBIG] %s",
 				  imap_reader_error(&s->rd));
 		s->bad++;

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -173,6 +174,20 @@ static int do_socketpair(void *arg)
 	(void)arg;
 	int sv[2];
 	return socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 ? 0 : 1;
+}
+
+/* IMAP IDLE's watch of a folder (imap_cmd_basic.c) */
+static int do_inotify(void *arg)
+{
+	(void)arg;
+	int fd = inotify_init1(IN_CLOEXEC);
+
+	if (fd < 0)
+		return 1;
+	if (inotify_add_watch(fd, "/", IN_CREATE) < 0)
+		return 1;
+	close(fd);
+	return 0;
 }
 
 /* A session's parent-death signal (session_server.c) */
@@ -366,6 +381,16 @@ static void test_socketpair_only(void)
 	TEST_ASSERT(confined(&bare, -1, do_socketpair, NULL) == 128 + SIGSYS);
 }
 
+/* inotify only with SANDBOX_SYS_WATCH */
+static void test_notify(void)
+{
+	const struct sandbox_profile n = { "notify", SANDBOX_SYS_WATCH,
+					   NULL, 0 };
+
+	TEST_ASSERT(confined(&n, -1, do_inotify, NULL) == 0);
+	TEST_ASSERT(confined(&bare, -1, do_inotify, NULL) == 128 + SIGSYS);
+}
+
 static void test_session_calls_allowed(void)
 {
 	TEST_ASSERT(confined(&bare, -1, do_pdeathsig, NULL) == 0);
@@ -477,6 +502,6 @@ static void test_report(void)
 TEST_MAIN(test_allowed_calls_run, test_socket_creation_kills, test_unix_only,
 	  test_inet, test_never_exec, test_fork_and_threads,
 	  test_landlock_paths, test_landlock_missing_path_fails,
-	  test_landlock_rename, test_socketpair_only,
+	  test_landlock_rename, test_socketpair_only, test_notify,
 	  test_session_calls_allowed, test_layers, test_prepared,
 	  test_threads_refused, test_report)
