@@ -907,6 +907,12 @@ static void test_create_special_use(void)
 		   "Mail2005 \\HasNoChildren \\Sent \\Archive\n"
 		   "Outbox \\HasNoChildren\n"
 		   "Trash \\HasNoChildren \\Subscribed \\Trash\n");
+	/* the last lines go */
+	TEST_ASSERT(imap_folders_delete(m.fd, "Mail2005", &err) == 0);
+	TEST_ASSERT(imap_folders_delete(m.fd, "Crate", &err) == 0);
+	TEST_STREQ(get_file(&m, "postern-special-use", &file), "");
+	TEST_ASSERT(imap_folders_create(m.fd, "Crate", 0, &err) == 0);
+	TEST_ASSERT(strstr(listing(&m, &out), "Crate \\HasChildren\n") != NULL);
 	md_close(&m);
 	str_free(&out);
 	str_free(&file);
@@ -948,9 +954,11 @@ static void test_folders_max(void)
 }
 
 /* A Maildir as Dovecot 2.3 leaves it (tests/integration/
- * test_imap_folders_dovecot.py: CREATE "Entw&APw-rfe", CREATE
- * Lists.Work, SUBSCRIBE both, CREATE Trash.Old, DELETE Trash): its index
- * files are not folders, its subscriptions file is read. */
+ * test_imap_folders_dovecot.py checks: CREATE "Entw&APw-rfe", CREATE
+ * Lists.Work, SUBSCRIBE both, CREATE Trash.Old, CREATE Trash, DELETE
+ * Trash), plus the "..DOVECOT-TRASHED" an interrupted DELETE of Dovecot
+ * leaves: its index files are not folders, its subscriptions file is
+ * read. */
 static void test_dovecot_maildir(void)
 {
 	struct md m;
@@ -987,9 +995,56 @@ static void test_dovecot_maildir(void)
 	str_free(&file);
 }
 
+/* For tests/integration/test_imap_folders_dovecot.py, which compares
+ * with Dovecot: POSTERN_TEST_FOLDERS_MAKE=DIR makes folders and
+ * subscriptions in the Maildir DIR with postern's functions;
+ * POSTERN_TEST_FOLDERS_LIST=DIR prints DIR's listing as "LISTED name
+ * ATTRS" lines. Neither set: nothing to do. */
+static void test_env_maildir(void)
+{
+	static const char *const made[] = {
+		"Lists.Work", "Entw\xc3\xbcrfe", "A.B.C", "Old", "Old.kid",
+		"Gone", "P", "P.kid", "INBOX.x", "a&b", "Z y",
+	};
+	static const char *const subscribed[] = {
+		"Lists.Work", "Entw\xc3\xbcrfe", "Nowhere", "A.B.C", "INBOX",
+		"Old", "Far.Away",
+	};
+	const char *make = getenv("POSTERN_TEST_FOLDERS_MAKE");
+	const char *list = getenv("POSTERN_TEST_FOLDERS_LIST");
+	const char *err = NULL;
+	struct str out = STR_INIT(0);
+	struct md m = { .fd = -1 };
+
+	if (make != NULL) {
+		m.fd = open(make, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		TEST_ASSERT(m.fd >= 0);
+		TEST_ASSERT(imap_folders_ensure_special(m.fd, &err) == 0);
+		for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
+			TEST_ASSERT(create(&m, made[i]) == 0);
+		for (size_t i = 0; i < sizeof(subscribed) /
+				       sizeof(subscribed[0]); i++)
+			TEST_ASSERT(subscribe(&m, subscribed[i], 1) == 0);
+		TEST_ASSERT(rename_folder(&m, "Old", "New") == 0);
+		TEST_ASSERT(delete_folder(&m, "Gone") == 0);
+		TEST_ASSERT(delete_folder(&m, "P") == 0);
+		(void)close(m.fd);
+	}
+	if (list != NULL) {
+		const char *p, *nl;
+
+		m.fd = open(list, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		TEST_ASSERT(m.fd >= 0);
+		for (p = listing(&m, &out); (nl = strchr(p, '\n')); p = nl + 1)
+			printf("LISTED %.*s\n", (int)(nl - p), p);
+		(void)close(m.fd);
+	}
+	str_free(&out);
+}
+
 TEST_MAIN(test_dirname_round_trip, test_inbox_any_case, test_dirname_refused,
 	  test_from_dirname_refused, test_match, test_match_pathological,
 	  test_create, test_list, test_list_parents, test_subscribe,
 	  test_subscriptions_read, test_rename, test_rename_inbox, test_delete,
 	  test_use_parse, test_ensure_special, test_create_special_use,
-	  test_folders_max, test_dovecot_maildir)
+	  test_folders_max, test_dovecot_maildir, test_env_maildir)
