@@ -3,6 +3,7 @@
  */
 #include "imap_folders.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -170,46 +171,59 @@ int imap_folder_from_dirname(const char *dirname, struct str *name_r)
 	return 0;
 }
 
-/* '*' any run, '%' any run without the separator; recursion depth is
- * bounded by the number of wildcards, and each level scans the name once,
- * so a hostile pattern costs at most O(len(pattern) * len(name)) with the
- * memo-free backtracking limited to 64 wildcards. */
-static int match_from(const char *p, const char *s, unsigned depth)
+/* LIST patterns as a set of states (state i: pattern[0..i) has matched
+ * what was read so far), advanced one byte of the name at a time: time
+ * O(len(pattern) * len(name)) and no backtracking, whatever the pattern
+ * ("*a*a*a*a*b" against a long name). While ci is above the name's
+ * position, letters compare without case (INBOX's first level). */
+static int match_states(const char *p, const char *s, size_t ci)
 {
-	if (depth > 64)
-		return 0;
-	for (; *p; p++, s++) {
-		if (*p == '*' || *p == '%') {
-			int any = *p == '*';
+	size_t pn = strlen(p), live = 1;
+	unsigned char *cur = xcalloc(2 * (pn + 1), 1), *next = cur + pn + 1;
+	int r;
 
-			while (p[1] == '*' || p[1] == '%') {
-				any |= p[1] == '*';
-				p++;
-			}
-			for (const char *t = s;; t++) {
-				if (match_from(p + 1, t, depth + 1))
-					return 1;
-				if (*t == '\0' ||
-				    (!any && *t == IMAP_FOLDER_SEP))
-					return 0;
-			}
+	cur[0] = 1;
+	for (size_t pos = 0;; pos++) {
+		/* a wildcard also matches nothing */
+		for (size_t i = 0; i < pn; i++)
+			if (cur[i] && (p[i] == '*' || p[i] == '%'))
+				cur[i + 1] = 1;
+		if (s[pos] == '\0' || live == 0)
+			break;
+		memset(next, 0, pn + 1);
+		live = 0;
+		for (size_t i = 0; i < pn; i++) {
+			unsigned char c = (unsigned char)s[pos];
+			unsigned char q = (unsigned char)p[i];
+
+			if (!cur[i])
+				continue;
+			if (q == '*' || (q == '%' && c != IMAP_FOLDER_SEP))
+				next[i] = 1;
+			else if (q == c || (pos < ci && q != '%' &&
+					    q != '*' &&
+					    toupper(q) == toupper(c)))
+				next[i + 1] = 1;
+			else
+				continue;
+			live++;
 		}
-		if (*s != *p)
-			return 0;
+		memcpy(cur, next, pn + 1);
 	}
-	return *s == '\0';
+	r = live != 0 && cur[pn];
+	free(cur);
+	return r;
 }
 
 int imap_folder_match(const char *pattern, const char *name)
 {
-	/* INBOX in any case matches "INBOX" in any case, also as the first
-	 * level of a longer pattern ("inbox.%"). */
-	if (strncasecmp(pattern, "INBOX", 5) == 0 &&
-	    strncasecmp(name, "INBOX", 5) == 0 &&
-	    (pattern[5] == '\0' || pattern[5] == IMAP_FOLDER_SEP) &&
-	    (name[5] == '\0' || name[5] == IMAP_FOLDER_SEP))
-		return match_from(pattern + 5, name + 5, 0);
-	return match_from(pattern, name, 0);
+	/* INBOX in any case, also as the first level of a longer name: its
+	 * five letters match the pattern's whatever their case ("inbox.%"
+	 * matches "INBOX.x", "inb*" INBOX, as Dovecot's) */
+	size_t ci = strncasecmp(name, "INBOX", 5) == 0 &&
+		    (name[5] == '\0' || name[5] == IMAP_FOLDER_SEP) ? 5 : 0;
+
+	return match_states(pattern, name, ci);
 }
 
 /* ---- listing ----------------------------------------------------------- */
@@ -368,47 +382,49 @@ static unsigned special_use_of(const struct str *file, const char *name,
 	return use;
 }
 
-/* Add each missing parent of the listed names as \NonExistent. */
+/* Add each missing parent of the listed names as \NonExistent, then sort
+ * (not before: entries must keep their places while i walks them). */
 static int list_add_parents(struct imap_folder_list *l, size_t *cap)
 {
 	size_t n = l->n;
 
-	qsort(l->e, l->n, sizeof(*l->e), entry_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char *name = xstrdup(l->e[i].name);
 		char *dot;
 
 		while ((dot = strrchr(name, IMAP_FOLDER_SEP)) != NULL) {
 			*dot = '\0';
-			if (imap_folder_list_find(l, name) == NULL) {
-				if (list_add(l, cap, name,
-					     IMAP_FA_NONEXISTENT) < 0) {
-					free(name);
-					return -1;
-				}
-				qsort(l->e, l->n, sizeof(*l->e), entry_cmp);
+			if (imap_folder_list_find(l, name) == NULL &&
+			    list_add(l, cap, name, IMAP_FA_NONEXISTENT) < 0) {
+				free(name);
+				return -1;
 			}
 		}
 		free(name);
 	}
+	qsort(l->e, l->n, sizeof(*l->e), entry_cmp);
 	return 0;
 }
 
 /* \HasChildren: some existing folder below (a \NonExistent name is
  * there only for its own children or a subscription). Sorted, so every
  * name below "A" follows it, among names that merely share its prefix
- * ("A b" sorts between "A" and "A.x"). */
+ * ("A b" sorts between "A" and "A.x"); but INBOX comes first, out of
+ * order, so its children are looked for in the whole list. */
 static void list_children_attrs(struct imap_folder_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		size_t len = strlen(l->e[i].name);
-		int kids = 0;
+		int kids = 0, inbox = strcmp(l->e[i].name, "INBOX") == 0;
 
 		for (size_t k = i + 1; k < l->n && !kids; k++) {
 			const char *c = l->e[k].name;
 
-			if (strncmp(c, l->e[i].name, len) != 0)
+			if (strncmp(c, l->e[i].name, len) != 0) {
+				if (inbox)
+					continue;
 				break;
+			}
 			kids = c[len] == IMAP_FOLDER_SEP &&
 			       !(l->e[k].attrs & IMAP_FA_NONEXISTENT);
 		}
@@ -581,10 +597,81 @@ out:
 	return r;
 }
 
+/* Follow RENAME (to: the new directory name, for from and its children's
+ * lines) or DELETE (to NULL: from's own lines) in the special-use file. */
+static int special_use_move(int maildir_fd, const char *from, const char *to)
+{
+	struct str text = STR_INIT(0), out = STR_INIT(SPECIAL_USE_FILE_MAX);
+	size_t pos = 0, flen = strlen(from);
+	const char *err;
+	int changed = 0, r = -1;
+
+	if (file_read_all_at(maildir_fd, SPECIAL_USE_FILE, &text,
+			     SPECIAL_USE_FILE_MAX) < 0) {
+		r = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	while (pos < text.len) {
+		const char *line = text.s + pos;
+		const char *nl = memchr(line, '\n', text.len - pos);
+		size_t n = nl ? (size_t)(nl - line) : text.len - pos;
+		const char *tab = memchr(line, '\t', n);
+		const char *dir = tab ? tab + 1 : line + n;
+		size_t dn = (size_t)(line + n - dir);
+
+		pos += n + 1;
+		if (!tab || dn < flen || memcmp(dir, from, flen) != 0 ||
+		    (dn > flen && (to == NULL || dir[flen] != '.'))) {
+			if (str_append(&out, line, n) < 0 ||
+			    str_appendc(&out, '\n') < 0)
+				goto out;
+			continue;
+		}
+		changed = 1;
+		if (to != NULL &&
+		    (str_append(&out, line, (size_t)(dir - line)) < 0 ||
+		     str_appends(&out, to) < 0 ||
+		     str_append(&out, dir + flen, dn - flen) < 0 ||
+		     str_appendc(&out, '\n') < 0))
+			goto out;
+	}
+	r = changed ? file_write_atomic_at(maildir_fd, SPECIAL_USE_FILE, out.s,
+					   out.len, 0600, 0, &err) : 0;
+out:
+	str_free(&text);
+	str_free(&out);
+	return r;
+}
+
+/* The number of folders' directories in the Maildir (by their names), into
+ * *n_r. */
+static int folders_count(int maildir_fd, size_t *n_r)
+{
+	struct str name = STR_INIT(0);
+	int fd = openat(maildir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+
+	*n_r = 0;
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			(void)close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] == '.' &&
+		    imap_folder_from_dirname(de->d_name, &name) == 0)
+			(*n_r)++;
+	(void)closedir(d);
+	str_free(&name);
+	return 0;
+}
+
 int imap_folders_create(int maildir_fd, const char *name, unsigned use,
 			const char **error_r)
 {
 	struct str dir = STR_INIT(0);
+	size_t count;
 	int r = -1;
 
 	if (imap_folder_is_inbox(name)) {
@@ -594,6 +681,16 @@ int imap_folders_create(int maildir_fd, const char *name, unsigned use,
 	}
 	if (imap_folder_dirname(name, &dir, error_r) < 0)
 		goto out;
+	/* INBOX and the others are listed up to IMAP_FOLDERS_MAX */
+	if (folders_count(maildir_fd, &count) < 0) {
+		*error_r = "Cannot read the mailbox directory";
+		goto out;
+	}
+	if (count + 1 >= IMAP_FOLDERS_MAX) {
+		*error_r = "Too many mailboxes";
+		errno = ENOSPC;
+		goto out;
+	}
 	if (folder_mkdir(maildir_fd, dir.s, error_r) < 0)
 		goto out;
 	if (use && special_use_add(maildir_fd, dir.s, use, error_r) < 0) {
@@ -689,6 +786,8 @@ int imap_folders_delete(int maildir_fd, const char *name,
 		goto out;
 	}
 	r = imap_folders_delete_dir(maildir_fd, dir.s, error_r);
+	if (r == 0)	/* a stale line would give a new folder its use */
+		(void)special_use_move(maildir_fd, dir.s, NULL);
 out:
 	str_free(&dir);
 	return r;
@@ -794,10 +893,42 @@ static int children_of(int maildir_fd, const char *dirname,
 	return 0;
 }
 
+/* The children's directories kids (".A.x") under their new parent tdir
+ * (".B.x"): with move 0, only check that no new name is taken (EEXIST);
+ * with move 1, rename them. */
+static int rename_children(int maildir_fd, const struct str *fdir,
+			   const struct str *tdir,
+			   const struct imap_folder_list *kids, int move,
+			   const char **error_r)
+{
+	struct str kid = STR_INIT(0);
+	int r = 0;
+
+	for (size_t i = 0; i < kids->n && r == 0; i++) {
+		str_clear(&kid);
+		if (str_append(&kid, tdir->s, tdir->len) < 0 ||
+		    str_appends(&kid, kids->e[i].name + fdir->len) < 0) {
+			*error_r = "Mailbox name too long";
+			r = -1;
+		} else if (!move && faccessat(maildir_fd, kid.s, F_OK,
+					      AT_SYMLINK_NOFOLLOW) == 0) {
+			*error_r = "A child mailbox's new name exists";
+			errno = EEXIST;
+			r = -1;
+		} else if (move && renameat(maildir_fd, kids->e[i].name,
+					    maildir_fd, kid.s) < 0) {
+			*error_r = "Cannot rename a child mailbox";
+			r = -1;
+		}
+	}
+	str_free(&kid);
+	return r;
+}
+
 int imap_folders_rename(int maildir_fd, const char *from, const char *to,
 			const char **error_r)
 {
-	struct str fdir = STR_INIT(0), tdir = STR_INIT(0), kid = STR_INIT(0);
+	struct str fdir = STR_INIT(0), tdir = STR_INIT(0);
 	struct imap_folder_list kids = { 0 };
 	int r = -1;
 
@@ -823,28 +954,27 @@ int imap_folders_rename(int maildir_fd, const char *from, const char *to,
 		errno = ENOENT;
 		goto out;
 	}
-	if (children_of(maildir_fd, fdir.s, &kids) < 0 ||
-	    renameat(maildir_fd, fdir.s, maildir_fd, tdir.s) < 0) {
+	if (children_of(maildir_fd, fdir.s, &kids) < 0) {
 		*error_r = "Cannot rename the mailbox";
 		goto out;
 	}
-	for (size_t i = 0; i < kids.n; i++) {
-		str_clear(&kid);
-		if (str_append(&kid, tdir.s, tdir.len) < 0 ||
-		    str_appends(&kid, kids.e[i].name + fdir.len) < 0 ||
-		    renameat(maildir_fd, kids.e[i].name, maildir_fd,
-			     kid.s) < 0) {
-			*error_r = "Cannot rename a child mailbox";
-			goto out;
-		}
+	if (rename_children(maildir_fd, &fdir, &tdir, &kids, 0, error_r) < 0)
+		goto out;
+	if (renameat(maildir_fd, fdir.s, maildir_fd, tdir.s) < 0) {
+		*error_r = "Cannot rename the mailbox";
+		goto out;
 	}
+	if (rename_children(maildir_fd, &fdir, &tdir, &kids, 1, error_r) < 0)
+		goto out;
 	(void)fsync(maildir_fd);
+	/* the folders have moved; a failure here costs their special-use
+	 * attributes only */
+	(void)special_use_move(maildir_fd, fdir.s, tdir.s);
 	r = 0;
 out:
 	imap_folder_list_free(&kids);
 	str_free(&fdir);
 	str_free(&tdir);
-	str_free(&kid);
 	return r;
 }
 
@@ -881,10 +1011,14 @@ int imap_folders_subscribe(int maildir_fd, const char *name, int on,
 		memmove(&subs.e[i], &subs.e[i + 1],
 			(subs.n - i - 1) * sizeof(*subs.e));
 		subs.n--;
-	} else {
+	} else if (on) {
 		/* nothing changes: subscribing twice is no error (RFC 3501
 		 * leaves it open; clients expect OK) */
 		r = 0;
+		goto out;
+	} else {
+		*error_r = "Mailbox is not subscribed";
+		errno = ENOENT;
 		goto out;
 	}
 	r = subscriptions_write(maildir_fd, &subs, error_r);

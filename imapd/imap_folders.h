@@ -49,10 +49,13 @@
  *         leading '.', so no reader takes it for a folder any more), then
  *         removes its files; a crash in between leaves that directory,
  *         which the next DELETE or login sweeps. INBOX cannot be deleted.
- *         Children survive their parent (it becomes \NonExistent).
+ *         Children survive their parent (it becomes \NonExistent). The
+ *         folder's line in postern-special-use goes with it.
  * RENAME  renames the directory and each child's ("A" -> "B" moves
- *         ".A.x" to ".B.x"); RENAME INBOX moves INBOX's messages into a new
- *         folder and leaves INBOX empty (RFC 3501 6.3.5).
+ *         ".A.x" to ".B.x"; EEXIST, and nothing moves, if one of the new
+ *         names is taken), and their special use with them; RENAME INBOX
+ *         moves INBOX's messages into a new folder and leaves INBOX empty
+ *         (RFC 3501 6.3.5).
  */
 #ifndef POSTERN_IMAP_FOLDERS_H
 #define POSTERN_IMAP_FOLDERS_H
@@ -104,8 +107,10 @@ int imap_folder_dirname(const char *name, struct str *dir_r,
 int imap_folder_from_dirname(const char *dirname, struct str *name_r);
 
 /* LIST's pattern match (RFC 3501 6.3.8): '*' matches anything, '%'
- * anything but the separator; a name that is INBOX matches a pattern
- * "INBOX" in any case. Both UTF-8. 1 match, 0 not. */
+ * anything but the separator; the letters of INBOX, as a name or its first
+ * level, match in any case ("inbox.%" matches "INBOX.x", "inb*" INBOX, as
+ * in Dovecot). Both UTF-8. Time linear in len(pattern) * len(name), no
+ * backtracking. 1 match, 0 not. */
 int imap_folder_match(const char *pattern, const char *name);
 
 /* Every folder with its attributes (LISTING). 0, or -1 with errno. */

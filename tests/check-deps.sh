@@ -3,7 +3,7 @@
 #   build:   report missing build dependencies with the exact apt-get line
 #   install: apt-get install whatever build or test dependency is missing
 BUILD_PKGS="gcc make libssl-dev libcdb-dev libdb-dev libcrypt-dev libunbound-dev libseccomp-dev"
-TEST_PKGS="python3 openssl iproute2 swaks libnet-ssleay-perl clang libclang-rt-14-dev tinycdb procps passwd fetchmail dnsmasq-base python3-aiosmtpd dovecot-core"
+TEST_PKGS="python3 openssl iproute2 swaks libnet-ssleay-perl clang libclang-rt-14-dev tinycdb procps passwd fetchmail dnsmasq-base python3-aiosmtpd dovecot-core dovecot-imapd"
 mode=${1:-build}
 missing() {
 	for p in "$@"; do
