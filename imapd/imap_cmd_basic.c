@@ -88,15 +88,17 @@ void imap_cmd_enable(struct imap_session *s, struct imap_command *c)
 		imap_reply_bad(s, c, error);
 		return;
 	}
-	/* unknown capabilities are ignored (RFC 5161 3.1), and one already
-	 * on is not listed again */
-	for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
-		if (!(named & caps[k].cap) ||
-		    (s->enabled & caps[k].bits) == caps[k].bits)
-			continue;
-		s->enabled |= caps[k].bits;
-		(void)str_appendf(&done, " %s", caps[k].name);
-	}
+	/* in the client's order; unknown capabilities are ignored (RFC
+	 * 5161 3.1), and one already on is not listed again */
+	for (unsigned i = 0; i < c->nargs; i++)
+		for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+			if (!(named & caps[k].cap) ||
+			    !imap_arg_atom_is(&c->args[i], caps[k].name) ||
+			    (s->enabled & caps[k].bits) == caps[k].bits)
+				continue;
+			s->enabled |= caps[k].bits;
+			(void)str_appendf(&done, " %s", caps[k].name);
+		}
 	imap_reply_untagged(s, "ENABLED%s", str_c(&done));
 	str_free(&done);
 	imap_reply_tagged(s, c, "OK", "Enabled.");
