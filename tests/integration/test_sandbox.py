@@ -145,7 +145,7 @@ def imap_login(i):
     s = socket.create_connection(("127.0.0.1", i.port_base + 43), 30)
     f = s.makefile("rb")
     assert f.readline().startswith(b"* OK ")
-    s.sendall(b"a LOGIN alice@example.test " + PW.encode() + b"\r\n")
+    s.sendall(b"a LOGIN alice@example.test \"" + PW.encode() + b"\"\r\n")
     ans = f.readline()
     f.close()
     s.close()
@@ -327,8 +327,8 @@ def forbidden_calls_are_stopped_and_the_daemon_restarted():
     expect_killed_and_replaced(i, ["imap"], new, "imap-login", "ptrace")
 
     new = restart_armed(i, ["imap-mail"], "imap:socket-unix")
-    try_connect(i.port_base + 43, b"a LOGIN alice@example.test " +
-                PW.encode() + b"\r\n")
+    try_connect(i.port_base + 43, b"a LOGIN alice@example.test \"" +
+                PW.encode() + b"\"\r\n")
     expect_killed_and_replaced(i, ["imap-mail"], new, "imap", "socket-unix")
     assert imap_login(i).startswith(b"a OK")
 
