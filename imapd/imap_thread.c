@@ -618,9 +618,9 @@ static void thread_subjects_fill(struct thread_tree *tr, struct subj_table *st)
 static void thread_subjects_merge(struct thread_tree *tr,
 				  struct subj_table *st)
 {
-	uint32_t *merged = tr->fc;
+	uint32_t *merged = tr->fc, nodes0 = tr->nodes;
 
-	memset(merged, 0xff, tr->nodes * sizeof(*merged));
+	memset(merged, 0xff, nodes0 * sizeof(*merged));
 	for (uint32_t k = 0; k < tr->nroots; k++) {
 		uint32_t r = tr->roots[k], e, t, d;
 		const char *s = tree_subject(tr, r);
@@ -648,8 +648,7 @@ static void thread_subjects_merge(struct thread_tree *tr,
 	for (uint32_t c = 0; c < tr->n; c++) {
 		uint32_t p = tr->par[c];
 
-		if (p != ROOT && p >= tr->n && p < tr->nodes &&
-		    merged[p] != NIL)
+		if (p != ROOT && p >= tr->n && p < nodes0 && merged[p] != NIL)
 			tr->par[c] = merged[p];
 	}
 }
