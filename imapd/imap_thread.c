@@ -93,6 +93,7 @@ static void sip_key(uint64_t key[2])
 struct thread_id {
 	const char *s;		/* inside the brackets; NULL: none */
 	uint32_t len;
+	uint32_t hash;		/* set by ctx_lookup() */
 };
 
 /* Past a comment or quoted string at p (unterminated: to the end). */
@@ -196,8 +197,7 @@ static void ctx_rehash(struct thread_ctx *t, uint32_t nbucket)
 	t->mask = nbucket - 1;
 	for (uint32_t x = 0; x < t->nodes; x++) {
 		if (t->id[x].s != NULL) {
-			uint32_t h = (uint32_t)sip_hash(t->key, t->id[x].s,
-							t->id[x].len) & t->mask;
+			uint32_t h = t->id[x].hash & t->mask;
 
 			t->hnext[x] = t->bucket[h];
 			t->bucket[h] = x;
@@ -205,18 +205,19 @@ static void ctx_rehash(struct thread_ctx *t, uint32_t nbucket)
 	}
 }
 
-static uint32_t ctx_lookup(const struct thread_ctx *t,
-			   const struct thread_id *id)
+/* The node with this id, or NIL; id->hash is set for ctx_insert(). */
+static uint32_t ctx_lookup(const struct thread_ctx *t, struct thread_id *id)
 {
-	uint32_t h = (uint32_t)sip_hash(t->key, id->s, id->len) & t->mask;
-
-	for (uint32_t x = t->bucket[h]; x != NIL; x = t->hnext[x])
-		if (t->id[x].len == id->len &&
+	id->hash = (uint32_t)sip_hash(t->key, id->s, id->len);
+	for (uint32_t x = t->bucket[id->hash & t->mask]; x != NIL;
+	     x = t->hnext[x])
+		if (t->id[x].hash == id->hash && t->id[x].len == id->len &&
 		    memcmp(t->id[x].s, id->s, id->len) == 0)
 			return x;
 	return NIL;
 }
 
+/* Add node x with id (its hash from ctx_lookup()). */
 static void ctx_insert(struct thread_ctx *t, uint32_t x,
 		       const struct thread_id *id)
 {
@@ -227,7 +228,7 @@ static void ctx_insert(struct thread_ctx *t, uint32_t x,
 		ctx_rehash(t, 2 * (t->mask + 1));	/* includes x */
 		return;
 	}
-	h = (uint32_t)sip_hash(t->key, id->s, id->len) & t->mask;
+	h = id->hash & t->mask;
 	t->hnext[x] = t->bucket[h];
 	t->bucket[h] = x;
 }
@@ -249,7 +250,7 @@ static void ctx_grow(struct thread_ctx *t)
 }
 
 /* The node with this id, a new dummy, or NIL past the dummy budget. */
-static uint32_t ctx_node(struct thread_ctx *t, const struct thread_id *id)
+static uint32_t ctx_node(struct thread_ctx *t, struct thread_id *id)
 {
 	uint32_t x = ctx_lookup(t, id);
 
@@ -695,6 +696,18 @@ static void tree_sort(struct thread_tree *tr)
 	free(live);
 }
 
+static int str_append_u32(struct str *out, uint32_t v)
+{
+	char buf[10];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return str_append(out, buf + i, sizeof(buf) - i);
+}
+
 /* One thread-list. A chain prints flat ("1 2 3"); two or more children
  * each get parentheses. stack: the child whose "(" is open, per level. */
 static int tree_write_thread(const struct thread_tree *tr, uint32_t r,
@@ -707,7 +720,7 @@ static int tree_write_thread(const struct thread_tree *tr, uint32_t r,
 		uint32_t c = tr->fc[x];
 
 		if (x < tr->n)
-			err |= str_appendf(out, "%u", tr->m[x].id);
+			err |= str_append_u32(out, tr->m[x].id);
 		if (c != NIL && x < tr->n)
 			err |= str_appendc(out, ' ');
 		if (c != NIL && tr->ns[c] != NIL) {
