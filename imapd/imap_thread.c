@@ -555,7 +555,7 @@ struct subj_table {
 	uint32_t *bucket, mask;
 	uint32_t *next, *node;	/* per entry */
 	const char **subj;	/* per entry */
-	uint32_t count;
+	uint32_t count, max;
 };
 
 static void subj_table_init(struct subj_table *st, uint32_t max)
@@ -571,6 +571,7 @@ static void subj_table_init(struct subj_table *st, uint32_t max)
 	st->node = u32_array(max);
 	st->subj = xreallocarray(NULL, max ? max : 1, sizeof(*st->subj));
 	st->count = 0;
+	st->max = max;
 }
 
 static void subj_table_free(struct subj_table *st)
@@ -581,7 +582,8 @@ static void subj_table_free(struct subj_table *st)
 	free(st->subj);
 }
 
-/* The entry for s, added (with node NIL) if there is none. */
+/* The entry for s, added (with node NIL) if there is none; NIL if the
+ * table is full (it is sized for every root, so it never is). */
 static uint32_t subj_table_entry(struct subj_table *st, const char *s)
 {
 	uint32_t h = (uint32_t)sip_hash(st->key, s, strlen(s)) & st->mask, e;
@@ -589,6 +591,8 @@ static uint32_t subj_table_entry(struct subj_table *st, const char *s)
 	for (e = st->bucket[h]; e != NIL; e = st->next[e])
 		if (strcmp(st->subj[e], s) == 0)
 			return e;
+	if (st->count == st->max)
+		return NIL;
 	e = st->count++;
 	st->subj[e] = s;
 	st->node[e] = NIL;
@@ -606,7 +610,8 @@ static void thread_subjects_fill(struct thread_tree *tr, struct subj_table *st)
 
 		if (*s == '\0')
 			continue;
-		e = subj_table_entry(st, s);
+		if ((e = subj_table_entry(st, s)) == NIL)
+			continue;
 		old = st->node[e];
 		if (old == NIL || (old < tr->n && (r >= tr->n ||
 		    (tree_reply(tr, old) && !tree_reply(tr, r)))))
@@ -628,9 +633,10 @@ static void thread_subjects_merge(struct thread_tree *tr,
 
 		if (*s == '\0' || tr->par[r] != ROOT)
 			continue;
-		e = subj_table_entry(st, s);
+		if ((e = subj_table_entry(st, s)) == NIL)
+			continue;
 		t = st->node[e];
-		if (t == r)
+		if (t == r || t == NIL)
 			continue;
 		if (t >= tr->n && r >= tr->n) {
 			tr->par[r] = NIL;	/* its children go to t */

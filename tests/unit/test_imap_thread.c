@@ -246,4 +246,110 @@ static void test_ids_and_syntax(void)
 	str_free(&out);
 }
 
-TEST_MAIN(test_table, test_ids_and_syntax)
+/* References past IMAP_THREAD_REFS_MAX: the last ones are kept. */
+static void test_refs_cap(void)
+{
+	struct imap_thread_msg m[2];
+	struct str refs = STR_INIT(0), out = STR_INIT(0);
+
+	for (unsigned keep = IMAP_THREAD_REFS_MAX - 1;
+	     keep <= IMAP_THREAD_REFS_MAX + 50; keep += 51) {
+		/* <a@x> then keep dummies: <a@x> is the 1st of keep + 1 */
+		str_sets(&refs, "<a@x>");
+		for (unsigned i = 0; i < keep; i++)
+			str_appendf(&refs, " <d%u@x>", i);
+		set_msg(&m[0], 1, 1, "a", "<a@x>", NULL, NULL);
+		set_msg(&m[1], 2, 2, "b", "<b@x>", str_c(&refs), NULL);
+		str_clear(&out);
+		TEST_ASSERT(imap_thread(m, 2, IMAP_THREAD_REFERENCES, &out) == 0);
+		/* 100 ids: a -> 99 dummies -> 2, pruned to "1 2"; 151: <a@x>
+		 * is dropped, the dummy chain's one message is promoted */
+		TEST_STREQ(str_c(&out), keep + 1 <= IMAP_THREAD_REFS_MAX ?
+			   "(10 20)" : "(10)(20)");
+	}
+	str_free(&refs);
+	str_free(&out);
+}
+
+/* Deep trees: a chain of 200000 prints flat; a comb (each message has a
+ * leaf and the next message as children) nests 100000 deep; nothing
+ * recurses. */
+static void test_deep(void)
+{
+	uint32_t n = 200000;
+	struct imap_thread_msg *m = calloc(n, sizeof(*m));
+	char (*id)[24] = calloc(n, sizeof(*id));
+	char (*ref)[24] = calloc(n, sizeof(*ref));
+	struct str out = STR_INIT(0), want = STR_INIT(0);
+
+	if (m == NULL || id == NULL || ref == NULL)
+		abort();
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(id[i], sizeof(id[i]), "<%u@x>", i);
+		snprintf(ref[i], sizeof(ref[i]), "<%u@x>", i ? i - 1 : 0);
+		set_msg(&m[i], i + 1, (int)i, "", id[i], i ? ref[i] : NULL,
+			NULL);
+		m[i].id = i + 1;
+		str_appendf(&want, "%s%u", i ? " " : "(", i + 1);
+	}
+	str_appendc(&want, ')');
+	TEST_ASSERT(imap_thread(m, n, IMAP_THREAD_REFERENCES, &out) == 0);
+	TEST_ASSERT(out.len == want.len && strcmp(out.s, want.s) == 0);
+	/* comb: even i = spine (child of i - 2), odd i = leaf (of i - 1) */
+	str_clear(&want);
+	for (uint32_t i = 1; i < n; i++)
+		snprintf(ref[i], sizeof(ref[i]), "<%u@x>",
+			 i % 2 ? i - 1 : i - 2);
+	str_appendc(&want, '(');
+	for (uint32_t i = 0; i < n; i += 2) {
+		if (i + 2 < n)
+			str_appendf(&want, "%u (%u)(", i + 1, i + 2);
+		else
+			str_appendf(&want, "%u %u", i + 1, i + 2);
+	}
+	for (uint32_t i = 0; i + 2 < n; i += 2)
+		str_appendc(&want, ')');
+	str_appendc(&want, ')');
+	str_clear(&out);
+	TEST_ASSERT(imap_thread(m, n, IMAP_THREAD_REFERENCES, &out) == 0);
+	TEST_ASSERT(out.len == want.len && strcmp(out.s, want.s) == 0);
+	str_free(&out);
+	str_free(&want);
+	free(m);
+	free(id);
+	free(ref);
+}
+
+static void test_errors(void)
+{
+	struct imap_thread_msg m[2];
+	struct str out = STR_INIT(6);
+
+	set_msg(&m[0], 1, 1, "a", "<a@x>", NULL, NULL);
+	set_msg(&m[1], 1, 2, "b", "<b@x>", "<a@x>", NULL);
+	errno = 0;
+	TEST_ASSERT(imap_thread(m, 2, IMAP_THREAD_REFERENCES, &out) < 0 &&
+		    errno == EINVAL);	/* seq not ascending */
+	m[1].seq = 2;
+	TEST_ASSERT(imap_thread(m, 2, (enum imap_thread_alg)7, &out) < 0 &&
+		    errno == EINVAL);
+	TEST_ASSERT(imap_thread(NULL, 0, IMAP_THREAD_REFERENCES, &out) == 0 &&
+		    out.len == 0);
+	TEST_ASSERT(imap_thread(NULL, 1, IMAP_THREAD_REFERENCES, &out) < 0);
+	/* "(10 20)" is 7 bytes, the cap 6: EMSGSIZE, out as it was */
+	str_sets(&out, "ab");
+	TEST_ASSERT(imap_thread(m, 2, IMAP_THREAD_REFERENCES, &out) < 0 &&
+		    errno == EMSGSIZE);
+	TEST_STREQ(str_c(&out), "ab");
+	str_clear(&out);
+	TEST_ASSERT(imap_thread(m, 1, IMAP_THREAD_ORDEREDSUBJECT, &out) == 0);
+	TEST_STREQ(str_c(&out), "(10)");
+	/* appended after what out holds */
+	out.max = 0;
+	TEST_ASSERT(imap_thread(m, 1, IMAP_THREAD_REFERENCES, &out) == 0);
+	TEST_STREQ(str_c(&out), "(10)(10)");
+	str_free(&out);
+}
+
+TEST_MAIN(test_table, test_ids_and_syntax, test_refs_cap, test_deep,
+	  test_errors)
