@@ -320,6 +320,45 @@ static void test_deep(void)
 	free(ref);
 }
 
+/* IMAP_THREAD_DUMMIES_MAX: once that many dummies exist, an unknown id
+ * is absent; ids of messages still link. */
+static void test_dummy_budget(void)
+{
+	uint32_t per = IMAP_THREAD_REFS_MAX;
+	uint32_t n = IMAP_THREAD_DUMMIES_MAX / per + 2;
+	struct imap_thread_msg *m = calloc(n, sizeof(*m));
+	char **refs = calloc(n, sizeof(*refs));
+	struct str out = STR_INIT(0), r = STR_INIT(0);
+
+	if (m == NULL || refs == NULL)
+		abort();
+	for (uint32_t i = 0; i < n; i++) {
+		str_clear(&r);
+		if (i + 2 < n) {
+			for (uint32_t k = 0; k < per; k++)
+				str_appendf(&r, "<d%u.%u@x> ", i, k);
+		} else {
+			str_appends(&r, "<new@x>");
+		}
+		refs[i] = str_steal(&r);
+		set_msg(&m[i], i + 1, (int)i, "", i == 0 ? "<first@x>" : NULL,
+			refs[i], NULL);
+		m[i].id = i + 1;
+	}
+	TEST_ASSERT(imap_thread(m, n, IMAP_THREAD_REFERENCES, &out) == 0);
+	/* every message under a chain of dummies is promoted; the last two
+	 * would be children of a dummy <new@x>, which is not made */
+	TEST_ASSERT(strncmp(str_c(&out), "(1)(2)(3)", 9) == 0);
+	TEST_ASSERT(out.len > 14 &&
+		    strcmp(str_c(&out) + out.len - 14, "(10001)(10002)") == 0);
+	for (uint32_t i = 0; i < n; i++)
+		free(refs[i]);
+	free(refs);
+	free(m);
+	str_free(&out);
+	str_free(&r);
+}
+
 static void test_errors(void)
 {
 	struct imap_thread_msg m[2];
@@ -352,4 +391,4 @@ static void test_errors(void)
 }
 
 TEST_MAIN(test_table, test_ids_and_syntax, test_refs_cap, test_deep,
-	  test_errors)
+	  test_dummy_budget, test_errors)
