@@ -23,6 +23,7 @@
 
 #include "imap_message.h"
 #include "imap_quote.h"
+#include "imap_search.h"
 #include "imap_search_parse.h"
 #include "imap_section.h"
 #include "mail/mail_header.h"
@@ -390,10 +391,8 @@ static void resolve_sets(struct imap_session *s, struct imap_search_node *nd,
 
 /* ---- the commands --------------------------------------------------------- */
 
-/* The messages (indexes) that match q, in sequence order, into *hits_r
- * (allocated); their count. */
-static uint32_t search_run(struct imap_session *s, struct imap_search *q,
-			   uint32_t **hits_r)
+uint32_t imap_search_run(struct imap_session *s, struct imap_search *q,
+			 uint32_t **hits_r)
 {
 	uint32_t *hits = xreallocarray(NULL, s->exists + 1, sizeof(*hits));
 	uint32_t n = 0;
@@ -416,8 +415,7 @@ static uint32_t search_run(struct imap_session *s, struct imap_search *q,
 	return n;
 }
 
-/* Parse with parse(); answer BAD or NO [BADCHARSET] on failure. */
-static int search_parse(struct imap_session *s, struct imap_command *c,
+int imap_search_command(struct imap_session *s, struct imap_command *c,
 			struct imap_search *q,
 			int (*parse)(struct imap_search *,
 				     const struct imap_arg *, unsigned,
@@ -493,9 +491,9 @@ void imap_cmd_search(struct imap_session *s, struct imap_command *c)
 	unsigned ret;
 	int esearch;
 
-	if (search_parse(s, c, &q, imap_search_parse) < 0)
+	if (imap_search_command(s, c, &q, imap_search_parse) < 0)
 		goto out;
-	n = search_run(s, &q, &hits);
+	n = imap_search_run(s, &q, &hits);
 	for (uint32_t k = 0; k < n; k++) {
 		const struct imap_msg *m = &s->sel->msgs[hits[k]];
 

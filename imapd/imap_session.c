@@ -504,7 +504,8 @@ void imap_capabilities(const struct imap_session *s, struct str *out)
 			  "ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
 			  "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE "
 			  "CREATE-SPECIAL-USE STATUS=SIZE ESEARCH SEARCHRES "
-			  "BINARY CONDSTORE "
+			  "SORT SORT=DISPLAY THREAD=REFERENCES "
+			  "THREAD=ORDEREDSUBJECT BINARY CONDSTORE "
 			  "QRESYNC UTF8=ACCEPT MULTIAPPEND");
 	if (s->im->append_max > 0)
 		(void)str_appendf(out, " APPENDLIMIT=%llu",
@@ -548,6 +549,8 @@ static const struct {
 	{ "UNSELECT", imap_cmd_unselect, ST_SEL, 0, 0 },
 	{ "EXPUNGE", imap_cmd_expunge, ST_SEL, 1, 1 },
 	{ "SEARCH", imap_cmd_search, ST_SEL, 1, 0 },
+	{ "SORT", imap_cmd_sort, ST_SEL, 1, 0 },
+	{ "THREAD", imap_cmd_thread, ST_SEL, 1, 0 },
 	{ "FETCH", imap_cmd_fetch, ST_SEL, 1, 0 },
 	{ "STORE", imap_cmd_store, ST_SEL, 1, 0 },
 	{ "COPY", imap_cmd_copy, ST_SEL, 1, 1 },

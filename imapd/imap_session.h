@@ -147,7 +147,7 @@ imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout,
 	imap_cmd_lsub, imap_cmd_status, imap_cmd_append, imap_cmd_check,
 	imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
 	imap_cmd_fetch, imap_cmd_store, imap_cmd_copy, imap_cmd_move,
-	imap_cmd_search;
+	imap_cmd_search, imap_cmd_sort, imap_cmd_thread;
 
 /* The capability list after login (no leading or trailing space). */
 void imap_capabilities(const struct imap_session *s, struct str *out);

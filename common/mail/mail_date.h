@@ -28,4 +28,15 @@ enum mail_date_zone {
  * is reached (out is then unchanged). */
 int mail_date(struct str *out, time_t t, enum mail_date_zone zone);
 
+/* Parse an RFC 5322 date-time (the Date field's value, unfolded):
+ *
+ *   [day-name ","] day month year hour ":" minute [":" second] zone
+ *
+ * leniently as RFC 5322 4.3 asks of readers: comments and extra blanks
+ * skipped, month names in any case, two- and three-digit years (50-99:
+ * 19xx, 00-49: 20xx, 3 digits: +1900), the obsolete zones UT, GMT,
+ * EST/EDT, CST/CDT, MST/MDT, PST/PDT, a military letter or an unknown
+ * name as +0000. 0 and *t_r (UTC seconds), or -1 if it is not a date. */
+int mail_date_parse(const char *s, time_t *t_r);
+
 #endif

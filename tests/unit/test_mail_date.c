@@ -76,4 +76,43 @@ static void test_cap(void)
 	str_free(&out);
 }
 
-TEST_MAIN(test_utc, test_local, test_out_of_range, test_cap)
+/* RFC 5322 3.3 and 4.3: what readers must take */
+static void test_parse(void)
+{
+	static const struct {
+		const char *in;
+		long long want;		/* -1: refused */
+	} cases[] = {
+		{ "Sat, 5 Dec 2026 10:00:00 +0000", 1796464800LL },
+		{ "5 Dec 2026 10:00:00 +0000", 1796464800LL },
+		{ "Sat, 05 Dec 2026 11:00:00 +0100", 1796464800LL },
+		{ "Sat, 5 Dec 2026 05:00:00 EST", 1796464800LL },
+		{ "Sat, 5 dec 2026 10:00 GMT", 1796464800LL },
+		{ " Sat , 5 Dec 2026 10:00:00 +0000 (UTC)", 1796464800LL },
+		{ "Thu, 1 Jan 70 00:00:00 +0000", 0LL },
+		{ "Fri, 1 Jan 00 00:00:00 +0000", 946684800LL },
+		{ "1 Jan 100 00:00:00 +0000", 946684800LL },
+		{ "Sat, 5 Dec 2026 10:00:00 XYZ", 1796464800LL },
+		{ "", -1 }, { "tomorrow", -1 }, { "32 Dec 2026 10:00 +0000", -1 },
+		{ "5 Foo 2026 10:00 +0000", -1 }, { "5 Dec 2026 25:00 +0000", -1 },
+		{ "5 Dec 2026", -1 }, { "5 Dec 2026 10", -1 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		time_t t = 12345;
+		int r = mail_date_parse(cases[i].in, &t);
+
+		if (cases[i].want < 0) {
+			TEST_ASSERT(r < 0);
+		} else {
+			TEST_ASSERT(r == 0);
+			TEST_ASSERT((long long)t == cases[i].want);
+		}
+		if ((cases[i].want < 0) != (r < 0) ||
+		    (r == 0 && (long long)t != cases[i].want))
+			printf("  case %zu: \"%s\" -> %d %lld\n", i, cases[i].in,
+			       r, (long long)t);
+	}
+}
+
+TEST_MAIN(test_utc, test_local, test_out_of_range, test_cap, test_parse)
