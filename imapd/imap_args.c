@@ -67,7 +67,9 @@ int imap_flags_parse(const struct imap_arg *a, unsigned n,
 		unsigned bit;
 
 		*error_r = "Invalid flag";
-		if (a[i].type != IMAP_ARG_ATOM)
+		/* a keyword called NIL is an atom like any other (flag-keyword
+		 * is an atom; Dovecot takes it too) */
+		if (a[i].type != IMAP_ARG_ATOM && a[i].type != IMAP_ARG_NIL)
 			return -1;
 		bit = imap_flag_system(a[i].s, a[i].len);
 		if (bit != 0) {

@@ -273,6 +273,7 @@ void imap_cmd_fetch(struct imap_session *s, struct imap_command *c)
 		goto out;
 	if (q.changedsince_set || (q.atts & IMAP_FETCH_MODSEQ))
 		imap_session_condstore_on(s);
+	imap_session_keywords(s);
 	if (q.vanished) {
 		struct str set = STR_INIT(0);
 

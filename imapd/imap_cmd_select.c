@@ -16,27 +16,6 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-static void select_flags(struct imap_session *s)
-{
-	struct str line = STR_INIT(0), kw = STR_INIT(0);
-
-	for (unsigned k = 0; k < MAILDIR_KEYWORDS_MAX; k++)
-		if (s->sel->kw.name[k])
-			(void)str_appendf(&kw, " %s", s->sel->kw.name[k]);
-	imap_reply_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted "
-			    "\\Seen \\Draft%s)", kw.s ? kw.s : "");
-	if (s->sel_readonly)
-		imap_reply_untagged(s, "OK [PERMANENTFLAGS ()] Read-only "
-				    "mailbox.");
-	else
-		imap_reply_untagged(s, "OK [PERMANENTFLAGS (\\Answered "
-				    "\\Flagged \\Deleted \\Seen \\Draft%s "
-				    "\\*)] Flags permitted.",
-				    kw.s ? kw.s : "");
-	str_free(&line);
-	str_free(&kw);
-}
-
 /* QRESYNC (RFC 7162 3.2.5.1): VANISHED (EARLIER) and the FETCH of each
  * message changed since the client's MODSEQ. */
 static void select_qresync(struct imap_session *s,
@@ -165,7 +144,7 @@ void imap_cmd_select(struct imap_session *s, struct imap_command *c)
 	(void)str_sets(&s->sel_name, name.s);
 	if (p.condstore || p.qresync)
 		s->enabled |= IMAP_EN_CONDSTORE;
-	select_flags(s);
+	imap_session_flags(s);
 	imap_reply_untagged(s, "%lu EXISTS", (unsigned long)f->count);
 	s->exists = f->count;
 	for (uint32_t i = 0; i < f->count; i++)

@@ -123,6 +123,7 @@ void imap_cmd_store(struct imap_session *s, struct imap_command *c)
 		return;
 	if (q.st.unchangedsince_set)
 		imap_session_condstore_on(s);
+	imap_session_keywords(s);
 	imap_seqset_init(&modified);
 	for (uint32_t i = 0; i < s->sel->count && !s->logout; i++) {
 		struct imap_msg *m = &s->sel->msgs[i];

@@ -494,10 +494,18 @@ void imap_cmd_search(struct imap_session *s, struct imap_command *c)
 	if (imap_search_command(s, c, &q, imap_search_parse) < 0)
 		goto out;
 	n = imap_search_run(s, &q, &hits);
+	/* the MODSEQ of what is returned: with only MIN and/or MAX, of
+	 * those messages (RFC 4731 3.2 / RFC 7162 3.1.5), else of all */
+	ret = q.return_given ? q.return_opts : IMAP_SEARCH_RETURN_ALL;
 	for (uint32_t k = 0; k < n; k++) {
 		const struct imap_msg *m = &s->sel->msgs[hits[k]];
+		int counted = (ret & (IMAP_SEARCH_RETURN_ALL |
+				      IMAP_SEARCH_RETURN_COUNT)) ||
+			      ((ret & IMAP_SEARCH_RETURN_MIN) && k == 0) ||
+			      ((ret & IMAP_SEARCH_RETURN_MAX) && k == n - 1) ||
+			      ret == 0 || ret == IMAP_SEARCH_RETURN_SAVE;
 
-		if (m->modseq > modseq)
+		if (counted && m->modseq > modseq)
 			modseq = m->modseq;
 	}
 	if (q.return_opts & IMAP_SEARCH_RETURN_SAVE) {

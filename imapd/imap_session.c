@@ -259,6 +259,44 @@ void imap_msgset_free(struct imap_msgset *ms)
 	imap_seqset_free(&ms->set);
 }
 
+/* ---- FLAGS --------------------------------------------------------------- */
+
+static uint32_t keyword_mask(const struct imap_folder *f)
+{
+	uint32_t mask = 0;
+
+	for (unsigned k = 0; k < MAILDIR_KEYWORDS_MAX; k++)
+		if (f->kw.name[k] != NULL)
+			mask |= UINT32_C(1) << k;
+	return mask;
+}
+
+void imap_session_flags(struct imap_session *s)
+{
+	struct str kw = STR_INIT(0);
+
+	for (unsigned k = 0; k < MAILDIR_KEYWORDS_MAX; k++)
+		if (s->sel->kw.name[k])
+			(void)str_appendf(&kw, " %s", s->sel->kw.name[k]);
+	imap_reply_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted "
+			    "\\Seen \\Draft%s)", str_c(&kw));
+	if (s->sel_readonly)
+		imap_reply_untagged(s, "OK [PERMANENTFLAGS ()] Read-only "
+				    "mailbox.");
+	else
+		imap_reply_untagged(s, "OK [PERMANENTFLAGS (\\Answered "
+				    "\\Flagged \\Deleted \\Seen \\Draft%s "
+				    "\\*)] Flags permitted.", str_c(&kw));
+	s->keywords_told = keyword_mask(s->sel);
+	str_free(&kw);
+}
+
+void imap_session_keywords(struct imap_session *s)
+{
+	if (s->sel && (keyword_mask(s->sel) & ~s->keywords_told) != 0)
+		imap_session_flags(s);
+}
+
 /* ---- updates of the selected folder ------------------------------------ */
 
 int imap_session_condstore(const struct imap_session *s)
@@ -357,6 +395,7 @@ void imap_session_updates(struct imap_session *s, int expunges_ok)
 		log_warn(s->id, "sync %s: %s", s->sel_name.s, error);
 		return;
 	}
+	imap_session_keywords(s);
 	updates_flags(s);
 	if (expunges_ok)
 		updates_expunges(s);

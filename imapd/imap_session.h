@@ -57,6 +57,7 @@ struct imap_session {
 	int sel_readonly;		/* EXAMINE */
 	uint32_t exists;		/* EXISTS the client was told */
 	uint32_t recent;		/* RECENT the client was told */
+	uint32_t keywords_told;		/* the keyword letters FLAGS named */
 	uint64_t announced_modseq;	/* HIGHESTMODSEQ the client knows */
 	/* SEARCHRES: the last SEARCH ... RETURN (SAVE) result, as UIDs */
 	uint32_t *saved;
@@ -134,6 +135,12 @@ int imap_msgset_parse(struct imap_session *s, const struct imap_command *c,
 int imap_msgset_has(const struct imap_session *s,
 		    const struct imap_msgset *ms, uint32_t i);
 void imap_msgset_free(struct imap_msgset *ms);
+
+/* FLAGS and PERMANENTFLAGS of the selected folder (SELECT, and whenever
+ * a keyword appears: RFC 9051 7.3.5 wants every flag in use named). */
+void imap_session_flags(struct imap_session *s);
+/* ... sent again if a keyword appeared since they were. */
+void imap_session_keywords(struct imap_session *s);
 
 /* The flags list "(\Seen \Answered $Keyword)" of message i into out. */
 void imap_write_flags(struct imap_session *s, struct str *out,

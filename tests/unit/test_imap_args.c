@@ -47,6 +47,9 @@ static void test_store(void)
 	TEST_ASSERT(st.op == IMAP_STORE_SET && st.unchangedsince_set &&
 		    st.unchangedsince == 320162338 && st.flags.system == 0 &&
 		    st.flags.nkeywords == 0);
+	/* a keyword called NIL (imaptest's "nil" script, as Dovecot) */
+	TEST_ASSERT(store("t STORE 1 +FLAGS NIL", &st) == 0);
+	TEST_ASSERT(st.flags.nkeywords == 1 && st.flags.system == 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (store(bad[i], &st) != -1) {
 			printf("accepted %s\n", bad[i]);
