@@ -11,11 +11,13 @@
 #include "mail/mime.h"
 #include "util/str.h"
 
-/* The part the numbers of sec name, or NULL, resolved as Dovecot 2.3 does:
- * a number picks a body part of a multipart; more numbers after a
- * message/rfc822 part count inside the encapsulated message; a body part
- * without body parts accepts "1" for itself ("3.1" is "3"), but a
- * single-part message's "1" takes no more numbers ("1.1" is nothing). */
+/* The part the numbers of sec name, or NULL, resolved as Dovecot 2.3 does
+ * (and imaptest's fetch-body-message-rfc822* scripts check): a number
+ * picks a body part of a multipart; a part without body parts accepts
+ * "1" for itself ("3.1" is "3"); more numbers after a message/rfc822 part
+ * (a body part, or the message itself when its whole body is one) count
+ * inside the encapsulated message; but a single-part message that is not
+ * message/rfc822 takes no more numbers after its "1" ("1.1" is nothing). */
 static const struct mime_part *section_part(const struct mime_msg *m,
 					    const struct imap_section *sec)
 {
@@ -25,19 +27,21 @@ static const struct mime_part *section_part(const struct mime_msg *m,
 		uint32_t num = sec->part[i];
 		int more = i + 1 < sec->nparts;
 
-		if (!(p->flags & MIME_PART_MULTIPART)) {
-			if (num != 1 || (p == m->root && more))
-				return NULL;
-			continue;
-		}
-		p = p->children;
-		for (uint32_t k = 1; k < num && p != NULL; k++)
-			p = p->next;
 		if (num == 0)
 			return NULL;
-		if (p != NULL && (p->flags & MIME_PART_MESSAGE) &&
-		    p->children != NULL && more)
+		if (p->flags & MIME_PART_MULTIPART) {
+			p = p->children;
+			for (uint32_t k = 1; k < num && p != NULL; k++)
+				p = p->next;
+		} else if (num != 1) {
+			return NULL;
+		}
+		if (p == NULL || !more)
+			continue;
+		if ((p->flags & MIME_PART_MESSAGE) && p->children != NULL)
 			p = p->children;	/* count inside the message */
+		else if (p == m->root)
+			return NULL;
 	}
 	return p;
 }

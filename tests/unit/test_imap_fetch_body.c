@@ -221,6 +221,11 @@ static void test_fetch(void)
 
 static const struct {
 	const char *msg, *section, *out;	/* out NULL: does not exist */
+#define MSG_TOP_RFC822 "Content-Type: message/rfc822\n\nFrom: sub@x.y\n" \
+	"Subject: sub\n\nHello\n"
+#define MSG_TOP_RFC822_X2 "Content-Type: message/rfc822\n\nSubject: mid\n" \
+	"Content-Type: message/rfc822\n\nSubject: inner\n\nHi\n"
+
 } section_cases[] = {
 	{ MSG_SIMPLE, "1", "Hi everyone.\r\n" },
 	{ MSG_SIMPLE, "1.1", NULL },
@@ -283,6 +288,19 @@ static const struct {
 	{ "Subject: no body", "TEXT", "" },
 	{ "Subject: no body", "HEADER.FIELDS (Subject)",
 	  "Subject: no body\r\n\r\n" },
+	/* a message whose whole body is message/rfc822 (imaptest's
+	 * fetch-body-message-rfc822 and -x2 scripts, from Dovecot): "1" is
+	 * the encapsulated message, further numbers count inside it */
+	{ MSG_TOP_RFC822, "1", "From: sub@x.y\r\nSubject: sub\r\n\r\n"
+	  "Hello\r\n" },
+	{ MSG_TOP_RFC822, "1.1", "Hello\r\n" },
+	{ MSG_TOP_RFC822, "1.HEADER", "From: sub@x.y\r\nSubject: sub\r\n"
+	  "\r\n" },
+	{ MSG_TOP_RFC822, "1.TEXT", "Hello\r\n" },
+	{ MSG_TOP_RFC822, "1.2", NULL },
+	{ MSG_TOP_RFC822_X2, "1.1", "Subject: inner\r\n\r\nHi\r\n" },
+	{ MSG_TOP_RFC822_X2, "1.1.1", "Hi\r\n" },
+	{ MSG_TOP_RFC822_X2, "1.1.HEADER", "Subject: inner\r\n\r\n" },
 	{ "", "", "" },
 	{ "", "1", "" },
 	{ "a\rb\n", "", "a\rb\r\n" },	/* a lone CR stays */
