@@ -44,7 +44,9 @@
  *          string announces nothing.
  *
  * LIMITS   IMAP_LOGIN_CMD_MAX bytes for a whole command, literals and line
- *          ends included (the longest real LOGIN or ID is far smaller);
+ *          ends included: room for the largest ID RFC 2971 allows (30
+ *          pairs of a 30-octet field and a 1024-octet value, quoted),
+ *          which imaptest sends, and far more than any LOGIN;
  *          IMAP_LOGIN_ARGS_MAX arguments, list parentheses counted.
  *
  * WHY      The strings are unescaped into the command's own buffer, which
@@ -56,7 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IMAP_LOGIN_CMD_MAX 8192
+#define IMAP_LOGIN_CMD_MAX (40 * 1024)
 #define IMAP_LOGIN_ARGS_MAX 64
 #define IMAP_LOGIN_ID_PAIRS_MAX 30
 #define IMAP_LOGIN_ID_FIELD_MAX 30
