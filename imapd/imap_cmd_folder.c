@@ -341,7 +341,8 @@ static void list_one(struct imap_session *s, const struct list_req *q,
 		shown |= IMAP_FA_SUBSCRIBED;
 	if (q->lsub)
 		shown &= ~(IMAP_FA_SPECIAL_USE | IMAP_FA_HASCHILDREN |
-			   IMAP_FA_HASNOCHILDREN | IMAP_FA_SUBSCRIBED);
+			   IMAP_FA_HASNOCHILDREN | IMAP_FA_SUBSCRIBED |
+			   IMAP_FA_NONEXISTENT);
 	(void)str_appendf(&line, "* %s (", q->lsub ? "LSUB" : "LIST");
 	for (unsigned bit = 1; bit <= IMAP_FA_FLAGGED; bit <<= 1) {
 		if (!(attrs & shown & bit))
@@ -362,6 +363,44 @@ static void list_one(struct imap_session *s, const struct list_req *q,
 	if (io_write(&s->io, line.s, line.len) < 0)
 		s->logout = 1;
 	str_free(&line);
+}
+
+/* 1 if a name below l->e[i] is subscribed and the patterns do not reach
+ * it (the list is sorted: names below follow, among others that share
+ * the prefix). */
+static int subscribed_below(struct imap_session *s, const struct list_req *q,
+			    const struct imap_folder_list *l, size_t i)
+{
+	const char *name = l->e[i].name;
+	size_t len = strlen(name);
+
+	for (size_t k = i + 1; k < l->n; k++) {
+		const char *c = l->e[k].name;
+
+		if (strncmp(c, name, len) != 0)
+			break;
+		if (c[len] == IMAP_FOLDER_SEP &&
+		    (l->e[k].attrs & IMAP_FA_SUBSCRIBED) &&
+		    !list_matches(s, q, c))
+			return 1;
+	}
+	return 0;
+}
+
+/* A parent listed only for its subscribed children. */
+static void list_parent(struct imap_session *s, const struct list_req *q,
+			const struct imap_folder_entry *e)
+{
+	struct imap_folder_entry shown = *e;
+
+	if (q->lsub) {
+		/* LSUB: "\Noselect" and nothing else */
+		shown.attrs = IMAP_FA_NONEXISTENT;
+		list_one(s, q, &shown, NULL);
+		return;
+	}
+	shown.attrs &= ~IMAP_FA_SUBSCRIBED;
+	list_one(s, q, &shown, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 }
 
 void imap_cmd_list(struct imap_session *s, struct imap_command *c)
@@ -399,10 +438,27 @@ void imap_cmd_list(struct imap_session *s, struct imap_command *c)
 		const struct imap_folder_entry *e = &l.e[i];
 		int sub = (e->attrs & IMAP_FA_SUBSCRIBED) != 0;
 
+		int below = 0;
+
 		if (!list_matches(s, &q, e->name))
 			continue;
-		if (((sel & IMAP_LIST_SEL_SUBSCRIBED) || q.lsub) && !sub)
+		if ((sel & IMAP_LIST_SEL_SUBSCRIBED) || q.lsub)
+			below = subscribed_below(s, &q, &l, i);
+		if (((sel & IMAP_LIST_SEL_SUBSCRIBED) || q.lsub) && !sub) {
+			/* RFC 5258 RECURSIVEMATCH: a parent of subscribed
+			 * names the pattern does not reach is listed with
+			 * CHILDINFO; LSUB lists it \Noselect (RFC 3501
+			 * 6.3.9) */
+			if (!below || ((sel & IMAP_LIST_SEL_SUBSCRIBED) &&
+				       !(sel & IMAP_LIST_SEL_RECURSIVEMATCH)))
+				continue;
+			list_parent(s, &q, e);
 			continue;
+		}
+		if (below && (sel & IMAP_LIST_SEL_RECURSIVEMATCH)) {
+			list_one(s, &q, e, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+			continue;
+		}
 		if (!(sel & IMAP_LIST_SEL_SUBSCRIBED) && !q.lsub &&
 		    (e->attrs & IMAP_FA_NONEXISTENT) &&
 		    !(e->attrs & IMAP_FA_HASCHILDREN))

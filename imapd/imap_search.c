@@ -26,6 +26,7 @@
 #include "imap_search.h"
 #include "imap_search_parse.h"
 #include "imap_section.h"
+#include "mail/mail_address.h"
 #include "mail/mail_header.h"
 #include "mail/rfc2047.h"
 #include "util/alloc.h"
@@ -72,9 +73,30 @@ static size_t smsg_hdr_len(struct smsg *m)
 	return mm ? mm->root->hdr_len : m->msg.len;
 }
 
-/* Header keys: the field name and the string. */
+/* An address field's addresses as "name <mailbox@domain>, ..." (names
+ * decoded), so that FROM user@example.org matches however the field
+ * wrote it (comments, quoting, folding), as Dovecot does. */
+static void address_text(const char *v, size_t n, struct str *out)
+{
+	struct mail_address_list l = { 0 };
+
+	mail_address_parse(v, n, &l);
+	for (size_t k = 0; k < l.n; k++) {
+		const struct mail_address *a = &l.a[k];
+
+		if (a->name)
+			(void)rfc2047_decode(a->name, strlen(a->name), out);
+		if (a->mailbox)
+			(void)str_appendf(out, " <%s@%s>, ", a->mailbox,
+					  a->domain ? a->domain : "");
+	}
+	mail_address_list_free(&l);
+}
+
+/* Header keys: the field name and the string; address fields also by
+ * their parsed addresses. */
 static int match_header(struct smsg *m, const char *name, const char *str,
-			size_t len)
+			size_t len, int address)
 {
 	struct mail_header_iter it;
 	struct mail_header_field f;
@@ -91,6 +113,11 @@ static int match_header(struct smsg *m, const char *name, const char *str,
 		str_clear(&v);
 		(void)rfc2047_decode(f.value, f.value_len, &v);
 		hit = has_substr(str_c(&v), v.len, str, len);
+		if (!hit && address) {
+			str_clear(&v);
+			address_text(f.value, f.value_len, &v);
+			hit = has_substr(str_c(&v), v.len, str, len);
+		}
 	}
 	str_free(&v);
 	return hit;
@@ -295,7 +322,8 @@ static int match_string(struct smsg *m, const struct imap_search_node *nd,
 	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
 		if (fields[k].key == nd->key) {
 			*hit = match_header(m, fields[k].field, nd->str,
-					    nd->len);
+					    nd->len,
+					    nd->key != IMAP_SEARCH_SUBJECT);
 			return 1;
 		}
 	return 0;
@@ -347,7 +375,7 @@ static int match(struct smsg *m, const struct imap_search_node *nd)
 		return nd->key == IMAP_SEARCH_LARGER ? m->vsize > nd->num :
 						       m->vsize < nd->num;
 	case IMAP_SEARCH_HEADER:
-		return match_header(m, nd->str, nd->value, nd->value_len);
+		return match_header(m, nd->str, nd->value, nd->value_len, 0);
 	case IMAP_SEARCH_BODY:
 	case IMAP_SEARCH_TEXT:
 		return match_body(m, nd->str, nd->len,
