@@ -33,6 +33,7 @@
 #include "imap_seqset.h"
 #include "mail/addr.h"
 #include "mail/mailbox_path.h"
+#include "mail/rfc2047.h"
 #include "mail/maildir_open.h"
 #include "daemon/session_server.h"
 #include "util/alloc.h"
@@ -700,6 +701,7 @@ static void session_open(struct imap_session *s, const char *tag)
 			 &error) < 0)
 		session_fail(s, tag, error);
 	s->index_root_fd = index_root_open(s, &mp, tag);
+	charset_preload();	/* SEARCH, SORT: RFC 2047 words, text parts */
 	imap_folders_sweep(s->maildir_fd);
 	if (imap_folders_ensure_special(s->maildir_fd, &error) < 0)
 		log_warn(s->id, "user=%s: special-use folders: %s: %s",

@@ -205,11 +205,24 @@ struct sort_ctx {
 	unsigned ncrit;
 };
 
+/* RFC 5256's i;ascii-casemap: ASCII letters compare as upper case (so
+ * "[" and "_" sort after the letters, as in Dovecot), other bytes as
+ * they are. The keys were folded to lower case; folding back up here
+ * gives the same order as folding both to upper case. */
 static int cmp_str(const char *a, const char *b)
 {
-	int r = strcmp(a != NULL ? a : "", b != NULL ? b : "");
+	const unsigned char *x = (const unsigned char *)(a != NULL ? a : "");
+	const unsigned char *y = (const unsigned char *)(b != NULL ? b : "");
 
-	return (r > 0) - (r < 0);
+	for (;; x++, y++) {
+		int cx = *x >= 'a' && *x <= 'z' ? *x - 'a' + 'A' : *x;
+		int cy = *y >= 'a' && *y <= 'z' ? *y - 'a' + 'A' : *y;
+
+		if (cx != cy)
+			return cx < cy ? -1 : 1;
+		if (cx == 0)
+			return 0;
+	}
 }
 
 static int cmp_time(time_t a, time_t b)

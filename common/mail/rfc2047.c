@@ -4,6 +4,7 @@
 #include "mail/rfc2047.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <iconv.h>
 #include <string.h>
 #include <strings.h>
@@ -80,6 +81,58 @@ static int iconv_append(iconv_t cd, const char *in, size_t n,
 	return 0;
 }
 
+/* Converters opened by charset_preload(), kept for the process's life:
+ * the one table of this module, filled once before a process confines
+ * itself and only read afterwards. */
+static const char *const preload_names[] = {
+	"ISO-8859-1", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4",
+	"ISO-8859-5", "ISO-8859-6", "ISO-8859-7", "ISO-8859-8",
+	"ISO-8859-9", "ISO-8859-10", "ISO-8859-13", "ISO-8859-14",
+	"ISO-8859-15", "ISO-8859-16", "WINDOWS-1250", "WINDOWS-1251",
+	"WINDOWS-1252", "WINDOWS-1253", "WINDOWS-1254", "WINDOWS-1255",
+	"WINDOWS-1256", "WINDOWS-1257", "WINDOWS-1258", "KOI8-R", "KOI8-U",
+	"GB2312", "GBK", "GB18030", "BIG5", "SHIFT_JIS", "EUC-JP",
+	"ISO-2022-JP", "EUC-KR", "ISO-2022-KR", "UTF-16", "UTF-7", "CP850",
+	"CP437", "CP866", "TIS-620",
+};
+#define PRELOAD_N (sizeof(preload_names) / sizeof(preload_names[0]))
+static iconv_t preloaded[PRELOAD_N];
+static int preload_done;
+
+void charset_preload(void)
+{
+	if (preload_done)
+		return;
+	for (size_t i = 0; i < PRELOAD_N; i++)
+		preloaded[i] = iconv_open("UTF-8", preload_names[i]);
+	preload_done = 1;
+}
+
+/* A preloaded converter for charset ("latin1" and "iso8859-1" spellings
+ * too: the comparison ignores case and '-' / '_'), or (iconv_t)-1. */
+static iconv_t preload_find(const char *charset)
+{
+	for (size_t i = 0; preload_done && i < PRELOAD_N; i++) {
+		const char *a = charset, *b = preload_names[i];
+
+		for (;;) {
+			while (*a == '-' || *a == '_')
+				a++;
+			while (*b == '-' || *b == '_')
+				b++;
+			if (*a == '\0' || *b == '\0' ||
+			    tolower((unsigned char)*a) !=
+			    tolower((unsigned char)*b))
+				break;
+			a++;
+			b++;
+		}
+		if (*a == '\0' && *b == '\0')
+			return preloaded[i];
+	}
+	return (iconv_t)-1;
+}
+
 int charset_to_utf8(const char *charset, const char *in, size_t n,
 		    struct str *out)
 {
@@ -89,6 +142,11 @@ int charset_to_utf8(const char *charset, const char *in, size_t n,
 	if (charset_is(charset, "utf-8") || charset_is(charset, "utf8") ||
 	    charset_is(charset, "us-ascii") || charset_is(charset, "ascii"))
 		return utf8_append_valid((const unsigned char *)in, n, out);
+	cd = preload_find(charset);
+	if (cd != (iconv_t)-1) {
+		(void)iconv(cd, NULL, NULL, NULL, NULL);	/* reset */
+		return iconv_append(cd, in, n, out);
+	}
 	cd = iconv_open("UTF-8", charset);
 	if (cd == (iconv_t)-1)
 		return 1;

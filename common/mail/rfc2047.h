@@ -38,5 +38,13 @@ int rfc2047_decode(const char *in, size_t n, struct str *out);
  * out's cap. */
 int charset_to_utf8(const char *charset, const char *in, size_t n,
 		    struct str *out);
+/* Open the converters of the charsets mail commonly uses (the ISO-8859
+ * and Windows families, KOI8, the CJK ones, UTF-16/7) and keep them:
+ * call it before the process confines itself, since a gconv module needs
+ * its files (Landlock) and executable mappings (seccomp) when it loads.
+ * Afterwards charset_to_utf8() finds them there; other charsets are
+ * still tried with iconv_open(3), which fails in a confined process and
+ * leaves the text as it is. */
+void charset_preload(void);
 
 #endif
