@@ -123,6 +123,11 @@ void imap_cmd_store(struct imap_session *s, struct imap_command *c)
 		return;
 	if (q.st.unchangedsince_set)
 		imap_session_condstore_on(s);
+	/* +FLAGS and -FLAGS apply to the flags as they are now, not as this
+	 * session last saw them: another session's change in between must
+	 * not be undone (its FETCH goes out with the updates) */
+	if (imap_folder_sync(s->sel, IMAP_SYNC_RECENT, &error) < 0)
+		log_warn(s->id, "sync before STORE: %s", error);
 	imap_session_keywords(s);
 	imap_seqset_init(&modified);
 	for (uint32_t i = 0; i < s->sel->count && !s->logout; i++) {
