@@ -701,7 +701,7 @@ static void session_open(struct imap_session *s, const char *tag)
 			 &error) < 0)
 		session_fail(s, tag, error);
 	s->index_root_fd = index_root_open(s, &mp, tag);
-	charset_preload();	/* SEARCH, SORT: RFC 2047 words, text parts */
+	charset_preload();	/* done by postern-imap already: a no-op */
 	imap_folders_sweep(s->maildir_fd);
 	if (imap_folders_ensure_special(s->maildir_fd, &error) < 0)
 		log_warn(s->id, "user=%s: special-use folders: %s: %s",

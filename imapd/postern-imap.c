@@ -40,6 +40,7 @@
 
 #include "mail/conf_limit.h"
 #include "daemon/service_sandbox.h"
+#include "mail/rfc2047.h"
 #include "util/log.h"
 
 /* SANDBOX (postern-imap(8)): entered by service_child_ready() before the
@@ -94,6 +95,9 @@ int main(int argc, char **argv)
 	imap_settings(&im, &sc);
 	service_child_drop(&sc);
 	imap_server_init(&im);
+	/* before the sandbox: a gconv module cannot load under it, and the
+	 * sessions inherit what is loaded (rfc2047.h) */
+	charset_preload();
 	service_child_ready(&sc);
 	imap_server_run(&im);
 	conf_free(&sc.conf);
