@@ -1470,5 +1470,50 @@ def users_cannot_reach_each_others_mail():
         c.ok("LOGOUT")
 
 
+
+@test
+def fetchmail_imap_mode_retrieves_and_flags():
+    """fetchmail's IMAP mode: every message fetched; with "keep" they stay
+    and are marked \\Seen; without, they are expunged."""
+    if shutil.which("fetchmail") is None:
+        skip("fetchmail not installed")
+    i = setup(15300)
+    deliver(i, "alice", b"Subject: one\r\n\r\nfirst body\r\n")
+    deliver(i, "alice", b"Subject: two\r\n\r\nsecond body\r\n")
+    out = tempfile.mkdtemp(prefix="fetchmail.")
+    os.chmod(out, 0o777)
+
+    def poll(keep):
+        rc = os.path.join(out, "rc")
+        with open(rc, "w") as f:
+            f.write("poll 127.0.0.1 service %d protocol imap auth password\n"
+                    "  user 'alice@example.test' password '%s' is root "
+                    "here\n  mda 'tee -a %s/mbox' sslproto '' no "
+                    "sslcertck fetchall %s\n" %
+                    (i.port_base + 43, PW, out, "keep" if keep else
+                     "nokeep"))
+        os.chmod(rc, 0o600)
+        env = dict(os.environ, HOME=out, FETCHMAILHOME=out)
+        r = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "-v"],
+                           capture_output=True, text=True, timeout=60,
+                           env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    poll(keep=True)
+    got = file_bytes(os.path.join(out, "mbox"))
+    assert b"first body" in got and b"second body" in got, got
+    c = raw_login(i)
+    c.ok("SELECT INBOX")
+    f = fetch(c, "1:* (FLAGS)")
+    assert len(f) == 2 and all(b"\\Seen" in v["FLAGS"]
+                               for v in f.values()), f
+    c.ok("LOGOUT")
+    poll(keep=False)
+    c = raw_login(i)
+    u, _ = c.ok("SELECT INBOX")
+    assert b"* 0 EXISTS\r\n" in u, u
+    c.ok("LOGOUT")
+    shutil.rmtree(out, ignore_errors=True)
+
 if __name__ == "__main__":
     run()
