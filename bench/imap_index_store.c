@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "imapd/imap_index.h"
+#include "mail/imap_index.h"
 
 static double now_ms(void)
 {

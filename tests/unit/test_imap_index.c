@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "imapd/imap_cache.h"
-#include "imapd/imap_index.h"
+#include "mail/imap_cache.h"
+#include "mail/imap_index.h"
 #include "test.h"
 
 static char root[64];

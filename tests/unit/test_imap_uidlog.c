@@ -10,7 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "imapd/imap_uidlog.h"
+#include "mail/imap_uidlog.h"
 #include "test.h"
 
 /* A line with its crc: body + " crc\n". */

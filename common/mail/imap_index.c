@@ -6,7 +6,7 @@
  *         the name arena, plus 8 bytes of the base hash: about 110 bytes a
  *         message with Dovecot's names.
  */
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "imapd/imap_cache.h"
+#include "mail/imap_cache.h"
 #include "mail/maildir_name.h"
 #include "util/alloc.h"
 

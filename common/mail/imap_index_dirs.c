@@ -21,7 +21,7 @@
  *         least IMAP_INDEX_VERIFY_SECS after an unverified OWN (or recent)
  *         M record scans whatever the mtimes say.
  */
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 
 #include <string.h>
 #include <time.h>

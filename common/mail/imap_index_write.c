@@ -16,7 +16,7 @@
  *         between idx_own_begin() and idx_own_end() (imap_index_dirs.c):
  *         the next sync of any postern process does not scan for it.
  */
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +28,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "imapd/imap_cache.h"
+#include "mail/imap_cache.h"
 #include "mail/maildir_crlf.h"
 #include "mail/maildir_name.h"
 #include "mail/maildir_scan.h"

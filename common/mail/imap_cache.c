@@ -5,7 +5,7 @@
  * so the path is /proc/self/fd/N/postern-index.db (maildir_write.c links
  * through /proc/self/fd too). Without /proc the cache is off.
  */
-#include "imapd/imap_cache.h"
+#include "mail/imap_cache.h"
 
 #include <db.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 #include "util/alloc.h"
 
 #define SNAP_MAGIC 0x50534e32u	/* "PSN2" */

@@ -5,7 +5,7 @@
 #ifndef POSTERN_IMAP_INDEX_INT_H
 #define POSTERN_IMAP_INDEX_INT_H
 
-#include "imapd/imap_index.h"
+#include "mail/imap_index.h"
 
 /* A reservation covers this many MODSEQs past the one that needed it. */
 #define IMAP_INDEX_RESERVE_STEP 1000

@@ -53,7 +53,7 @@
 #include <time.h>
 
 #include "mail/maildir_keywords.h"
-#include "imapd/imap_uidlog.h"
+#include "mail/imap_uidlog.h"
 #include "util/str.h"
 
 #define IMAP_F_SEEN	0x01	/* S */
@@ -181,11 +181,13 @@ void imap_folder_close(struct imap_folder *f);
 int imap_folder_status(int maildir_fd, const char *dirname, int index_dir_fd,
 		       struct imap_folder_status *st, const char **error_r);
 
-/* POP3: the messages of the Maildir maildir_fd's INBOX in UID order, from
- * the same index with the same sync rules (new/ is moved to cur/ unless
- * readonly). Each entry: its UID, its size with CRLF line ends (",W=" or
- * counted and cached) and its name in cur/ (valid until *list_r is
- * freed). */
+/* POP3: the messages in cur/ of the Maildir maildir_fd's INBOX in UID
+ * order, from the same index with the same sync rules (new/ is moved to
+ * cur/ unless readonly; a file still in new/ is left out). Each entry: its
+ * UID, its size with CRLF line ends (",W=" in the name, else counted once
+ * and cached in postern-index.db) and its name in cur/, in names (the
+ * names back to back, each NUL-terminated; valid until *list_r is freed).
+ * moved: the files this call moved from new/. */
 struct imap_pop3_msg {
 	uint32_t uid;
 	uint64_t vsize;
@@ -194,6 +196,7 @@ struct imap_pop3_msg {
 struct imap_pop3_list {
 	struct imap_pop3_msg *msgs;
 	uint32_t count;
+	uint32_t moved;
 	struct str names;
 };
 int imap_index_pop3_list(int maildir_fd, int index_dir_fd, int readonly,

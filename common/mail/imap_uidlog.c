@@ -1,7 +1,7 @@
 /*
  * imap_uidlog - postern-uidlog: its lines and its file (imap_uidlog.h)
  */
-#include "imapd/imap_uidlog.h"
+#include "mail/imap_uidlog.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -19,7 +19,7 @@
  *         verification scan is due in IMAP_INDEX_VERIFY_SECS (VERIFY).
  *         The scan ends with an M record of the mtimes it listed.
  */
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
