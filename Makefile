@@ -94,9 +94,10 @@ SYSLIBS_sendmail       := $(TLS_LIBS)
 SYSLIBS_postern-local  := -lseccomp
 SYSLIBS_postern-remote := $(TLS_LIBS) -lunbound -lseccomp
 SYSLIBS_postern-pop3-login := $(TLS_LIBS) -lseccomp
-SYSLIBS_postern-pop3   := $(TLS_LIBS) -lseccomp
+# (-ldb: the folder index of common/mail/imap_index.h, Berkeley DB 5.3:
+# postern-imap and postern-pop3 read and write it)
+SYSLIBS_postern-pop3   := $(TLS_LIBS) -ldb -lseccomp
 SYSLIBS_postern-imap-login := $(TLS_LIBS) -lseccomp
-# (-ldb: the folder index, Berkeley DB 5.3)
 SYSLIBS_postern-imap   := $(TLS_LIBS) -ldb -lseccomp
 # everything, for unit tests and fuzz targets
 SYSLIBS_ALL := $(TLS_LIBS) -lcdb -lcrypt -lunbound -lseccomp -ldb

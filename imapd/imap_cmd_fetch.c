@@ -21,7 +21,7 @@
 
 #include "imap_fetch_body.h"
 #include "imap_fetch_parse.h"
-#include "imap_cache.h"
+#include "mail/imap_cache.h"
 #include "imap_message.h"
 #include "imap_quote.h"
 #include "imap_section.h"

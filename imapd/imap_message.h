@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "imap_index.h"
+#include "mail/imap_index.h"
 #include "mail/mime.h"
 
 struct imap_message {

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "imap.h"
-#include "imap_index.h"
+#include "mail/imap_index.h"
 #include "imap_parse.h"
 #include "imap_seqset.h"
 #include "util/io.h"

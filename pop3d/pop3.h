@@ -40,6 +40,8 @@ struct pop3_mbox {
 	int dir_fd;			/* the Maildir */
 	int cur_fd;			/* its cur/ */
 	struct pop3_msg *msgs;
+	uint32_t *uids;			/* their UIDs in the folder index, or
+					 * NULL (listed without it) */
 	uint32_t n;
 	struct str names;		/* NUL-terminated names, back to back */
 	uint64_t total;			/* vsize of all messages */
@@ -60,7 +62,8 @@ _Noreturn void pop3_session_run(struct pop3 *p3, int fd,
 /* pop3_mbox.c: open the Maildir of address (mailbox_path.h: mail_root,
  * DOMAIN, USER one component at a time, O_NOFOLLOW), move new/ to cur/,
  * confine the process to the Maildir (POP3_SANDBOX_PROFILE; the report in
- * *sb), list cur/. 0, or -1 with errno and *error_r naming the step. */
+ * *sb), list cur/ through the folder index (mail/imap_index.h: UID order).
+ * 0, or -1 with errno and *error_r naming the step. */
 #define POP3_SANDBOX_PROFILE "pop3-session"
 int pop3_mbox_open(struct pop3_mbox *mb, const char *mail_root,
 		   const char *address, const char *id,
@@ -72,8 +75,9 @@ const char *pop3_mbox_name(const struct pop3_mbox *mb, uint32_t i);
  * -2 the client is lost. */
 int pop3_mbox_send(struct pop3_mbox *mb, uint32_t i, long lines,
 		   struct io *io, const char *id);
-/* UPDATE: unlink deleted messages, add the S flag to retrieved ones.
- * Returns the number of failures (each logged). */
+/* UPDATE: unlink deleted messages, add the S flag to retrieved ones,
+ * through the folder index (logged there as expunges and flag changes)
+ * when it can be opened. Returns the number of failures (each logged). */
 unsigned pop3_mbox_commit(struct pop3_mbox *mb, const char *id,
 			  unsigned *deleted_r);
 void pop3_mbox_close(struct pop3_mbox *mb);

@@ -12,22 +12,36 @@
  *          to 5.18) cannot grant; done under Landlock there, every rename
  *          failed and users never saw new mail.
  * CONFINE  Then the session confines itself to the Maildir
- *          (maildir_confine, profile "pop3-session": read, remove, create
- *          by rename within a directory; seccomp: no sockets, no exec, no
- *          fork). It asks for no move between directories, so it keeps
- *          Landlock on ABI 1 kernels too.
- * LIST     Then cur/ is read. Sizes come from ",W=" in the name, else the
- *          file is read and counted (maildir_crlf_size_fd); files are
- *          opened only when W is missing. Messages are numbered in
- *          delivery order (maildir_name_cmp).
+ *          (maildir_confine, profile "pop3-session": read, write, remove,
+ *          create by rename within a directory; seccomp: no sockets, no
+ *          exec, no fork). Writing is for the folder index's files
+ *          (postern-uidlog, postern-index.db). It asks for no move between
+ *          directories, so it keeps Landlock on ABI 1 kernels too.
+ * LIST     Then INBOX is listed through the folder index IMAP uses
+ *          (imap_index_pop3_list, postern-imap-index(5); read-only: it
+ *          moves nothing, but numbers the files just moved): the messages
+ *          of cur/ in UID order, the order IMAP shows them in, which for
+ *          files the index has not numbered yet is delivery order
+ *          (maildir_name_cmp), as before the index. A warm index costs a
+ *          snapshot read and no listing of cur/. Sizes come from ",W=" in
+ *          the name, else from the index's cache (counted once). UIDL is
+ *          still the file's base name, as before. If the index cannot be
+ *          used (a full disk, a damaged log), cur/ is read and sorted as
+ *          before (FALLBACK), and the session works without it.
  * SEND     RETR and TOP stream the file through maildir_crlf.h in 64 KiB
  *          pieces: CRLF line ends, dot-stuffed, TOP cut after the header
  *          and n body lines whatever the piece boundaries; the last line
  *          ended if it was not, then ".".
  * UPDATE   Only at QUIT: deleted files are unlinked; retrieved ones get
- *          the S flag (maildir_name_set_flags). Both stay within cur/. A
- *          file renamed by another session meanwhile is found again by its
- *          base name (maildir_scan_find).
+ *          the S flag. Both stay within cur/. With the index, the folder
+ *          is opened again (read-only) and the changes go through it
+ *          (imap_folder_expunge, imap_folder_store): IMAP sessions see
+ *          them as EXPUNGE and FETCH FLAGS from the log, without a scan of
+ *          cur/. A message the index no longer knows, or every message
+ *          when it cannot be opened, is handled directly
+ *          (maildir_name_set_flags, unlink); a file renamed by another
+ *          session meanwhile is found again by its base name
+ *          (maildir_scan_find); the index notices these at its next scan.
  */
 #include "pop3.h"
 
@@ -37,6 +51,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mail/imap_index.h"
 #include "mail/mailbox_path.h"
 #include "mail/maildir_crlf.h"
 #include "mail/maildir_name.h"
@@ -125,6 +140,47 @@ static int mbox_list(struct pop3_mbox *mb, const char *id)
 	return 0;
 }
 
+/* The listing from the index (LIST): 0, or -1 (FALLBACK). */
+static int mbox_list_index(struct pop3_mbox *mb, const char *id)
+{
+	struct imap_pop3_list l;
+	const char *error = "";
+	uint32_t n = 0;
+
+	if (imap_index_pop3_list(mb->dir_fd, -1, 1, &l, &error) < 0) {
+		log_warn(id, "folder index: %s: %s (reading cur/ instead)",
+			 error, strerror(errno));
+		return -1;
+	}
+	mb->msgs = xreallocarray(NULL, l.count ? l.count : 1,
+				 sizeof(*mb->msgs));
+	mb->uids = xreallocarray(NULL, l.count ? l.count : 1,
+				 sizeof(*mb->uids));
+	for (uint32_t i = 0; i < l.count; i++) {
+		size_t off = (size_t)(l.msgs[i].name - l.names.s);
+
+		if (l.msgs[i].vsize > POP3_VSIZE_MAX)
+			continue;	/* over 128 GiB: not a real message */
+		if (off + strlen(l.msgs[i].name) + 1 > POP3_NAMES_MAX) {
+			log_warn(id, "mailbox too large: listing the first "
+				 "%u messages", n);
+			break;
+		}
+		memset(&mb->msgs[n], 0, sizeof(mb->msgs[n]));
+		mb->msgs[n].vsize = l.msgs[i].vsize;
+		mb->msgs[n].name_off = off;
+		mb->uids[n] = l.msgs[i].uid;
+		mb->total += l.msgs[i].vsize;
+		n++;
+	}
+	mb->n = n;
+	str_free(&mb->names);
+	mb->names = l.names;		/* the names stay where they are */
+	str_init(&l.names, 0);
+	imap_index_pop3_list_free(&l);
+	return 0;
+}
+
 int pop3_mbox_open(struct pop3_mbox *mb, const char *mail_root,
 		   const char *address, const char *id,
 		   struct sandbox_report *sb, const char **error_r)
@@ -146,9 +202,11 @@ int pop3_mbox_open(struct pop3_mbox *mb, const char *mail_root,
 	/* before the sandbox: see NEW above */
 	if (maildir_scan_new(mb->dir_fd, mb->cur_fd, id, &mb->moved) < 0)
 		log_warn(id, "new/: %s", strerror(errno));
-	if (maildir_confine(mb->dir_fd, POP3_SANDBOX_PROFILE, 0, sb,
-			    error_r) < 0)
+	if (maildir_confine(mb->dir_fd, POP3_SANDBOX_PROFILE,
+			    MAILDIR_CONFINE_WRITE, sb, error_r) < 0)
 		return -1;
+	if (mbox_list_index(mb, id) == 0)
+		return 0;
 	*error_r = "read cur/";
 	return mbox_list(mb, id);
 }
@@ -273,28 +331,79 @@ static int mbox_mark_seen(struct pop3_mbox *mb, uint32_t i,
 	return -1;
 }
 
+/* Anything to do at QUIT? */
+static int mbox_changes(const struct pop3_mbox *mb)
+{
+	for (uint32_t i = 0; i < mb->n; i++)
+		if (mb->msgs[i].deleted || mb->msgs[i].seen)
+			return 1;
+	return 0;
+}
+
+/* Message i's change through the index (UPDATE): 0 done, 1 the index
+ * does not know it (do it directly), -1 failed. */
+static int mbox_commit_indexed(struct imap_folder *f,
+			       const struct pop3_mbox *mb, uint32_t i,
+			       const char **error_r)
+{
+	const struct pop3_msg *m = &mb->msgs[i];
+	uint32_t seq = imap_folder_seq_of_uid(f, mb->uids[i]);
+	const struct imap_msg *e;
+
+	if (seq == 0)
+		return 1;
+	e = &f->msgs[seq - 1];
+	if (m->deleted)
+		return imap_folder_expunge(f, seq - 1, error_r);
+	return imap_folder_store(f, seq - 1, e->flags | IMAP_F_SEEN,
+				 e->keywords, error_r);
+}
+
+/* Message i's change: 0 or -1 (logged). */
+static int mbox_commit_one(struct pop3_mbox *mb, struct imap_folder *f,
+			   uint32_t i, struct str *to, const char *id)
+{
+	struct pop3_msg *m = &mb->msgs[i];
+	const char *error = "";
+	int r = f != NULL ? mbox_commit_indexed(f, mb, i, &error) : 1;
+
+	if (r > 0)
+		r = m->deleted ? mbox_unlink(mb, i) : mbox_mark_seen(mb, i, to);
+	if (r < 0)
+		log_warn(id, "%s cur/%s: %s%s%s", m->deleted ? "unlink" :
+			 "rename", pop3_mbox_name(mb, i), error,
+			 error[0] != '\0' ? ": " : "", strerror(errno));
+	return r;
+}
+
 unsigned pop3_mbox_commit(struct pop3_mbox *mb, const char *id,
 			  unsigned *deleted_r)
 {
 	struct str to = STR_INIT(0);
+	struct imap_folder f, *fp = NULL;
+	const char *error;
 	unsigned failed = 0;
 
 	*deleted_r = 0;
+	if (mb->uids != NULL && mbox_changes(mb)) {
+		if (imap_folder_open(&f, mb->dir_fd, "", -1, 1, &error) == 0)
+			fp = &f;
+		else
+			log_warn(id, "folder index: %s: %s", error,
+				 strerror(errno));
+	}
 	for (uint32_t i = 0; i < mb->n; i++) {
 		struct pop3_msg *m = &mb->msgs[i];
 
-		if (m->deleted && mbox_unlink(mb, i) == 0) {
+		if (!m->deleted && !m->seen)
+			continue;
+		if (mbox_commit_one(mb, fp, i, &to, id) < 0)
+			failed++;
+		else if (m->deleted)
 			(*deleted_r)++;
-		} else if (m->deleted) {
-			log_warn(id, "unlink cur/%s: %s", pop3_mbox_name(mb, i),
-				 strerror(errno));
-			failed++;
-		} else if (m->seen && mbox_mark_seen(mb, i, &to) < 0) {
-			log_warn(id, "rename cur/%s: %s", pop3_mbox_name(mb, i),
-				 strerror(errno));
-			failed++;
-		}
 	}
+	if (fp != NULL)
+		imap_folder_close(fp);
 	if (*deleted_r > 0 && fsync(mb->cur_fd) < 0)
 		log_warn(id, "fsync cur/: %s", strerror(errno));
 	str_free(&to);
@@ -308,7 +417,9 @@ void pop3_mbox_close(struct pop3_mbox *mb)
 	if (mb->dir_fd >= 0)
 		close(mb->dir_fd);
 	free(mb->msgs);
+	free(mb->uids);
 	str_free(&mb->names);
 	mb->msgs = NULL;
+	mb->uids = NULL;
 	mb->n = 0;
 }

@@ -3,7 +3,8 @@
  *
  * Start: open the user's Maildir, move new/ to cur/, confine the process
  * to the Maildir (Landlock and seccomp, the "pop3-session" profile), list
- * cur/, answer "+OK Logged in." (pop3_mbox.c). Then the
+ * cur/ through the folder index IMAP keeps (UID order), answer
+ * "+OK Logged in." (pop3_mbox.c). Then the
  * TRANSACTION state of RFC 1939: STAT, LIST, UIDL, TOP, RETR, DELE, RSET,
  * NOOP, CAPA, QUIT. Message numbers are fixed for the session; a deleted
  * message answers "-ERR Message is deleted." Nothing changes on disk

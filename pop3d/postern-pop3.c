@@ -5,9 +5,11 @@
  * PRIVILEGE  postern-mail; each session, before its first reply, opens
  *            mail_root/DOMAIN/USER (mailbox_path.h), moves new/ to cur/,
  *            and confines itself to that directory with the sandbox
- *            profile "pop3-session" (Landlock: read, remove, create within
- *            the Maildir; seccomp: no socket, exec or fork;
- *            postern-pop3(8)); no network, no queue, no password hashes.
+ *            profile "pop3-session" (Landlock: read, write, remove, create
+ *            within the Maildir, the writes being the folder index's
+ *            postern-uidlog and postern-index.db, mail/imap_index.h;
+ *            seccomp: no socket, exec or fork; postern-pop3(8)); no
+ *            network, no queue, no password hashes.
  *            SANDBOX pop3 (below, postern-pop3(8)): mail_root only;
  *            accepts hand-overs, forks sessions (which inherit it); no
  *            socket creation (the auth-redeem connection is made before),
@@ -21,7 +23,8 @@
  *            the user's address taken from its answer; one forked process
  *            per session
  * OUTPUT     POP3 replies on the client descriptor; deletions and flag
- *            renames in the Maildir at QUIT only; fd 3: "ready", "busy";
+ *            renames in the Maildir at QUIT only, logged in the folder
+ *            index (which also numbers new files at login); fd 3: "ready", "busy";
  *            one log line per session start and end
  * EXIT       0 after SIGHUP (sessions finished) or SIGTERM, or once its
  *            sessions have finished after it lost postern-auth (it then
@@ -31,7 +34,7 @@
  *            pop3_timeout between commands, pop3_max_bad_commands,
  *            pop3_max_user_connections per address, pop3_process_limit;
  *            command lines 255 bytes with CRLF; per message held in
- *            memory: its name and two numbers
+ *            memory: its name, its UID and two numbers
  * SEE ALSO   postern-pop3(8), postern-pop3-login(8), postern.conf(5)
  */
 #include "pop3.h"
@@ -46,10 +49,12 @@
  * first hand-over is read. A session process inherits it and narrows it
  * to its user's Maildir, so it grants what sessions do there: read,
  * delete at QUIT, move new/ -> cur/ and rename for flags (a rename makes
- * a name: CREATE). No file is written. */
+ * a name: CREATE), write the folder index (postern-uidlog appended,
+ * postern-index.db; a compaction of the log creates a file and renames
+ * it over the old one). Messages are never written. */
 static const struct service_path pop3_paths[] = {
-	{ SERVICE_MAIL, NULL, SANDBOX_READ | SANDBOX_CREATE | SANDBOX_REMOVE |
-			      SANDBOX_RENAME },
+	{ SERVICE_MAIL, NULL, SANDBOX_READ | SANDBOX_WRITE | SANDBOX_CREATE |
+			      SANDBOX_REMOVE | SANDBOX_RENAME },
 };
 static const struct service_profile pop3_profile = {
 	"pop3",

@@ -160,6 +160,27 @@ static int already_there(const struct writing *w, const char *name)
 
 /* ---- publishing ---------------------------------------------------------- */
 
+/* The caller's hook around steps 5 and 6 (maildir_write.h). */
+static int publish_begin(const struct writing *w, const char *name,
+			 const char **step_r)
+{
+	*step_r = "publish";
+	if (w->d->publish == NULL)
+		return 0;
+	return w->d->publish(w->d->publish_arg, name, MAILDIR_PUBLISH_BEGIN);
+}
+
+static void publish_end(const struct writing *w, const char *name, int done)
+{
+	int saved = errno;
+
+	if (w->d->publish != NULL)
+		(void)w->d->publish(w->d->publish_arg, name, done ?
+				    MAILDIR_PUBLISH_DONE :
+				    MAILDIR_PUBLISH_FAILED);
+	errno = saved;
+}
+
 /* Remove name from the target directory, keeping errno. */
 static void unpublish(const struct writing *w, const char *name)
 {
@@ -176,24 +197,30 @@ static int publish_named(const struct writing *w, int fd, const char *tmpname,
 			 const char *name, const char **step_r)
 {
 	*step_r = "fsync";
-	if (fsync(fd) < 0)
+	if (fsync(fd) < 0 || publish_begin(w, name, step_r) < 0)
 		return -1;
 	*step_r = w->link_step;
 	if (renameat2(w->tmpdir, tmpname, w->dstdir, name,
 		      RENAME_NOREPLACE) < 0) {
-		if (errno == EEXIST)
+		if (errno == EEXIST) {
+			publish_end(w, name, 0);
 			return 1;
-		if (errno != EINVAL)
+		}
+		/* EINVAL: a file system without RENAME_NOREPLACE: the name
+		 * is ours */
+		if (errno != EINVAL ||
+		    renameat(w->tmpdir, tmpname, w->dstdir, name) < 0) {
+			publish_end(w, name, 0);
 			return -1;
-		/* a file system without RENAME_NOREPLACE: the name is ours */
-		if (renameat(w->tmpdir, tmpname, w->dstdir, name) < 0)
-			return -1;
+		}
 	}
 	*step_r = w->sync_step;
 	if (fsync(w->dstdir) < 0) {
 		unpublish(w, name);
+		publish_end(w, name, 0);
 		return -1;
 	}
+	publish_end(w, name, 1);
 	return 0;
 }
 
@@ -238,21 +265,28 @@ static int publish_unnamed(const struct writing *w, int fd, const char *name,
 	    (int)sizeof(proc))
 		log_panic("descriptor path too long");
 	*step_r = "fsync";
-	if (fsync(fd) < 0)
+	if (fsync(fd) < 0 || publish_begin(w, name, step_r) < 0)
 		return -1;
 	*step_r = w->link_step;
 	if (linkat(AT_FDCWD, proc, w->dstdir, name, AT_SYMLINK_FOLLOW) < 0) {
-		if (errno == EEXIST)
-			return 0;	/* delivered meanwhile by another agent */
-		if (errno == ENOENT || errno == ENOTDIR)
+		int err = errno;
+
+		/* EEXIST: delivered meanwhile by another agent */
+		publish_end(w, name, err == EEXIST);
+		errno = err;
+		if (err == EEXIST)
+			return 0;
+		if (err == ENOENT || err == ENOTDIR)
 			return publish_copy(w, fd, name, step_r); /* no /proc */
 		return -1;
 	}
 	*step_r = w->sync_step;
 	if (fsync(fd) < 0 || fsync(w->dstdir) < 0) {
 		unpublish(w, name);
+		publish_end(w, name, 0);
 		return -1;
 	}
+	publish_end(w, name, 1);
 	return 0;
 }
 

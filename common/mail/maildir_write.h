@@ -74,7 +74,19 @@ struct maildir_delivery {
 	/* If not NULL: into cur/ with these flag letters (maildir_name.h);
 	 * else into new/. */
 	const char *flags;
+	/* If not NULL: called with MAILDIR_PUBLISH_BEGIN just before step 5
+	 * (-1 stops the delivery, step "publish"), then with
+	 * MAILDIR_PUBLISH_DONE after step 6 or MAILDIR_PUBLISH_FAILED if 5
+	 * or 6 failed (return value ignored); name is the final name. A
+	 * reader that logs its own changes to cur/ (imap_index) takes its
+	 * lock there, so that the link is one of them. */
+	int (*publish)(void *arg, const char *name, int phase);
+	void *publish_arg;
 };
+
+#define MAILDIR_PUBLISH_BEGIN	0
+#define MAILDIR_PUBLISH_DONE	1
+#define MAILDIR_PUBLISH_FAILED	2
 
 /* STEPS 1 to 6. 0 with the final name (without new/ or cur/) in name_r,
  * or -1 with errno and the failed step in *step_r ("open tmp/", "open

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imapd/imap_uidlog.h"
+#include "mail/imap_uidlog.h"
 
 static void check_record(const char *p, size_t n, struct str *out)
 {

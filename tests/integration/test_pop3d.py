@@ -194,6 +194,13 @@ def uidl_stable_and_update_semantics():
     left = p.uidl()[1]
     assert [l.split()[1] for l in left] == [l.split()[1] for l in u1[1:]]
     p.quit()
+    # all through the folder index IMAP keeps (postern-imap-index(5)):
+    # created in the confined session, the deletion logged as an expunge
+    md = maildir(i, "alice")
+    log = open(os.path.join(md, "postern-uidlog"), "rb").read()
+    assert re.search(rb"\nX 1 \d+ [0-9a-f]{8}\n", log), log
+    assert os.path.exists(os.path.join(md, "postern-index.db"))
+    assert "folder index" not in i.log(), i.log()
 
 
 @test

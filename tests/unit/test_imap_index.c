@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "imapd/imap_cache.h"
-#include "imapd/imap_index.h"
+#include "mail/imap_cache.h"
+#include "mail/imap_index.h"
 #include "test.h"
 
 static char root[64];
@@ -395,6 +395,146 @@ static void test_compact_status_pop3(void)
 	maildir_remove(mfd);
 }
 
+/* ---- own changes do not send the next sync to a scan -------------------- */
+
+static void set_dir_mtime(const char *rel, time_t when)
+{
+	char p[512];
+	struct timespec ts[2] = { { when, 0 }, { when, 0 } };
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	TEST_ASSERT(utimensat(AT_FDCWD, p, ts, 0) == 0);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Sleep past the timestamp tick of the last change (ext4: a jiffy). */
+static void next_tick(void)
+{
+	struct timespec ts = { 0, 30000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void test_own_changes_no_rescan(void)
+{
+	int mfd = maildir_make();
+	struct imap_folder a, b;
+	const char *e = NULL;
+	char name[128], from[512], to[512];
+	struct timespec t0;
+	unsigned long sa, sb;
+	uint32_t uid, cuid, n;
+	int src = open("/dev/null", O_RDONLY);
+
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "cur/%d.M%dP1.h,S=2,W=3:2,",
+			 1600000000 + i / 10, i % 10);
+		put_file(name, "x\n");
+	}
+	/* settled: the first scan is a clean one */
+	set_dir_mtime("cur", time(NULL) - 100);
+	set_dir_mtime("new", time(NULL) - 100);
+	TEST_ASSERT(imap_folder_open(&a, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(imap_folder_open(&b, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(a.count == 5000 && b.count == 5000);
+	TEST_ASSERT(!a.scan_dirty && a.verify_at == 0);
+	n = a.count;
+	sa = a.scans;
+	sb = b.scans;
+	/* STORE, EXPUNGE, APPEND, COPY: no scan by the one who made them,
+	 * none by the other session, which learns them from the log */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	TEST_ASSERT(imap_folder_store(&a, 17, IMAP_F_SEEN, 0, &e) == 0);
+	TEST_ASSERT(imap_folder_flush(&a) == 0);
+	TEST_ASSERT(imap_folder_sync(&a, IMAP_SYNC_RECENT, &e) == 0);
+	printf("# STORE+flush+sync on %u messages: %.3f ms\n", n,
+	       ms_since(&t0));
+	TEST_ASSERT(a.scans == sa);
+	TEST_ASSERT(a.verify_at > time(NULL));
+	TEST_ASSERT(imap_folder_sync(&b, IMAP_SYNC_RECENT, &e) == 0);
+	TEST_ASSERT(b.scans == sb);
+	TEST_ASSERT(b.msgs[17].changed && b.msgs[17].flags == IMAP_F_SEEN);
+	TEST_ASSERT(imap_folder_expunge(&a, 18, &e) == 0);
+	TEST_ASSERT(imap_folder_append(&a, src, 0, 0, 0, 0, &uid, &e) == 0);
+	TEST_ASSERT(imap_folder_copy(&a, 3, &a, &cuid, &e) == 0);
+	TEST_ASSERT(imap_folder_store(&b, 19, IMAP_F_FLAGGED, 0, &e) == 0);
+	TEST_ASSERT(imap_folder_flush(&a) == 0 && imap_folder_flush(&b) == 0);
+	TEST_ASSERT(imap_folder_sync(&a, IMAP_SYNC_RECENT, &e) == 0);
+	TEST_ASSERT(imap_folder_sync(&b, IMAP_SYNC_RECENT, &e) == 0);
+	TEST_ASSERT(a.scans == sa && b.scans == sb);
+	TEST_ASSERT(b.count == n + 2 && b.msgs[18].expunged);
+	TEST_ASSERT(b.msgs[n].uid == uid && b.msgs[n + 1].uid == cuid);
+	TEST_ASSERT(a.msgs[19].changed && a.msgs[19].flags == IMAP_F_FLAGGED);
+	/* a reopen (snapshot or log) does not scan either */
+	imap_folder_close(&b);
+	TEST_ASSERT(imap_folder_open(&b, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(b.scans == 0 && b.count == n + 1);
+	/* another program's rename is seen at once */
+	next_tick();
+	snprintf(from, sizeof(from), "%s/cur/%s", root, imap_folder_name(&a, 40));
+	snprintf(to, sizeof(to), "%s/cur/%.*s:2,RS", root,
+		 (int)strcspn(imap_folder_name(&a, 40), ":"),
+		 imap_folder_name(&a, 40));
+	TEST_ASSERT(rename(from, to) == 0);
+	TEST_ASSERT(imap_folder_sync(&a, IMAP_SYNC_RECENT, &e) == 0);
+	TEST_ASSERT(a.scans == sa + 1);
+	TEST_ASSERT(a.msgs[40].changed &&
+		    a.msgs[40].flags == (IMAP_F_SEEN | IMAP_F_ANSWERED));
+	/* b learns it from a's log records */
+	TEST_ASSERT(imap_folder_sync(&b, IMAP_SYNC_RECENT, &e) == 0);
+	TEST_ASSERT(b.msgs[imap_folder_seq_of_uid(&b, a.msgs[40].uid) - 1]
+		    .flags == (IMAP_F_SEEN | IMAP_F_ANSWERED));
+	/* that scan saw another program's recent mtime: the next sync scans
+	 * again (the tick may hold more), then it is explained */
+	TEST_ASSERT(a.scan_dirty);
+	sa = a.scans;
+	TEST_ASSERT(imap_folder_sync(&a, 0, &e) == 0);
+	TEST_ASSERT(a.scans == sa + 1);
+	/* a change hidden in the tick of ours: the verification scan,
+	 * IMAP_INDEX_VERIFY_SECS later, finds it */
+	set_dir_mtime("cur", time(NULL) - 100);
+	TEST_ASSERT(imap_folder_sync(&a, 0, &e) == 0);	/* (settles) */
+	TEST_ASSERT(!a.scan_dirty && a.verify_at == 0);
+	TEST_ASSERT(imap_folder_store(&a, 50, IMAP_F_DRAFT, 0, &e) == 0);
+	{
+		struct timespec ours;
+		char p[512];
+		struct stat st;
+
+		snprintf(p, sizeof(p), "%s/cur", root);
+		TEST_ASSERT(stat(p, &st) == 0);
+		ours = st.st_mtim;
+		snprintf(from, sizeof(from), "%s/cur/%s", root,
+			 imap_folder_name(&a, 60));
+		snprintf(to, sizeof(to), "%s/cur/%.*s:2,F", root,
+			 (int)strcspn(imap_folder_name(&a, 60), ":"),
+			 imap_folder_name(&a, 60));
+		TEST_ASSERT(rename(from, to) == 0);
+		/* as if in the same tick */
+		TEST_ASSERT(utimensat(AT_FDCWD, p, (struct timespec[2]){ ours,
+				      ours }, 0) == 0);
+	}
+	sa = a.scans;
+	TEST_ASSERT(imap_folder_sync(&a, 0, &e) == 0);
+	TEST_ASSERT(a.scans == sa && a.msgs[60].flags == 0);
+	a.verify_at = time(NULL) - 1;
+	TEST_ASSERT(imap_folder_sync(&a, 0, &e) == 0);
+	TEST_ASSERT(a.scans == sa + 1 && a.msgs[60].flags == IMAP_F_FLAGGED);
+	TEST_ASSERT(!a.scan_dirty && a.verify_at > time(NULL));
+	imap_folder_close(&a);
+	imap_folder_close(&b);
+	close(src);
+	maildir_remove(mfd);
+}
+
 /* ---- kill -9 ------------------------------------------------------------ */
 
 /* The child: deliver, sync, append, store, expunge in a loop; after
@@ -532,4 +672,5 @@ static void test_kill9(void)
 
 TEST_MAIN(test_open_sync, test_store_expunge_two_handles,
 	  test_other_programs, test_append_copy_keywords, test_dovecot_import,
-	  test_cache_rebuild, test_compact_status_pop3, test_kill9)
+	  test_cache_rebuild, test_compact_status_pop3,
+	  test_own_changes_no_rescan, test_kill9)

@@ -10,7 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "imapd/imap_uidlog.h"
+#include "mail/imap_uidlog.h"
 #include "test.h"
 
 /* A line with its crc: body + " crc\n". */
@@ -29,16 +29,24 @@ static void test_crc(void)
 				    "56789", 5) == 0xcbf43926u);
 }
 
+/* the M fields of a record of another type */
+#define NOMT { 0, 0 }, { 0, 0 }, 0
+
 static void test_records_round_trip(void)
 {
 	static const struct imap_uidlog_rec recs[] = {
-		{ 'U', 1, 1, 0x00, 0, 0, "1.M1P2.h:2,", 11 },
+		{ 'U', 1, 1, 0x00, 0, 0, "1.M1P2.h:2,", 11, NOMT },
 		{ 'U', 4294967295u, 9223372036854775807ull, 0x9f, 0x3ffffff,
-		  0, "x", 1 },
-		{ 'F', 7, 12, 0x05, 0x3, 0, "1.M1P2.h,S=4,W=5:2,FSab", 23 },
-		{ 'X', 7, 13, 0, 0, 0, NULL, 0 },
-		{ 'R', 0, 1013, 0, 0, 1700000000, NULL, 0 },
-		{ 'R', 0, 0, 0, 0, 0, NULL, 0 },
+		  0, "x", 1, NOMT },
+		{ 'F', 7, 12, 0x05, 0x3, 0, "1.M1P2.h,S=4,W=5:2,FSab", 23,
+		  NOMT },
+		{ 'X', 7, 13, 0, 0, 0, NULL, 0, NOMT },
+		{ 'R', 0, 1013, 0, 0, 1700000000, NULL, 0, NOMT },
+		{ 'R', 0, 0, 0, 0, 0, NULL, 0, NOMT },
+		{ 'M', 0, 0, 0, 0, 0, NULL, 0, { 1700000000, 1700000001 },
+		  { 999999999, 0 }, IMAP_UIDLOG_DIRS_OWN },
+		{ 'M', 0, 0, 0, 0, 0, NULL, 0, { 0, 0 }, { 0, 5 },
+		  IMAP_UIDLOG_DIRS_CLEAN },
 	};
 	struct str s = STR_INIT(0);
 
@@ -52,8 +60,15 @@ static void test_records_round_trip(void)
 		TEST_ASSERT(len == s.len);
 		TEST_ASSERT(r.type == recs[i].type && r.modseq == recs[i].modseq);
 		TEST_ASSERT(r.boot == recs[i].boot);
-		if (r.type != 'R')
+		if (r.type != 'R' && r.type != 'M')
 			TEST_ASSERT(r.uid == recs[i].uid);
+		if (r.type == 'M') {
+			TEST_ASSERT(r.mt_sec[0] == recs[i].mt_sec[0] &&
+				    r.mt_sec[1] == recs[i].mt_sec[1]);
+			TEST_ASSERT(r.mt_nsec[0] == recs[i].mt_nsec[0] &&
+				    r.mt_nsec[1] == recs[i].mt_nsec[1]);
+			TEST_ASSERT(r.mt_state == recs[i].mt_state);
+		}
 		if (r.type == 'U' || r.type == 'F') {
 			TEST_ASSERT(r.flags == recs[i].flags);
 			TEST_ASSERT(r.keywords == recs[i].keywords);
@@ -77,7 +92,9 @@ static void test_records_bad(void)
 		"U 4294967296 1 00 0 n", "U 1 9223372036854775808 00 0 n",
 		"F 1 1 00 0", "X 1", "X 1 1 1", "R", "R -1", "R 1", "R 1 2 3",
 		"Z 1 1", "U 1 1 00 000000000 n", "X  1 1", "U 1 1 00 0 n ",
-		"U 1 1 00 0 n\r",
+		"U 1 1 00 0 n\r", "M", "M 1 2 3 4", "M 1 2 3 4 5",
+		"M 1 1000000000 3 4 0", "M 1 2 3 04 0", "M -1 2 3 4 0",
+		"M 1 2 3 4 0 ",
 	};
 	struct imap_uidlog_rec r;
 	struct str s = STR_INIT(0);
@@ -168,7 +185,7 @@ static void test_file_torn_tail(void)
 	int dfd = tmpdir_fd(path), fd;
 	struct imap_uidlog l, l2;
 	struct imap_uidlog_header h = { 5, 1, 0, 0, 77 };
-	struct imap_uidlog_rec r = { 'U', 1, 1, 0, 0, 0, "a:2,", 4 };
+	struct imap_uidlog_rec r = { 'U', 1, 1, 0, 0, 0, "a:2,", 4, NOMT };
 	struct collect c = { 0 };
 	struct str recs = STR_INIT(0);
 	const char *e;

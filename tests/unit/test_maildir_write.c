@@ -2,7 +2,7 @@
  * test_maildir_write - real deliveries into a Maildir in a temporary
  * directory (common/mail/maildir_write.h): names and sizes, the idempotent
  * repeat, the message read once, into cur/ with flags, failures that leave
- * nothing behind
+ * nothing behind, the publish hook
  */
 #include <dirent.h>
 #include <errno.h>
@@ -86,7 +86,7 @@ static void test_deliver(void)
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	struct maildir_delivery d = { mfd, "h\\057x", &counter, prefix,
 				      sizeof(prefix) - 1, NULL, 0, src, 3,
-				      sizeof(msg) - 1, NULL, NULL };
+				      sizeof(msg) - 1, NULL, NULL, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(mfd >= 0 && src >= 0);
@@ -126,7 +126,8 @@ static void test_deliver_unique_once(void)
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, NULL, 0,
-				      src, 0, 4, "1000.M5P77Q0000abcd.h", NULL };
+				      src, 0, 4, "1000.M5P77Q0000abcd.h", NULL,
+				      NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(mfd >= 0 && src >= 0);
@@ -168,7 +169,7 @@ static void test_deliver_from_memory(void)
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, "ab\nc\n",
 				      5, -1, 0, 5, "1000.M5P77Q0000abcd.h",
-				      NULL };
+				      NULL, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(mfd >= 0);
@@ -195,7 +196,7 @@ static void test_deliver_no_new(void)
 	int mfd = make_maildir(dir, sizeof(dir), 0);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	struct maildir_delivery d = { mfd, "h", &counter, "", 0, NULL, 0, src,
-				      0, 4, NULL, NULL };
+				      0, 4, NULL, NULL, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(write(src, "abcd", 4) == 4);
@@ -218,7 +219,7 @@ static void test_deliver_short_source(void)
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	int src = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	struct maildir_delivery d = { mfd, "h", &counter, "", 0, NULL, 0, src,
-				      0, 100, NULL, NULL };
+				      0, 100, NULL, NULL, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(write(src, "abcd", 4) == 4);
@@ -286,7 +287,7 @@ static void test_read_once(void)
 	int src = message_file(size, head, &real);
 	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, NULL,
 				      head, src, 0, size,
-				      "1000.M5P77Q0000abcd.h", NULL };
+				      "1000.M5P77Q0000abcd.h", NULL, NULL, NULL };
 	long long before, after, own, own2;
 	const char *step;
 
@@ -326,7 +327,7 @@ static void test_deliver_crlf_size(void)
 	const char m[] = "A: b\r\n\r\nx\ny\r\n";
 	struct maildir_delivery d = { mfd, "h", &counter, "P\n", 2, m,
 				      sizeof(m) - 1, -1, 0, sizeof(m) - 1,
-				      "1000.M5P77Q0000abcd.h", NULL };
+				      "1000.M5P77Q0000abcd.h", NULL, NULL, NULL };
 	const char *step;
 
 	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
@@ -348,7 +349,8 @@ static void test_deliver_into_cur(void)
 	unsigned long counter = 0;
 	int mfd = make_maildir(dir, sizeof(dir), 1);
 	struct maildir_delivery d = { mfd, "h", &counter, "", 0, "a\n", 2, -1,
-				      0, 2, "1000.M5P77Q0000abcd.h", "SaF" };
+				      0, 2, "1000.M5P77Q0000abcd.h", "SaF", NULL,
+				      NULL };
 	const char *step;
 
 	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
@@ -372,6 +374,64 @@ static void test_deliver_into_cur(void)
 	str_free(&got);
 }
 
+/* The publish hook: BEGIN before the link, DONE after it, with the final
+ * name; -1 from BEGIN stops the delivery with nothing left behind. */
+struct hook_log {
+	char phases[8];
+	size_t n;
+	char name[256];
+	int refuse;
+	char dir[64];
+	int in_cur_at_begin;
+};
+
+static int hook(void *arg, const char *name, int phase)
+{
+	struct hook_log *h = arg;
+	struct str f = STR_INIT(0), got = STR_INIT(0);
+
+	if (h->n < sizeof(h->phases) - 1)
+		h->phases[h->n++] = (char)('0' + phase);
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	if (phase == MAILDIR_PUBLISH_BEGIN)
+		h->in_cur_at_begin = only_file(h->dir, "cur", &f, &got);
+	str_free(&f);
+	str_free(&got);
+	return phase == MAILDIR_PUBLISH_BEGIN && h->refuse ? -1 : 0;
+}
+
+static void test_deliver_publish_hook(void)
+{
+	struct hook_log h = { 0 };
+	struct str name = STR_INIT(0), f = STR_INIT(0), got = STR_INIT(0);
+	unsigned long counter = 0;
+	int mfd = make_maildir(h.dir, sizeof(h.dir), 1);
+	struct maildir_delivery d = { mfd, "h", &counter, "", 0, "a\n", 2, -1,
+				      0, 2, NULL, "S", hook, &h };
+	const char *step;
+
+	TEST_ASSERT(maildir_deliver(&d, &name, &step) == 0);
+	TEST_STREQ(h.phases, "01");
+	TEST_STREQ(h.name, str_c(&name));
+	TEST_ASSERT(h.in_cur_at_begin == 0);
+	TEST_ASSERT(only_file(h.dir, "cur", &f, &got) == 1);
+	/* refused at BEGIN */
+	memset(h.phases, 0, sizeof(h.phases));
+	h.n = 0;
+	h.refuse = 1;
+	TEST_ASSERT(maildir_deliver(&d, &name, &step) == -1);
+	TEST_STREQ(step, "publish");
+	TEST_STREQ(h.phases, "0");
+	TEST_ASSERT(only_file(h.dir, "cur", &f, &got) == 1);
+	TEST_ASSERT(only_file(h.dir, "tmp", &f, &got) == 0);
+	close(mfd);
+	remove_tree(h.dir);
+	str_free(&name);
+	str_free(&f);
+	str_free(&got);
+}
+
 TEST_MAIN(test_deliver_unique_once, test_deliver_from_memory, test_deliver,
 	  test_deliver_no_new, test_deliver_short_source, test_read_once,
-	  test_deliver_crlf_size, test_deliver_into_cur)
+	  test_deliver_crlf_size, test_deliver_into_cur,
+	  test_deliver_publish_hook)

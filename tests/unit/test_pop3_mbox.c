@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mail/imap_index.h"
 #include "mail/maildir_open.h"
 #include "mail/maildir_scan.h"
 #include "pop3d/pop3.h"
@@ -365,6 +366,101 @@ static void test_top_at_read_boundary(void)
 	str_free(&msg);
 }
 
+/* ---- the folder index shared with IMAP ---------------------------------- */
+
+/* Where indexed_session() writes its UIDLs (made by the parent). */
+static int list_fd = -1;
+
+static int maildir_fd(void)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/d.test/u", root);
+	return open(p, O_RDONLY | O_DIRECTORY);
+}
+
+/* The session's opening and QUIT with message 1 (UID order) deleted and
+ * message 2 retrieved; UID and UIDL in order into list_fd, one a line. */
+static int indexed_session(void)
+{
+	struct pop3_mbox mb;
+	struct sandbox_report sb;
+	const char *error;
+	unsigned deleted;
+
+	if (pop3_mbox_open(&mb, root, "u@d.test", "t", &sb, &error) < 0)
+		return 60;
+	if (mb.uids == NULL || mb.n != 5)
+		return 61;	/* listed without the index */
+	for (uint32_t i = 0; i < mb.n; i++) {
+		const char *n = pop3_mbox_name(&mb, i);
+
+		if (dprintf(list_fd, "%u %.*s\n", mb.uids[i],
+			    (int)strcspn(n, ":"), n) < 0)
+			return 62;
+	}
+	mb.msgs[0].deleted = 1;
+	mb.msgs[1].seen = 1;
+	if (pop3_mbox_commit(&mb, "t", &deleted) != 0 || deleted != 1)
+		return 63;
+	pop3_mbox_close(&mb);
+	return 0;
+}
+
+static void test_index_shared_with_imap(void)
+{
+	struct imap_folder f;
+	const char *e = NULL;
+	char buf[1024];
+	ssize_t n;
+	unsigned long scans;
+	int mfd;
+
+	make_maildir();
+	mfd = maildir_fd();
+	/* IMAP numbered the Maildir first: 1700000000 is UID 1, the three
+	 * of new/ 2, 3, 4; then an older name is delivered: UID 5, listed
+	 * last by POP3 too (IMAP's order, not the names') */
+	TEST_ASSERT(imap_folder_open(&f, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(f.count == 4);
+	put_file("new/1600000000.M1P1Q1.h", "Subject: late\n\nlate\n");
+	list_fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	TEST_ASSERT(in_child(-1, indexed_session) == 0);
+	n = pread(list_fd, buf, sizeof(buf) - 1, 0);
+	TEST_ASSERT(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	TEST_STREQ(buf, "1 1700000000.M1P1Q1.h\n"
+		   "2 1700000001.M1P1Q1.h\n"
+		   "3 1700000002.M1P1Q1.h\n"
+		   "4 1700000003.M1P1Q1.h,S=28,W=32\n"
+		   "5 1600000000.M1P1Q1.h\n");
+	close(list_fd);
+	list_fd = -1;
+	/* the IMAP session learns POP3's expunge and \Seen from the log */
+	scans = f.scans;
+	TEST_ASSERT(imap_folder_sync(&f, 0, &e) == 0);
+	TEST_ASSERT(f.msgs[0].expunged);
+	TEST_ASSERT(f.msgs[1].changed && (f.msgs[1].flags & IMAP_F_SEEN));
+	TEST_ASSERT(f.count == 5 && f.msgs[4].uid == 5);
+	(void)scans;	/* (new/ moved by POP3 outside the lock: a scan) */
+	{
+		struct str log = STR_INIT(0), p = STR_INIT(0);
+
+		/* POP3 logged them itself: X and F records */
+		str_appendf(&p, "%s/d.test/u/postern-uidlog", root);
+		TEST_ASSERT(file_read_all(str_c(&p), &log, 1 << 20) == 0);
+		TEST_ASSERT(strstr(str_c(&log), "\nX 1 ") != NULL);
+		TEST_ASSERT(strstr(str_c(&log), "\nF 2 ") != NULL);
+		str_free(&log);
+		str_free(&p);
+	}
+	TEST_ASSERT(count_dir("cur", NULL) == 4);
+	TEST_ASSERT(count_dir("cur", "1700000001.M1P1Q1.h:2,S") == 1);
+	imap_folder_close(&f);
+	close(mfd);
+	remove_maildir();
+}
+
 TEST_MAIN(test_session_on_abi1, test_session_on_this_kernel,
 	  test_old_order_fails_on_abi1, test_move_flag, test_refusals,
-	  test_top_at_read_boundary)
+	  test_top_at_read_boundary, test_index_shared_with_imap)

@@ -6,7 +6,7 @@
  *         the name arena, plus 8 bytes of the base hash: about 110 bytes a
  *         message with Dovecot's names.
  */
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "imapd/imap_cache.h"
+#include "mail/imap_cache.h"
 #include "mail/maildir_name.h"
 #include "util/alloc.h"
 
@@ -239,7 +239,7 @@ static int apply_rec(void *arg, const struct imap_uidlog_rec *r,
 	(void)end;
 	if (r->type != 'R' && r->modseq > f->highestmodseq)
 		f->highestmodseq = r->modseq;
-	if (r->type != 'U' && r->type != 'R')
+	if (r->type == 'F' || r->type == 'X')
 		i = idx_find_uid(f, r->uid);
 	switch (r->type) {
 	case 'U':
@@ -257,6 +257,9 @@ static int apply_rec(void *arg, const struct imap_uidlog_rec *r,
 		if (r->modseq > f->reserved)
 			f->reserved = r->modseq;
 		f->last_r_boot = r->boot;
+		break;
+	case 'M':
+		idx_apply_dirs(f, r);
 		break;
 	}
 	return 0;
@@ -560,11 +563,9 @@ int imap_folder_sync(struct imap_folder *f, unsigned flags,
 	if (idx_lock_catch_up(f, LOCK_SH, error_r) < 0)
 		return -1;
 	idx_unlock(f);
-	if ((flags & IMAP_SYNC_FORCE) || f->scan_dirty ||
-	    idx_dirs_changed(f)) {
-		if (idx_scan(f, recent, error_r) < 0)
-			return -1;
-	}
+	if (((flags & IMAP_SYNC_FORCE) || idx_scan_needed(f)) &&
+	    idx_scan(f, recent, (flags & IMAP_SYNC_FORCE) != 0, error_r) < 0)
+		return -1;
 	imap_cache_refresh(f);
 	return 0;
 }
@@ -631,6 +632,8 @@ static int folder_compact(struct imap_folder *f, const char **error_r)
 	for (uint32_t i = 0; i < f->count; i++)
 		if (!f->msgs[i].expunged && idx_rec_state(f, 'U', i, &recs) < 0)
 			goto out;
+	if (idx_rec_dirs(f, idx_dirs_state(f), &recs) < 0)
+		goto out;
 	for (uint32_t i = first; i < f->vanished_count; i++) {
 		struct imap_uidlog_rec x = { .type = 'X' };
 

@@ -2,12 +2,13 @@
  * imap_index_status - a folder's figures without selecting it (STATUS),
  * and POP3's list of INBOX from the same index (imap_index.h)
  */
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/maildir_name.h"
 #include "util/alloc.h"
 
 int imap_folder_status(int maildir_fd, const char *dirname, int index_dir_fd,
@@ -38,12 +39,24 @@ int imap_folder_status(int maildir_fd, const char *dirname, int index_dir_fd,
 	return 0;
 }
 
+/* Entry i's CRLF size: ",W=" in its name, else imap_folder_msg_sizes. */
+static int pop3_vsize(struct imap_folder *f, uint32_t i, uint64_t *vsize_r)
+{
+	struct maildir_name m;
+	uint64_t size;
+	time_t date;
+
+	if (maildir_name_parse(idx_name(f, i), &m) == 0 && m.has_vsize) {
+		*vsize_r = m.vsize;
+		return 0;
+	}
+	return imap_folder_msg_sizes(f, i, &size, vsize_r, &date);
+}
+
 int imap_index_pop3_list(int maildir_fd, int index_dir_fd, int readonly,
 			 struct imap_pop3_list *list_r, const char **error_r)
 {
 	struct imap_folder f;
-	uint64_t size;
-	time_t date;
 
 	memset(list_r, 0, sizeof(*list_r));
 	str_init(&list_r->names, 0);
@@ -55,8 +68,9 @@ int imap_index_pop3_list(int maildir_fd, int index_dir_fd, int readonly,
 		struct imap_pop3_msg *p = &list_r->msgs[list_r->count];
 		const char *n = idx_name(&f, i);
 
-		if (imap_folder_msg_sizes(&f, i, &size, &p->vsize, &date) < 0)
-			continue;	/* gone meanwhile */
+		list_r->moved += f.msgs[i].recent;
+		if (f.msgs[i].in_new || pop3_vsize(&f, i, &p->vsize) < 0)
+			continue;	/* not in cur/, or gone meanwhile */
 		p->uid = f.msgs[i].uid;
 		p->name = (const char *)(uintptr_t)list_r->names.len;
 		if (str_append(&list_r->names, n, strlen(n) + 1) < 0) {

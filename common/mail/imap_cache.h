@@ -17,15 +17,16 @@
  *
  * SNAPSHOT The folder as of a log offset: header (magic, UIDVALIDITY, the
  *         log's generation, the offset, the CRC text of the record ending
- *         there, uidnext, highest modseq, reservation, horizon, the mtimes
- *         of cur/ and new/ at the last clean scan), the live messages
- *         (struct imap_msg as in memory), their names, the expunges the
- *         log still holds. A snapshot is used only if the log has the
- *         same generation and still has that record ending at that offset;
- *         then only the log's tail is read, and new/ and cur/ are scanned
- *         only if their mtimes moved: a warm open of a big folder reads one
- *         value and a few records. Native byte order: the cache is for the
- *         host that wrote it (another one rebuilds it).
+ *         there, uidnext, highest modseq, reservation, horizon, the
+ *         mtimes of cur/ and new/ the log explains, when a verification
+ *         scan is due), the live messages (struct imap_msg as in memory),
+ *         their names, the expunges the log still holds. A snapshot is
+ *         used only if the log has the same generation and still has that
+ *         record ending at that offset; then only the log's tail is read,
+ *         and new/ and cur/ are scanned only if their mtimes moved: a
+ *         warm open of a big folder reads one value and a few records.
+ *         Native byte order: the cache is for the host that wrote it
+ *         (another one rebuilds it).
  *
  * LOCKING flock on a descriptor of the file itself. Readers hold LOCK_SH
  *         from their first read of a command until imap_folder_flush(); a

@@ -8,12 +8,15 @@
  *         in new/ moves to cur/), an F record, no fsync (MODSEQ in
  *         imap_index.h). A name gone (another reader renamed it) is found
  *         again by its base and the rename retried once.
- * NEW     APPEND and COPY put the file into cur/ first (maildir_deliver,
- *         or a hard link as Dovecot does), then, under LOCK_EX, give it
- *         the next UID unless a scan by another process gave it one
- *         meanwhile, and fsync the U record before returning the UID.
+ * NEW     APPEND and COPY write the file (maildir_deliver into tmp/, or
+ *         nothing for a hard link as Dovecot does), then, under LOCK_EX,
+ *         link it into cur/ and give it the next UID, and fsync the U
+ *         record before returning the UID.
+ * OWN     Every change to cur/ and new/ above is made under LOCK_EX
+ *         between idx_own_begin() and idx_own_end() (imap_index_dirs.c):
+ *         the next sync of any postern process does not scan for it.
  */
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +28,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "imapd/imap_cache.h"
+#include "mail/imap_cache.h"
 #include "mail/maildir_crlf.h"
 #include "mail/maildir_name.h"
 #include "mail/maildir_scan.h"
@@ -73,7 +76,7 @@ static uint64_t managed_letters(void)
 
 /* Rename entry i to carry flags/keywords; 0, -1 (ENOENT: gone). */
 static int store_rename(struct imap_folder *f, uint32_t i, uint64_t mf,
-			const char **error_r)
+			struct idx_own *own, const char **error_r)
 {
 	struct imap_msg *m = &f->msgs[i];
 	struct str to = STR_INIT(MAILDIR_NAME_MAX), found = STR_INIT(0);
@@ -98,6 +101,7 @@ static int store_rename(struct imap_folder *f, uint32_t i, uint64_t mf,
 		*error_r = "rename message";
 		if (errno != ENOENT || tries > 0)
 			break;
+		own->ok = 0;	/* another program renamed it */
 		{
 			size_t blen;
 			const char *b = idx_base(f, i, &blen);
@@ -121,6 +125,7 @@ int imap_folder_store(struct imap_folder *f, uint32_t i, uint8_t flags,
 {
 	struct str recs = STR_INIT(0);
 	struct imap_msg *m;
+	struct idx_own own;
 	int r = -1;
 
 	if (i >= f->count) {
@@ -131,6 +136,7 @@ int imap_folder_store(struct imap_folder *f, uint32_t i, uint8_t flags,
 	if (idx_lock_catch_up(f, LOCK_EX, error_r) < 0)
 		return -1;
 	m = &f->msgs[i];
+	idx_own_begin(f, &own, IDX_DIR_CUR | (m->in_new ? IDX_DIR_NEW : 0));
 	flags &= IMAP_F_ALL;
 	keywords &= 0x3ffffff;
 	if (m->expunged) {
@@ -139,14 +145,14 @@ int imap_folder_store(struct imap_folder *f, uint32_t i, uint8_t flags,
 	} else if (m->flags == flags && m->keywords == keywords) {
 		r = 0;
 	} else if (store_rename(f, i, imap_index_flags_to_maildir(flags,
-				keywords), error_r) == 0) {
+				keywords), &own, error_r) == 0) {
 		m = &f->msgs[i];
 		m->flags = flags;
 		m->keywords = keywords;
 		m->modseq = idx_next_modseq(f, &recs);
-		r = idx_rec_state(f, 'F', i, &recs) < 0 ? -1 :
+		r = idx_rec_state(f, 'F', i, &recs) < 0 ||
+		    idx_own_end(f, &own, &recs) < 0 ? -1 :
 		    idx_log_write(f, &recs, 0, error_r);
-		f->scan_dirty = 1;
 	}
 	idx_unlock(f);
 	str_free(&recs);
@@ -158,6 +164,7 @@ int imap_folder_expunge(struct imap_folder *f, uint32_t i,
 {
 	struct str recs = STR_INIT(0), found = STR_INIT(0);
 	struct imap_msg *m;
+	struct idx_own own;
 	size_t blen;
 	const char *b;
 	int r = -1;
@@ -174,7 +181,10 @@ int imap_folder_expunge(struct imap_folder *f, uint32_t i,
 		r = 0;
 		goto out;
 	}
+	idx_own_begin(f, &own, m->in_new ? IDX_DIR_NEW : IDX_DIR_CUR);
 	if (unlinkat(m->in_new ? f->new_fd : f->cur_fd, idx_name(f, i), 0) < 0) {
+		own.ok = 0;	/* another program renamed or removed it */
+		own.dirs |= IDX_DIR_CUR;
 		b = idx_base(f, i, &blen);
 		if (errno != ENOENT ||
 		    (maildir_scan_find(f->cur_fd, b, blen, &found) == 1 &&
@@ -186,10 +196,10 @@ int imap_folder_expunge(struct imap_folder *f, uint32_t i,
 	}
 	m->expunged = 1;
 	m->modseq = idx_next_modseq(f, &recs);
-	r = idx_rec_expunge(f, m->uid, m->modseq, &recs) < 0 ? -1 :
+	r = idx_rec_expunge(f, m->uid, m->modseq, &recs) < 0 ||
+	    idx_own_end(f, &own, &recs) < 0 ? -1 :
 	    idx_log_write(f, &recs, 0, error_r);
 	imap_cache_forget(f, m->uid);
-	f->scan_dirty = 1;
 out:
 	idx_unlock(f);
 	str_free(&recs);
@@ -283,19 +293,20 @@ done:
 
 /* ---- new messages ------------------------------------------------------ */
 
-/* The UID of the file cur/name just made: its own, or the one a scan by
- * another process gave it. Fsynced before return. */
-static int new_uid(struct imap_folder *f, const char *name, uint8_t flags,
-		   uint32_t keywords, uint32_t *uid_r, const char **error_r)
+/* The UID of the file cur/name just linked (under LOCK_EX, between
+ * idx_own_begin and now): its own, or the one a scan by another process
+ * gave it. The records (U, M) are fsynced before return; the lock is
+ * kept. */
+static int new_uid_locked(struct imap_folder *f, const char *name,
+			  uint8_t flags, uint32_t keywords,
+			  struct idx_own *own, uint32_t *uid_r,
+			  const char **error_r)
 {
 	struct str recs = STR_INIT(0);
 	size_t blen = strcspn(name, ":");
-	long i;
+	long i = idx_find_base(f, name, blen);
 	int r = -1;
 
-	if (idx_lock_catch_up(f, LOCK_EX, error_r) < 0)
-		return -1;
-	i = idx_find_base(f, name, blen);
 	if (i < 0) {
 		if (f->uidnext == UINT32_MAX) {
 			errno = EOVERFLOW;
@@ -315,15 +326,46 @@ static int new_uid(struct imap_folder *f, const char *name, uint8_t flags,
 			goto out;
 		}
 	}
-	if (idx_log_write(f, &recs, 1, error_r) < 0)
+	if (idx_own_end(f, own, &recs) < 0 ||
+	    idx_log_write(f, &recs, 1, error_r) < 0)
 		goto out;
 	*uid_r = f->msgs[i].uid;
-	f->scan_dirty = 1;
 	r = 0;
 out:
-	idx_unlock(f);
 	str_free(&recs);
 	return r;
+}
+
+/* maildir_deliver's hook (maildir_write.h): the link into cur/ and the
+ * UID under one LOCK_EX. */
+struct publish {
+	struct imap_folder *f;
+	uint8_t flags;
+	uint32_t keywords;
+	struct idx_own own;
+	int locked, r;
+	uint32_t uid;
+	const char *error;
+};
+
+static int publish_hook(void *arg, const char *name, int phase)
+{
+	struct publish *p = arg;
+
+	if (phase == MAILDIR_PUBLISH_BEGIN) {
+		if (idx_lock_catch_up(p->f, LOCK_EX, &p->error) < 0)
+			return -1;
+		p->locked = 1;
+		idx_own_begin(p->f, &p->own, IDX_DIR_CUR);
+		return 0;
+	}
+	if (phase == MAILDIR_PUBLISH_DONE && p->locked)
+		p->r = new_uid_locked(p->f, name, p->flags, p->keywords,
+				      &p->own, &p->uid, &p->error);
+	if (p->locked)
+		idx_unlock(p->f);
+	p->locked = 0;
+	return 0;
 }
 
 static int flag_letters_of(uint8_t flags, uint32_t keywords, struct str *out)
@@ -332,13 +374,16 @@ static int flag_letters_of(uint8_t flags, uint32_t keywords, struct str *out)
 				    keywords), out);
 }
 
-/* maildir_deliver into f's cur/, mtime set to date (0: now). */
+/* maildir_deliver into f's cur/, mtime set to date (0: now), and its
+ * UID: 0 with *uid_r, or -1. */
 static int deliver(struct imap_folder *f, int src_fd, uint64_t offset,
 		   uint64_t size, uint8_t flags, uint32_t keywords,
-		   time_t date, struct str *name_r, const char **error_r)
+		   time_t date, struct str *name_r, uint32_t *uid_r,
+		   const char **error_r)
 {
 	struct maildir_delivery d = { 0 };
 	struct str letters = STR_INIT(64);
+	struct publish p = { 0 };
 
 	if (flag_letters_of(flags, keywords, &letters) < 0) {
 		*error_r = "flags";
@@ -351,7 +396,15 @@ static int deliver(struct imap_folder *f, int src_fd, uint64_t offset,
 	d.offset = offset;
 	d.size = size;
 	d.flags = str_c(&letters);
+	d.publish = publish_hook;
+	d.publish_arg = &p;
+	p.f = f;
+	p.flags = flags;
+	p.keywords = keywords;
+	p.r = -1;
 	if (maildir_deliver(&d, name_r, error_r) < 0) {
+		if (p.error != NULL)
+			*error_r = p.error;
 		str_free(&letters);
 		return -1;
 	}
@@ -362,6 +415,11 @@ static int deliver(struct imap_folder *f, int src_fd, uint64_t offset,
 		(void)utimensat(f->cur_fd, str_c(name_r), ts,
 				AT_SYMLINK_NOFOLLOW);
 	}
+	if (p.r < 0) {
+		*error_r = p.error != NULL ? p.error : "publish";
+		return -1;
+	}
+	*uid_r = p.uid;
 	return 0;
 }
 
@@ -375,9 +433,7 @@ int imap_folder_append(struct imap_folder *f, int src_fd, uint64_t size,
 	flags &= IMAP_F_ALL;
 	keywords &= 0x3ffffff;
 	r = deliver(f, src_fd, 0, size, flags, keywords, internaldate, &name,
-		    error_r);
-	if (r == 0)
-		r = new_uid(f, str_c(&name), flags, keywords, uid_r, error_r);
+		    uid_r, error_r);
 	str_free(&name);
 	return r;
 }
@@ -419,6 +475,44 @@ static uint32_t copy_keywords(struct imap_folder *src, uint32_t kw,
 	return out;
 }
 
+/* Link src's entry i into dst's cur/ under a fresh name and number it,
+ * under dst's LOCK_EX. 0, 1 links do not work here (copy the bytes), -1
+ * error. */
+static int copy_link(struct imap_folder *src, uint32_t i,
+		     struct imap_folder *dst, const struct imap_msg *m,
+		     struct str *name, uint32_t *uid_r, const char **error_r)
+{
+	struct idx_own own;
+	int r = -1;
+
+	if (idx_lock_catch_up(dst, LOCK_EX, error_r) < 0)
+		return -1;
+	idx_own_begin(dst, &own, IDX_DIR_CUR);
+	for (int tries = 0; tries < 3 && r < 0; tries++) {
+		if (copy_name(dst, m, idx_name(src, i), name) < 0)
+			break;
+		r = linkat(src->msgs[i].in_new ? src->new_fd : src->cur_fd,
+			   idx_name(src, i), dst->cur_fd, str_c(name), 0);
+		if (r < 0 && errno != EEXIST)
+			break;
+	}
+	if (r < 0 && (errno == EXDEV || errno == EPERM || errno == EMLINK ||
+		      errno == ENOENT)) {
+		r = 1;
+	} else if (r < 0) {
+		*error_r = "link message";
+	} else if (fsync(dst->cur_fd) < 0) {
+		*error_r = "fsync cur/";
+		(void)unlinkat(dst->cur_fd, str_c(name), 0);
+		r = -1;
+	} else {
+		r = new_uid_locked(dst, str_c(name), m->flags, m->keywords,
+				   &own, uid_r, error_r);
+	}
+	idx_unlock(dst);
+	return r;
+}
+
 int imap_folder_copy(struct imap_folder *src, uint32_t i,
 		     struct imap_folder *dst, uint32_t *uid_r,
 		     const char **error_r)
@@ -426,7 +520,7 @@ int imap_folder_copy(struct imap_folder *src, uint32_t i,
 	struct str name = STR_INIT(MAILDIR_NAME_MAX);
 	struct imap_msg m;
 	struct stat st;
-	int fd = -1, r = -1;
+	int fd = -1, r;
 
 	if (i >= src->count) {
 		errno = EINVAL;
@@ -440,28 +534,13 @@ int imap_folder_copy(struct imap_folder *src, uint32_t i,
 	m = src->msgs[i];
 	m.keywords = src == dst ? m.keywords :
 		     copy_keywords(src, m.keywords, dst);
-	for (int tries = 0; tries < 3 && r < 0; tries++) {
-		if (copy_name(dst, &m, idx_name(src, i), &name) < 0)
-			break;
-		r = linkat(src->msgs[i].in_new ? src->new_fd : src->cur_fd,
-			   idx_name(src, i), dst->cur_fd, str_c(&name), 0);
-		if (r < 0 && errno != EEXIST)
-			break;
-	}
-	if (r == 0 && fsync(dst->cur_fd) < 0)
-		r = -1;
-	if (r < 0 && (errno == EXDEV || errno == EPERM || errno == EMLINK ||
-		      errno == ENOENT)) {
+	r = copy_link(src, i, dst, &m, &name, uid_r, error_r);
+	if (r > 0) {
 		/* another file system, or links refused: copy the bytes */
 		r = fstat(fd, &st) < 0 ? -1 :
 		    deliver(dst, fd, 0, (uint64_t)st.st_size, m.flags,
-			    m.keywords, st.st_mtime, &name, error_r);
-	} else if (r < 0) {
-		*error_r = "link message";
+			    m.keywords, st.st_mtime, &name, uid_r, error_r);
 	}
-	if (r == 0)
-		r = new_uid(dst, str_c(&name), m.flags, m.keywords, uid_r,
-			    error_r);
 	close(fd);
 	str_free(&name);
 	return r;

@@ -5,7 +5,7 @@
  * so the path is /proc/self/fd/N/postern-index.db (maildir_write.c links
  * through /proc/self/fd too). Without /proc the cache is off.
  */
-#include "imapd/imap_cache.h"
+#include "mail/imap_cache.h"
 
 #include <db.h>
 #include <errno.h>
@@ -17,10 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 #include "util/alloc.h"
 
-#define SNAP_MAGIC 0x50534e31u	/* "PSN1" */
+#define SNAP_MAGIC 0x50534e32u	/* "PSN2" */
 #define SNAP_EVERY 16384	/* log bytes between snapshots */
 
 struct imap_cache {
@@ -45,6 +45,7 @@ struct snap_head {
 	uint32_t uidnext, count, vanished, names_len, dirty;
 	uint64_t highestmodseq, reserved, horizon;
 	struct timespec cur_mtime, new_mtime;
+	int64_t verify_at;
 };
 
 static void key_make(unsigned char k[5], uint32_t uid, unsigned field)
@@ -373,6 +374,7 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 	h.new_mtime = f->new_mtime;
 	h.vanished = f->vanished_count;
 	h.dirty = (uint32_t)f->scan_dirty;
+	h.verify_at = (int64_t)f->verify_at;
 	if (str_append(&img, &h, sizeof(h)) < 0)
 		goto out;
 	for (uint32_t i = 0; i < f->count; i++) {
@@ -468,6 +470,7 @@ static int snap_apply(struct imap_folder *f, const struct snap_head *h,
 	f->cur_mtime = h->cur_mtime;
 	f->new_mtime = h->new_mtime;
 	f->scan_dirty = h->dirty != 0;
+	f->verify_at = (time_t)h->verify_at;
 	f->log.offset = h->offset;
 	f->snap_offset = h->offset;
 	f->snap_dirty = f->scan_dirty;

@@ -5,7 +5,7 @@
 #ifndef POSTERN_IMAP_INDEX_INT_H
 #define POSTERN_IMAP_INDEX_INT_H
 
-#include "imapd/imap_index.h"
+#include "mail/imap_index.h"
 
 /* A reservation covers this many MODSEQs past the one that needed it. */
 #define IMAP_INDEX_RESERVE_STEP 1000
@@ -49,12 +49,36 @@ int idx_log_write(struct imap_folder *f, struct str *recs, int sync,
 		  const char **error_r);
 
 /* imap_index_scan.c */
-int idx_scan(struct imap_folder *f, int recent, const char **error_r);
-/* 1 if new/ or cur/ changed since the last scan (or are too recent). */
-int idx_dirs_changed(struct imap_folder *f);
-/* Note the mtime of cur/ after our own change in it. */
-void idx_note_own_change(struct imap_folder *f, const struct timespec *before);
+/* Scan under LOCK_EX; unless force, only if still needed once the log is
+ * read (another process may have scanned meanwhile). */
+int idx_scan(struct imap_folder *f, int recent, int force,
+	     const char **error_r);
+/* 1 if the next sync must scan: new/ or cur/ differ from the mtimes the
+ * log explains, the last scan was dirty, or a verification is due. */
+int idx_scan_needed(struct imap_folder *f);
 int idx_stat_dir(int fd, struct timespec *mtime_r);
+
+/* imap_index_dirs.c: postern's own changes to cur/ and new/ (SYNC) */
+#define IDX_DIR_CUR 1u
+#define IDX_DIR_NEW 2u
+struct idx_own {
+	unsigned dirs;		/* IDX_DIR_* the change touches */
+	int ok;			/* they were as the log explains */
+};
+/* Under LOCK_EX, caught up, before the change. */
+void idx_own_begin(struct imap_folder *f, struct idx_own *o, unsigned dirs);
+/* After it: if the directories were explained before, their new mtimes
+ * are, by an M record appended to recs. A change that met another
+ * program's (a name gone) must clear o->ok first. 0 or -1. */
+int idx_own_end(struct imap_folder *f, struct idx_own *o, struct str *recs);
+/* An M record of f's mtimes with this state. */
+int idx_rec_dirs(struct imap_folder *f, unsigned state, struct str *recs);
+/* The state to write when the log is rewritten. */
+unsigned idx_dirs_state(const struct imap_folder *f);
+/* An M record read (ours or another process's). */
+void idx_apply_dirs(struct imap_folder *f, const struct imap_uidlog_rec *r);
+int idx_ts_eq(const struct timespec *a, const struct timespec *b);
+int idx_ts_recent(const struct timespec *t);
 
 /* imap_index_create.c */
 int idx_create_log(struct imap_folder *f, const char **error_r);

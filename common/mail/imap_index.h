@@ -16,16 +16,21 @@
  *
  * SYNC    imap_folder_sync() merges, in this order: the log's tail (other
  *         sessions' UIDs, flag changes, expunges), then, if the mtime of
- *         new/ or cur/ differs from the last scan's or is less than
- *         IMAP_INDEX_DIRTY_SECS old, a scan of new/ then cur/ under the
- *         log's LOCK_EX: files renamed by other programs (flags in the
- *         name differ from the log: a fresh MODSEQ, an F record), files
- *         gone (an X record), files without a UID (U records, UIDs given in
- *         maildir_name_cmp order). The records are fsynced before the call
- *         returns. Any call (sync, store, expunge, append, copy) may apply
- *         other sessions' records it reads on its way: msgs then grows at
- *         its end, ->changed and ->expunged get set; sequence numbers of
- *         existing entries never change until imap_folder_purge().
+ *         new/ or cur/ differs from the one the log explains (its last M
+ *         record), the last scan was dirty, or a verification is due, a
+ *         scan of new/ then cur/ under the log's LOCK_EX: files renamed
+ *         by other programs (flags in the name differ from the log: a
+ *         fresh MODSEQ, an F record), files gone (an X record), files
+ *         without a UID (U records, UIDs given in maildir_name_cmp
+ *         order), then an M record. The records are fsynced before the
+ *         call returns. postern's own changes (STORE, EXPUNGE, APPEND,
+ *         COPY) log the mtimes they leave, so they cost no scan
+ *         (imap_index_dirs.c, with the residual race and
+ *         IMAP_INDEX_VERIFY_SECS). Any call (sync, store, expunge,
+ *         append, copy) may apply other sessions' records it reads on its
+ *         way: msgs then grows at its end, ->changed and ->expunged get
+ *         set; sequence numbers of existing entries never change until
+ *         imap_folder_purge().
  *
  * MODSEQ  Flag changes are logged without fsync; before a MODSEQ above
  *         the last fsynced reservation may be announced, imap_folder_flush()
@@ -48,7 +53,7 @@
 #include <time.h>
 
 #include "mail/maildir_keywords.h"
-#include "imapd/imap_uidlog.h"
+#include "mail/imap_uidlog.h"
 #include "util/str.h"
 
 #define IMAP_F_SEEN	0x01	/* S */
@@ -62,6 +67,7 @@
 #define IMAP_SYNC_FORCE  0x2u	/* scan whatever the mtimes say */
 
 #define IMAP_INDEX_DIRTY_SECS 2
+#define IMAP_INDEX_VERIFY_SECS 60
 #define IMAP_INDEX_MSGS_MAX 10000000u
 
 /* imap_cache fields */
@@ -94,6 +100,8 @@ struct imap_folder {
 	uint32_t count;
 	struct maildir_keywords kw;
 	int readonly;
+	unsigned long scans;		/* listings of cur/ and new/ made
+					 * (for tests and benchmarks) */
 
 	/* private */
 	int index_fd;			/* where the index files are */
@@ -104,8 +112,9 @@ struct imap_folder {
 	size_t names_dead;		/* bytes of names no entry uses */
 	uint32_t *hash;			/* base -> index + 1 */
 	uint32_t hash_size;		/* a power of 2, or 0 */
-	struct timespec cur_mtime, new_mtime;	/* of the last clean scan */
+	struct timespec cur_mtime, new_mtime;	/* explained by the log */
 	int scan_dirty;			/* the next sync must scan */
+	time_t verify_at;		/* a scan due then (0: none) */
 	uint64_t reserved;		/* the highest R record known */
 	uint64_t reserved_synced;	/* ... known to be on disk */
 	int log_unsynced;		/* records read or written since fsync */
@@ -172,11 +181,13 @@ void imap_folder_close(struct imap_folder *f);
 int imap_folder_status(int maildir_fd, const char *dirname, int index_dir_fd,
 		       struct imap_folder_status *st, const char **error_r);
 
-/* POP3: the messages of the Maildir maildir_fd's INBOX in UID order, from
- * the same index with the same sync rules (new/ is moved to cur/ unless
- * readonly). Each entry: its UID, its size with CRLF line ends (",W=" or
- * counted and cached) and its name in cur/ (valid until *list_r is
- * freed). */
+/* POP3: the messages in cur/ of the Maildir maildir_fd's INBOX in UID
+ * order, from the same index with the same sync rules (new/ is moved to
+ * cur/ unless readonly; a file still in new/ is left out). Each entry: its
+ * UID, its size with CRLF line ends (",W=" in the name, else counted once
+ * and cached in postern-index.db) and its name in cur/, in names (the
+ * names back to back, each NUL-terminated; valid until *list_r is freed).
+ * moved: the files this call moved from new/. */
 struct imap_pop3_msg {
 	uint32_t uid;
 	uint64_t vsize;
@@ -185,6 +196,7 @@ struct imap_pop3_msg {
 struct imap_pop3_list {
 	struct imap_pop3_msg *msgs;
 	uint32_t count;
+	uint32_t moved;
 	struct str names;
 };
 int imap_index_pop3_list(int maildir_fd, int index_dir_fd, int readonly,

@@ -21,7 +21,7 @@
  *         one wins and the other opens the winner's file. A crash leaves
  *         no log (the next open starts over) or a complete one.
  */
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

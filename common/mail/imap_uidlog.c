@@ -1,7 +1,7 @@
 /*
  * imap_uidlog - postern-uidlog: its lines and its file (imap_uidlog.h)
  */
-#include "imapd/imap_uidlog.h"
+#include "mail/imap_uidlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +47,8 @@ static int cur_num(struct cursor *c, uint64_t max, uint64_t *v_r)
 	    (*s == '0' && s + 1 < c->end && s[1] >= '0' && s[1] <= '9'))
 		return -1;
 	for (; s < c->end && *s >= '0' && *s <= '9'; s++) {
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
+		if ((uint64_t)(*s - '0') > max ||
+		    v > (max - (uint64_t)(*s - '0')) / 10)
 			return -1;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}
@@ -179,6 +180,24 @@ static int parse_flags(struct cursor *c, struct imap_uidlog_rec *r)
 	return 0;
 }
 
+/* " sec nsec sec nsec state" */
+static int parse_mtimes(struct cursor *c, struct imap_uidlog_rec *r)
+{
+	uint64_t v;
+
+	for (int d = 0; d < 2; d++) {
+		if (cur_lit(c, " ") < 0 ||
+		    cur_num(c, UIDLOG_NUM_MAX - 1, &r->mt_sec[d]) < 0 ||
+		    cur_lit(c, " ") < 0 || cur_num(c, 999999999, &v) < 0)
+			return -1;
+		r->mt_nsec[d] = (uint32_t)v;
+	}
+	if (cur_lit(c, " ") < 0 || cur_num(c, IMAP_UIDLOG_DIRS_OWN, &v) < 0)
+		return -1;
+	r->mt_state = (uint8_t)v;
+	return 0;
+}
+
 int imap_uidlog_parse_record(const char *p, size_t n,
 			     struct imap_uidlog_rec *r, size_t *len_r)
 {
@@ -209,6 +228,10 @@ int imap_uidlog_parse_record(const char *p, size_t n,
 		    cur_num(&c, UIDLOG_NUM_MAX - 1, &r->modseq) < 0 ||
 		    cur_lit(&c, " ") < 0 ||
 		    cur_num(&c, UIDLOG_NUM_MAX - 1, &r->boot) < 0)
+			return -1;
+		break;
+	case 'M':
+		if (parse_mtimes(&c, r) < 0)
 			return -1;
 		break;
 	default:
@@ -261,7 +284,12 @@ int imap_uidlog_format_record(struct str *out,
 	int w;
 
 	if (r->modseq >= UIDLOG_NUM_MAX || r->boot >= UIDLOG_NUM_MAX ||
-	    (r->type != 'R' && r->uid == 0) ||
+	    (r->type != 'R' && r->type != 'M' && r->uid == 0) ||
+	    (r->type == 'M' && (r->mt_sec[0] >= UIDLOG_NUM_MAX ||
+				r->mt_sec[1] >= UIDLOG_NUM_MAX ||
+				r->mt_nsec[0] > 999999999 ||
+				r->mt_nsec[1] > 999999999 ||
+				r->mt_state > IMAP_UIDLOG_DIRS_OWN)) ||
 	    (r->keywords & ~(uint32_t)0x3ffffff) != 0 ||
 	    ((r->type == 'U' || r->type == 'F') &&
 	     !name_ok(r->name, r->name_len))) {
@@ -281,6 +309,12 @@ int imap_uidlog_format_record(struct str *out,
 	case 'R':
 		w = str_appendf(out, "R %llu %llu", ms,
 				(unsigned long long)r->boot);
+		break;
+	case 'M':
+		w = str_appendf(out, "M %llu %u %llu %u %u",
+				(unsigned long long)r->mt_sec[0], r->mt_nsec[0],
+				(unsigned long long)r->mt_sec[1], r->mt_nsec[1],
+				r->mt_state);
 		break;
 	default:
 		errno = EINVAL;

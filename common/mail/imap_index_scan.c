@@ -12,9 +12,14 @@
  *         scan and the next sync scans again.
  * DIRTY   A directory whose mtime is less than IMAP_INDEX_DIRTY_SECS old
  *         when it is scanned may change again within the same timestamp
- *         tick; the next sync scans it again whatever its mtime says.
+ *         tick. If that mtime is another program's, the next sync scans
+ *         again whatever the mtime says (M record state DIRTY); if it is
+ *         the one postern's own change made (the new/ -> cur/ moves of
+ *         this scan, or a logged change: imap_index_dirs.c), a
+ *         verification scan is due in IMAP_INDEX_VERIFY_SECS (VERIFY).
+ *         The scan ends with an M record of the mtimes it listed.
  */
-#include "imapd/imap_index_int.h"
+#include "mail/imap_index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,29 +64,15 @@ int idx_stat_dir(int fd, struct timespec *mtime_r)
 	return 0;
 }
 
-static int ts_eq(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
-static int ts_recent(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return now.tv_sec - t->tv_sec < IMAP_INDEX_DIRTY_SECS + 1 &&
-	       (now.tv_sec - t->tv_sec < IMAP_INDEX_DIRTY_SECS ||
-		now.tv_nsec < t->tv_nsec);
-}
-
-int idx_dirs_changed(struct imap_folder *f)
+int idx_scan_needed(struct imap_folder *f)
 {
 	struct timespec c, n;
 
+	if (f->scan_dirty || (f->verify_at != 0 && time(NULL) >= f->verify_at))
+		return 1;
 	if (idx_stat_dir(f->cur_fd, &c) < 0 || idx_stat_dir(f->new_fd, &n) < 0)
 		return 1;
-	return !ts_eq(&c, &f->cur_mtime) || !ts_eq(&n, &f->new_mtime) ||
-	       ts_recent(&c) || ts_recent(&n);
+	return !idx_ts_eq(&c, &f->cur_mtime) || !idx_ts_eq(&n, &f->new_mtime);
 }
 
 static uint32_t scan_keep_name(struct scan *s, const char *name)
@@ -340,21 +331,47 @@ static int scan_stable_list(struct scan *s, struct timespec *cur_r,
 		    idx_stat_dir(f->cur_fd, cur_r) < 0 ||
 		    idx_stat_dir(f->new_fd, new_r) < 0)
 			return -1;
-		if (ts_eq(&c0, cur_r) && ts_eq(&n0, new_r))
+		if (idx_ts_eq(&c0, cur_r) && idx_ts_eq(&n0, new_r))
 			return 1;
 	}
 	return 0;
+}
+
+/* The state of the M record that ends a scan which listed cur/ at c and
+ * new/ at n (DIRTY in the header). own_c/own_n: the mtime postern's own
+ * change made, or the one the log explained before the scan. */
+static unsigned scan_state(int stable, const struct timespec *c,
+			   const struct timespec *own_c,
+			   const struct timespec *n,
+			   const struct timespec *own_n)
+{
+	int rc = idx_ts_recent(c), rn = idx_ts_recent(n);
+
+	if (!stable || (rc && !idx_ts_eq(c, own_c)) ||
+	    (rn && !idx_ts_eq(n, own_n)))
+		return IMAP_UIDLOG_DIRS_DIRTY;
+	return rc || rn ? IMAP_UIDLOG_DIRS_VERIFY : IMAP_UIDLOG_DIRS_CLEAN;
 }
 
 static int scan_locked(struct scan *s, int recent, struct str *recs,
 		       const char **error_r)
 {
 	struct imap_folder *f = s->f;
-	struct timespec c, n;
+	struct timespec c, n, own_c = { -1, 0 }, own_n = { -1, 0 };
+	struct imap_uidlog_rec m = { .type = 'M' };
 	int stable;
 
+	if (!f->scan_dirty) {
+		own_c = f->cur_mtime;
+		own_n = f->new_mtime;
+	}
 	if (recent && maildir_scan_dir(f->new_fd, scan_move_one, s) < 0) {
 		*error_r = "read new/";
+		return -1;
+	}
+	if (s->nmoved > 0 && (idx_stat_dir(f->cur_fd, &own_c) < 0 ||
+			      idx_stat_dir(f->new_fd, &own_n) < 0)) {
+		*error_r = "stat cur/ or new/";
 		return -1;
 	}
 	stable = scan_stable_list(s, &c, &n);
@@ -371,11 +388,15 @@ static int scan_locked(struct scan *s, int recent, struct str *recs,
 	}
 	f->cur_mtime = c;
 	f->new_mtime = n;
-	f->scan_dirty = !stable || ts_recent(&c) || ts_recent(&n);
-	return 0;
+	m.mt_state = (uint8_t)scan_state(stable, &c, &own_c, &n, &own_n);
+	idx_apply_dirs(f, &m);
+	f->cur_mtime = c;	/* (m carries the state only) */
+	f->new_mtime = n;
+	return idx_rec_dirs(f, m.mt_state, recs);
 }
 
-int idx_scan(struct imap_folder *f, int recent, const char **error_r)
+int idx_scan(struct imap_folder *f, int recent, int force,
+	     const char **error_r)
 {
 	struct scan s;
 	struct str recs = STR_INIT(0);
@@ -389,7 +410,12 @@ int idx_scan(struct imap_folder *f, int recent, const char **error_r)
 	if (idx_lock_catch_up(f, LOCK_EX, error_r) < 0)
 		return -1;
 	*error_r = NULL;
-	r = scan_locked(&s, recent, &recs, error_r);
+	if (force || idx_scan_needed(f)) {
+		f->scans++;
+		r = scan_locked(&s, recent, &recs, error_r);
+	} else {
+		r = 0;	/* another process scanned meanwhile */
+	}
 	if (r == 0)
 		r = idx_log_write(f, &recs, 1, error_r);
 	idx_unlock(f);

@@ -19,6 +19,17 @@
  *                                   ; modseqs may reach this (reservation)
  *                                   ; boot: when (Unix time) the writer's
  *                                   ; system booted
+ *            / "M" SP sec SP nsec SP sec SP nsec SP state
+ *                                   ; the mtimes of cur/ then new/ that
+ *                                   ; the records so far explain (SYNC
+ *                                   ; in imap_index.h); nsec < 10^9
+ *   state    = "0"                  ; a scan, both mtimes old: verified
+ *            / "1"                  ; a scan, a recent mtime that a
+ *                                   ; postern change made: verify later
+ *            / "2"                  ; a scan, a recent mtime of another
+ *                                   ; program's: scan again next time
+ *            / "3"                  ; a postern change (STORE, EXPUNGE,
+ *                                   ; APPEND, COPY) made under the lock
  *   flags    = 2HEXDIG              ; IMAP_F_* bits (lower-case hex);
  *                                   ; 0x80: the file is in new/, not cur/
  *   keywords = 1*8HEXDIG            ; bit i: dovecot-keywords letter 'a'+i
@@ -68,6 +79,12 @@
 #define IMAP_UIDLOG_NAME_MAX 255
 #define IMAP_UIDLOG_IN_NEW 0x80
 
+/* 'M' record states */
+#define IMAP_UIDLOG_DIRS_CLEAN	0
+#define IMAP_UIDLOG_DIRS_VERIFY	1
+#define IMAP_UIDLOG_DIRS_DIRTY	2
+#define IMAP_UIDLOG_DIRS_OWN	3
+
 struct imap_uidlog_header {
 	uint32_t uidvalidity;
 	uint32_t uidnext;
@@ -77,7 +94,7 @@ struct imap_uidlog_header {
 };
 
 struct imap_uidlog_rec {
-	char type;		/* 'U', 'F', 'X', 'R' */
+	char type;		/* 'U', 'F', 'X', 'R', 'M' */
 	uint32_t uid;
 	uint64_t modseq;
 	uint8_t flags;
@@ -86,6 +103,9 @@ struct imap_uidlog_rec {
 	const char *name;	/* 'U', 'F': into the parsed text, not
 				 * terminated */
 	size_t name_len;
+	uint64_t mt_sec[2];	/* 'M': [0] cur/, [1] new/ */
+	uint32_t mt_nsec[2];
+	uint8_t mt_state;	/* 'M': IMAP_UIDLOG_DIRS_* */
 };
 
 /* Parse one line of p[0..n): 1 with *len_r the bytes through its LF, 0 if
