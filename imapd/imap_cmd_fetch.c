@@ -89,6 +89,18 @@ static int fetch_structure(struct lazy_msg *l, unsigned att, struct str *out)
 	}
 	if ((msg = lazy_open(l)) == NULL)
 		goto out;
+	if (att == IMAP_FETCH_ENVELOPE && !msg->parsed) {
+		/* the header alone, no MIME parse; and SEARCH's fields
+		 * cached while it is at hand */
+		struct mime_part hdr = { .hdr_len =
+					 imap_message_header_len(msg) };
+		struct str fields = STR_INIT(0);
+
+		(void)imap_envelope_write(msg->data ? msg->data : "", &hdr, &v);
+		(void)imap_header_get(l->s->sel, l->i, msg, &fields);
+		str_free(&fields);
+		goto done;
+	}
 	mm = imap_message_mime(msg, &error);
 	if (mm == NULL) {
 		log_warn(l->s->id, "uid %lu: MIME: %s", (unsigned long)uid,
@@ -101,6 +113,7 @@ static int fetch_structure(struct lazy_msg *l, unsigned att, struct str *out)
 		(void)imap_bodystructure_write(msg->data, mm->root,
 					       att == IMAP_FETCH_BODYSTRUCTURE,
 					       &v);
+done:
 	(void)str_append(out, str_c(&v), v.len);
 	(void)imap_cache_put(l->s->sel, uid, field, str_c(&v), v.len);
 	r = 0;

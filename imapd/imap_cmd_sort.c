@@ -103,10 +103,9 @@ out:
 static void sort_read(struct imap_session *s, uint32_t i, int thread,
 		      struct sort_fields *sf)
 {
-	struct imap_message msg;
 	struct str v = STR_INIT(SORT_FIELD_MAX), dec = STR_INIT(SORT_FIELD_MAX);
-	const struct mime_msg *mm;
-	const char *error, *hdr;
+	struct str block = STR_INIT(0);
+	const char *hdr;
 	uint64_t size;
 	time_t t;
 	size_t hl;
@@ -121,11 +120,12 @@ static void sort_read(struct imap_session *s, uint32_t i, int thread,
 				  &sf->m.arrival) < 0)
 		sf->m.arrival = 0;
 	sf->m.date = sf->m.arrival;
-	if (imap_message_open(&msg, s->sel, i) < 0)
+	/* the fields from the index's cache (imap_message.h), the file
+	 * read only on a miss */
+	if (imap_header_get(s->sel, i, NULL, &block) < 0)
 		goto done;
-	mm = imap_message_mime(&msg, &error);
-	hdr = msg.data ? msg.data : "";
-	hl = mm ? mm->root->hdr_len : msg.len;
+	hdr = str_c(&block);
+	hl = block.len;
 	if (field(hdr, hl, "Date", &v) && mail_date_parse(str_c(&v), &t) == 0)
 		sf->m.date = t;
 	if (field(hdr, hl, "Subject", &v)) {
@@ -144,7 +144,6 @@ static void sort_read(struct imap_session *s, uint32_t i, int thread,
 		if (field(hdr, hl, "In-Reply-To", &v))
 			sf->t.in_reply_to = keep(sf, &v);
 	}
-	imap_message_close(&msg);
 done:
 	sf->t.seq = sf->m.seq;
 	sf->t.date = sf->m.date;
@@ -152,6 +151,7 @@ done:
 	sf->t.is_reply = reply;
 	str_free(&v);
 	str_free(&dec);
+	str_free(&block);
 }
 
 static void sort_free(struct sort_fields *f, uint32_t n)

@@ -42,6 +42,8 @@ struct smsg {
 	uint64_t vsize;
 	time_t date;
 	int sizes;
+	struct str hdr;			/* the cached header fields */
+	int hdr_cached;
 };
 
 static int has_substr(const char *h, size_t hn, const char *n, size_t nn)
@@ -103,10 +105,25 @@ static int match_header(struct smsg *m, const char *name, const char *str,
 	struct str v = STR_INIT(1024 * 1024);
 	int hit = 0;
 
-	if (!smsg_open(m))
-		return 0;
-	mail_header_iter_init(&it, m->msg.data ? m->msg.data : "",
-			      smsg_hdr_len(m));
+	if (imap_header_cached(name)) {
+		/* the index's cache: no file read when it has them */
+		if (!m->hdr_cached) {
+			if (imap_header_get(m->s->sel, m->i, m->opened ?
+					    &m->msg : NULL, &m->hdr) < 0) {
+				str_free(&v);
+				return 0;
+			}
+			m->hdr_cached = 1;
+		}
+		mail_header_iter_init(&it, str_c(&m->hdr), m->hdr.len);
+	} else {
+		if (!smsg_open(m)) {
+			str_free(&v);
+			return 0;
+		}
+		mail_header_iter_init(&it, m->msg.data ? m->msg.data : "",
+				      smsg_hdr_len(m));
+	}
 	while (!hit && mail_header_iter_next(&it, &f)) {
 		if (!mail_header_name_is(&f, name))
 			continue;
@@ -224,8 +241,13 @@ static int64_t sent_day(struct smsg *m)
 	struct imap_date d;
 	int64_t day = INT64_MIN;
 
-	if (!smsg_open(m) || m->msg.data == NULL ||
-	    !mail_header_find(m->msg.data, smsg_hdr_len(m), "Date", &f))
+	if (!m->hdr_cached) {
+		if (imap_header_get(m->s->sel, m->i, m->opened ? &m->msg : NULL,
+				    &m->hdr) < 0)
+			goto out;
+		m->hdr_cached = 1;
+	}
+	if (!mail_header_find(str_c(&m->hdr), m->hdr.len, "Date", &f))
 		goto out;
 	(void)mail_header_unfold(f.value, f.value_len, &v);
 	if (v.s && rfc5322_date(v.s, &d) == 0)
@@ -436,6 +458,7 @@ uint32_t imap_search_run(struct imap_session *s, struct imap_search *q,
 		hit = match(&m, q->root);
 		if (m.opened)
 			imap_message_close(&m.msg);
+		str_free(&m.hdr);
 		if (hit)
 			hits[n++] = i;
 	}
