@@ -156,6 +156,8 @@ void imap_cmd_namespace(struct imap_session *s, struct imap_command *c)
 
 /* ---- IDLE ------------------------------------------------------------- */
 
+#define IDLE_POLL_MS 5000
+
 /* Watch the selected folder's cur/, new/ and log. -1 if nothing could be
  * watched (IDLE then only checks every 30 s). */
 static int idle_watch(struct imap_session *s)
@@ -169,7 +171,10 @@ static int idle_watch(struct imap_session *s)
 		return -1;
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd < 0) {
-		log_warn(s->id, "inotify_init1: %s", strerror(errno));
+		log_warn(s->id, "inotify_init1: %s (IDLE looks at the folder "
+			 "every %d s instead; see fs.inotify.max_user_instances "
+			 "in postern-imap(8))", strerror(errno),
+			 IDLE_POLL_MS / 1000);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
@@ -218,7 +223,11 @@ void imap_cmd_idle(struct imap_session *s, struct imap_command *c)
 			{ .fd = s->io.fd, .events = POLLIN },
 			{ .fd = watch, .events = POLLIN },
 		};
-		int step = left_ms < 0 || left_ms > 30000 ? 30000 : left_ms;
+		/* without inotify (fs.inotify.max_user_instances reached:
+		 * 128 per account by default) the folder is looked at every
+		 * IDLE_POLL_MS instead */
+		int every = watch >= 0 ? 30000 : IDLE_POLL_MS;
+		int step = left_ms < 0 || left_ms > every ? every : left_ms;
 		int r = poll(p, watch >= 0 ? 2 : 1, step);
 
 		if (r < 0 && errno != EINTR) {
