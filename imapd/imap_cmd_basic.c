@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "imap_args.h"
@@ -203,11 +204,23 @@ static void idle_drain(int fd)
 		;
 }
 
+static int64_t idle_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void imap_cmd_idle(struct imap_session *s, struct imap_command *c)
 {
-	int watch, left_ms = s->im->timeout_ms;
+	/* the client must say something within imap_timeout, whatever the
+	 * folder does meanwhile (RFC 9051 asks clients to end IDLE within
+	 * 29 minutes) */
+	int64_t deadline = idle_now_ms() + s->im->timeout_ms;
 	const char *line;
 	size_t len;
+	int watch;
 
 	if (c->nargs != 0) {
 		imap_reply_bad(s, c, "IDLE takes no arguments.");
@@ -226,26 +239,27 @@ void imap_cmd_idle(struct imap_session *s, struct imap_command *c)
 		/* without inotify (fs.inotify.max_user_instances reached:
 		 * 128 per account by default) the folder is looked at every
 		 * IDLE_POLL_MS instead */
+		int64_t left = deadline - idle_now_ms();
 		int every = watch >= 0 ? 30000 : IDLE_POLL_MS;
-		int step = left_ms < 0 || left_ms > every ? every : left_ms;
-		int r = poll(p, watch >= 0 ? 2 : 1, step);
+		int step = left > every ? every : left > 0 ? (int)left : 0;
+		int r;
 
+		if (s->im->timeout_ms >= 0 && left <= 0) {
+			imap_reply_untagged(s, "BYE Disconnected for "
+					    "inactivity.");
+			s->logout = 1;
+			goto out;
+		}
+		if (s->im->timeout_ms < 0)
+			step = every;
+		r = poll(p, watch >= 0 ? 2 : 1, step);
 		if (r < 0 && errno != EINTR) {
 			s->logout = 1;
 			goto out;
 		}
-		if (r == 0 && left_ms >= 0) {
-			left_ms -= step;
-			if (left_ms <= 0) {
-				imap_reply_untagged(s, "BYE Disconnected for "
-						    "inactivity.");
-				s->logout = 1;
-				goto out;
-			}
-		}
 		if (watch >= 0 && r > 0 && (p[1].revents & POLLIN))
 			idle_drain(watch);
-		if (p[0].revents)
+		if (r > 0 && p[0].revents)
 			break;
 		imap_session_updates(s, 1);
 		if (io_flush(&s->io) < 0) {
