@@ -707,10 +707,7 @@ out:
 	return r;
 }
 
-/* Remove the directory name beneath dir_fd and everything in it, at most
- * depth levels down (a folder: its files, cur/ new/ tmp/ and their files,
- * an index directory). */
-static int remove_tree(int dir_fd, const char *name, unsigned depth)
+int imap_folders_remove_tree(int dir_fd, const char *name, unsigned depth)
 {
 	int fd, r = 0;
 	DIR *d;
@@ -732,7 +729,7 @@ static int remove_tree(int dir_fd, const char *name, unsigned depth)
 		if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
 			continue;
 		if ((errno != EISDIR && errno != EPERM) || depth == 0 ||
-		    remove_tree(fd, de->d_name, depth - 1) < 0)
+		    imap_folders_remove_tree(fd, de->d_name, depth - 1) < 0)
 			r = -1;
 	}
 	(void)closedir(d);
@@ -758,7 +755,7 @@ int imap_folders_delete_dir(int maildir_fd, const char *dirname,
 		goto out;
 	}
 	(void)fsync(maildir_fd);
-	if (remove_tree(maildir_fd, gone.s, 3) < 0) {
+	if (imap_folders_remove_tree(maildir_fd, gone.s, 3) < 0) {
 		/* the folder is gone for every reader; the rest is swept */
 	}
 	r = 0;
@@ -807,7 +804,7 @@ void imap_folders_sweep(int maildir_fd)
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, DELETED_PREFIX,
 			    strlen(DELETED_PREFIX)) == 0)
-			(void)remove_tree(maildir_fd, de->d_name, 3);
+			(void)imap_folders_remove_tree(maildir_fd, de->d_name, 3);
 	(void)closedir(d);
 }
 

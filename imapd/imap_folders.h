@@ -139,6 +139,11 @@ int imap_folders_ensure_special(int maildir_fd, const char **error_r);
 /* DELETE of the directory dirname (".A"): renamed away, then removed. */
 int imap_folders_delete_dir(int maildir_fd, const char *dirname,
 			    const char **error_r);
+/* Remove the directory name beneath dir_fd and everything in it, at most
+ * depth levels down (a folder: its files, cur/ new/ tmp/ and their files;
+ * an index directory), never following a symbolic link. 0, or -1 if
+ * something stayed. */
+int imap_folders_remove_tree(int dir_fd, const char *name, unsigned depth);
 /* Remove what an interrupted DELETE left ("postern-deleted.*"). */
 void imap_folders_sweep(int maildir_fd);
 

@@ -463,27 +463,6 @@ int imap_session_index_dir(struct imap_session *s, const char *dirname)
 	return fd;
 }
 
-/* Remove the directory name (an index's: files only) beneath dir_fd. */
-static void index_dir_remove(int dir_fd, const char *name)
-{
-	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			O_CLOEXEC);
-	DIR *d;
-	struct dirent *de;
-
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			(void)close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.' || (de->d_name[1] != '\0' &&
-		    strcmp(de->d_name, "..") != 0))
-			(void)unlinkat(fd, de->d_name, 0);
-	(void)closedir(d);
-	(void)unlinkat(dir_fd, name, AT_REMOVEDIR);
-}
-
 void imap_session_index_forget(struct imap_session *s, const char *dirname)
 {
 	size_t len = strlen(dirname);
@@ -503,7 +482,8 @@ void imap_session_index_forget(struct imap_session *s, const char *dirname)
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, dirname, len) == 0 &&
 		    (de->d_name[len] == '\0' || de->d_name[len] == '.'))
-			index_dir_remove(s->index_root_fd, de->d_name);
+			(void)imap_folders_remove_tree(s->index_root_fd,
+						       de->d_name, 1);
 	(void)closedir(d);
 }
 
