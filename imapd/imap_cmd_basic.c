@@ -218,10 +218,12 @@ void imap_cmd_idle(struct imap_session *s, struct imap_command *c)
 	 * folder does meanwhile (RFC 9051 asks clients to end IDLE within
 	 * 29 minutes) */
 	int64_t deadline = idle_now_ms() + s->im->timeout_ms;
+	struct imap_hibernation h;
 	const char *line;
 	size_t len;
 	int watch;
 
+	memset(&h, 0, sizeof(h));
 	if (c->nargs != 0) {
 		imap_reply_bad(s, c, "IDLE takes no arguments.");
 		return;
@@ -231,6 +233,7 @@ void imap_cmd_idle(struct imap_session *s, struct imap_command *c)
 		s->logout = 1;
 		goto out;
 	}
+	imap_hibernate(s, &h);
 	while (io_pending(&s->io) == 0 && !imap_stopping) {
 		struct pollfd p[2] = {
 			{ .fd = s->io.fd, .events = POLLIN },
@@ -261,12 +264,17 @@ void imap_cmd_idle(struct imap_session *s, struct imap_command *c)
 			idle_drain(watch);
 		if (r > 0 && p[0].revents)
 			break;
+		if (imap_wake(s, &h) < 0)
+			goto out;
 		imap_session_updates(s, 1);
 		if (io_flush(&s->io) < 0) {
 			s->logout = 1;
 			goto out;
 		}
+		imap_hibernate(s, &h);
 	}
+	if (imap_wake(s, &h) < 0)
+		goto out;
 	if (imap_stopping)
 		goto out;
 	switch (imap_reader_read_line(&s->rd, &line, &len)) {
@@ -284,6 +292,7 @@ void imap_cmd_idle(struct imap_session *s, struct imap_command *c)
 		break;
 	}
 out:
+	imap_hibernation_free(&h);
 	if (watch >= 0)
 		(void)close(watch);
 }

@@ -126,6 +126,13 @@ static void imap_reader_shrink(struct imap_reader *r)
 	}
 }
 
+void imap_reader_idle(struct imap_reader *r)
+{
+	imap_reader_release(r);
+	str_init(&r->line, 0);
+	str_init(&r->data, r->lim.command_max);
+}
+
 /* ---- lines ------------------------------------------------------------ */
 
 static void imap_reader_tail_add(struct imap_reader *r, const char *p,

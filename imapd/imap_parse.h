@@ -195,6 +195,9 @@ void imap_reader_limits_default(struct imap_reader_limits *lim);
 void imap_reader_init(struct imap_reader *r, struct io *io,
 		      const struct imap_reader_limits *lim);
 void imap_reader_free(struct imap_reader *r);
+/* Between commands, before a long wait (IDLE): give back every buffer;
+ * the next read makes them again. */
+void imap_reader_idle(struct imap_reader *r);
 /* LITERAL- (RFC 7888): non-synchronizing literals over 4096 refused. */
 void imap_reader_set_literal_minus(struct imap_reader *r, int on);
 

@@ -146,6 +146,24 @@ void imap_session_keywords(struct imap_session *s);
 void imap_write_flags(struct imap_session *s, struct str *out,
 		      const struct imap_msg *m);
 
+/* imap_hibernate.c: IDLE closes the selected folder and keeps what it
+ * needs to tell the client what changed (the UIDs it knows and the
+ * recent ones, as ranges; the highest MODSEQ it saw). */
+struct imap_hibernation {
+	int active;
+	struct imap_seqset known, recent;
+	uint32_t exists;
+	uint64_t modseq;
+	struct str dir;			/* the folder's directory name */
+};
+/* Close the selected folder (s->sel becomes NULL; nothing if none). */
+void imap_hibernate(struct imap_session *s, struct imap_hibernation *h);
+/* Open it again and send what changed (EXPUNGE or VANISHED, FETCH FLAGS,
+ * EXISTS). 0, or -1 when it cannot be opened (BYE sent, s->logout). */
+int imap_wake(struct imap_session *s, struct imap_hibernation *h);
+/* What a session that ends in IDLE still holds of h. */
+void imap_hibernation_free(struct imap_hibernation *h);
+
 /* The command tables, by state (imap_cmd_*.c). */
 imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout,
 	imap_cmd_enable, imap_cmd_id, imap_cmd_namespace, imap_cmd_idle,

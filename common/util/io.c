@@ -709,3 +709,11 @@ int io_tls_client(struct io *io, SSL_CTX *ctx, const char *servername,
 {
 	return io_tls_start(io, ctx, 0, servername, error_r);
 }
+
+void io_release_buffers(struct io *io)
+{
+	if (io->wbuf.len == 0) {
+		str_free(&io->wbuf);
+		str_init(&io->wbuf, IO_WBUF_MAX);
+	}
+}

@@ -81,6 +81,9 @@ int io_puts(struct io *io, const char *s);
 int io_printf(struct io *io, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int io_flush(struct io *io);
+/* Give back the memory of the output buffer if nothing is pending in it
+ * (a process about to wait long, as an IMAP session in IDLE). */
+void io_release_buffers(struct io *io);
 
 /* Start TLS on the descriptor (a socket). Pending output is flushed first;
  * unread input is always discarded (STYLE.md 17: bytes that arrived before
