@@ -747,7 +747,13 @@ static int exit_is_failure(int wstatus)
 static void start_failed(struct master *m, struct child *c, const char *how)
 {
 	struct str why = STR_INIT(0);
-	const char *last = master_log_recent(m, c->pid);
+	const char *last;
+
+	/* its last lines may still be in the log pipe: the SIGCHLD can come
+	 * before the collector read them (more so with many services
+	 * starting at once) */
+	master_log_drain(m);
+	last = master_log_recent(m, c->pid);
 
 	str_appendf(&why, "service %s (pid %ld) exited with %s before it was "
 		    "ready", c->def->name, (long)c->pid, how);
