@@ -3,8 +3,7 @@
  * big folder (imap_index.h): not part of make; build after make with
  *
  *   cc -O2 -std=c11 -D_GNU_SOURCE -Icommon -I. -o build/imap_index_store \
- *     bench/imap_index_store.c build/lib/libimapd.a build/lib/libmail.a \
- *     build/lib/libutil.a -ldb
+ *     bench/imap_index_store.c build/lib/libmail.a build/lib/libutil.a -ldb
  *   build/imap_index_store [MESSAGES] [ROUNDS] [DIR] [force]
  *
  * Makes a Maildir of MESSAGES (default 100000) small files in cur/ under

@@ -28,12 +28,18 @@
 #
 #   pop3 ratio run=1 client=poplib dovecot/postern seconds=X total=Y
 #
-# (above 1 means postern is faster). The page cache is not dropped: the
-# copy has just written the files, so both servers read them from memory.
+# (above 1 means postern is faster). CLIENTS=poll: a poll for new mail
+# instead (USER/PASS, STAT, UIDL, QUIT; pop3_fetch.py --poll): total_s is
+# the figure then (the login opens the mailbox); each poll waits POLL_GAP
+# (3) seconds first, as polls come minutes apart (postern's index scans
+# again within 2 s of another program's change). The page cache is not
+# dropped: the copy has just written the files, so both servers read them
+# from memory.
 #
 # Environment: SERVERS ("postern dovecot"), RUNS (2), CLIENTS, PN_PORT_BASE (20300,
 # pop3 on 20310), DC_PORT (20110), KEEP=1 keeps the instance directories
-# under BENCH_TMP (/var/tmp), PN_SET ("key=value ..." for postern).
+# under BENCH_TMP (/var/tmp), PN_SET ("key=value ..." for postern),
+# POLL_GAP (3, CLIENTS=poll).
 set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/lib.sh"
@@ -112,7 +118,8 @@ run_server() {
 		case "$client" in
 		poplib) copt="" ;;
 		pipelined) copt=--pipelined ;;
-		*) die "unknown client $client (poplib, pipelined)" ;;
+		poll) copt=--poll; sleep "${POLL_GAP:-3}" ;;
+		*) die "unknown client $client (poplib, pipelined, poll)" ;;
 		esac
 		c0=$(tree_cpu "$root")
 		out="$cur_dir.fetch.$r"
