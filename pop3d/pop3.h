@@ -65,8 +65,10 @@ _Noreturn void pop3_session_run(struct pop3 *p3, int fd,
  * *sb), list cur/ through the folder index (mail/imap_index.h: UID order).
  * 0, or -1 with errno and *error_r naming the step. */
 #define POP3_SANDBOX_PROFILE "pop3-session"
+/* use_index 0: the listing read from cur/ (the folder index is kept
+ * under imap_index_root, which this process does not reach). */
 int pop3_mbox_open(struct pop3_mbox *mb, const char *mail_root,
-		   const char *address, const char *id,
+		   const char *address, const char *id, int use_index,
 		   struct sandbox_report *sb, const char **error_r);
 const char *pop3_mbox_name(const struct pop3_mbox *mb, uint32_t i);
 /* Write message i to io as RETR (lines = -1) or TOP (lines = body lines):

@@ -182,7 +182,7 @@ static int mbox_list_index(struct pop3_mbox *mb, const char *id)
 }
 
 int pop3_mbox_open(struct pop3_mbox *mb, const char *mail_root,
-		   const char *address, const char *id,
+		   const char *address, const char *id, int use_index,
 		   struct sandbox_report *sb, const char **error_r)
 {
 	struct mailbox_path mp;
@@ -205,7 +205,7 @@ int pop3_mbox_open(struct pop3_mbox *mb, const char *mail_root,
 	if (maildir_confine(mb->dir_fd, POP3_SANDBOX_PROFILE,
 			    MAILDIR_CONFINE_WRITE, sb, error_r) < 0)
 		return -1;
-	if (mbox_list_index(mb, id) == 0)
+	if (use_index && mbox_list_index(mb, id) == 0)
 		return 0;
 	*error_r = "read cur/";
 	return mbox_list(mb, id);

@@ -273,8 +273,12 @@ static void session_open(struct session *s)
 	const char *error;
 	char sandbox[160];
 
+	/* with imap_index_root the index lives apart: POP3 reads cur/ and
+	 * IMAP's index sees its deletions as any other program's */
 	if (pop3_mbox_open(&s->mb, s->p3->conf->mail_root, s->h->address,
-			   s->id, &sb, &error) < 0)
+			   s->id, s->p3->conf->imap_index_root == NULL ||
+			   s->p3->conf->imap_index_root[0] == '\0',
+			   &sb, &error) < 0)
 		session_fail(s, error);
 	maildir_confine_describe(POP3_SANDBOX_PROFILE, &sb, sandbox,
 				 sizeof(sandbox));

@@ -157,7 +157,7 @@ static int session(void)
 	struct str out = STR_INIT(0);
 	const char *error;
 
-	if (pop3_mbox_open(&mb, root, "U@D.test", "t", &sb, &error) < 0)
+	if (pop3_mbox_open(&mb, root, "U@D.test", "t", 1, &sb, &error) < 0)
 		return 10;
 	if (child_abi > 0 && (!sb.landlock || sb.landlock_abi != child_abi))
 		return 11;	/* POP3 keeps Landlock, on ABI 1 too */
@@ -299,16 +299,16 @@ static int bad_addresses(void)
 	const char *error;
 	char link[128];
 
-	if (pop3_mbox_open(&mb, root, "..@d.test", "t", &sb, &error) == 0)
+	if (pop3_mbox_open(&mb, root, "..@d.test", "t", 1, &sb, &error) == 0)
 		return 40;
 	pop3_mbox_close(&mb);
-	if (pop3_mbox_open(&mb, root, "u@d.test@x", "t", &sb, &error) == 0)
+	if (pop3_mbox_open(&mb, root, "u@d.test@x", "t", 1, &sb, &error) == 0)
 		return 41;
 	pop3_mbox_close(&mb);
 	snprintf(link, sizeof(link), "%s/d.test/v", root);
 	if (symlink("u", link) < 0)
 		return 42;
-	if (pop3_mbox_open(&mb, root, "v@d.test", "t", &sb, &error) == 0 ||
+	if (pop3_mbox_open(&mb, root, "v@d.test", "t", 1, &sb, &error) == 0 ||
 	    (errno != ELOOP && errno != ENOTDIR) ||
 	    strcmp(error, "open Maildir") != 0)
 		return 43;
@@ -333,7 +333,7 @@ static int top_at_boundary(void)
 	struct str out = STR_INIT(0);
 	const char *error;
 
-	if (pop3_mbox_open(&mb, root, "u@d.test", "t", &sb, &error) < 0)
+	if (pop3_mbox_open(&mb, root, "u@d.test", "t", 1, &sb, &error) < 0)
 		return 50;
 	for (uint32_t i = 0; i < mb.n; i++) {
 		if (strstr(pop3_mbox_name(&mb, i), "big") == NULL)
@@ -388,7 +388,7 @@ static int indexed_session(void)
 	const char *error;
 	unsigned deleted;
 
-	if (pop3_mbox_open(&mb, root, "u@d.test", "t", &sb, &error) < 0)
+	if (pop3_mbox_open(&mb, root, "u@d.test", "t", 1, &sb, &error) < 0)
 		return 60;
 	if (mb.uids == NULL || mb.n != 5)
 		return 61;	/* listed without the index */
