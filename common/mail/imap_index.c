@@ -405,8 +405,10 @@ int idx_log_write(struct imap_folder *f, struct str *recs, int sync,
 		  const char **error_r)
 {
 	if (recs->len > 0 &&
-	    imap_uidlog_append(&f->log, recs->s, recs->len, error_r) < 0)
+	    imap_uidlog_append(&f->log, recs->s, recs->len, error_r) < 0) {
+		f->log_behind = 1;
 		return -1;
+	}
 	if (recs->len > 0)
 		f->log_unsynced = 1;
 	if (sync && f->log_unsynced) {

@@ -129,6 +129,9 @@ struct imap_folder {
 	struct imap_cache *cache;
 	uint64_t snap_offset;		/* the log offset of the last snapshot */
 	int snap_dirty;			/* ... and its scan_dirty */
+	int log_behind;			/* a log write failed: memory may
+					 * hold what the log does not (no
+					 * snapshot of it is ever taken) */
 };
 
 struct imap_vanished {
