@@ -491,7 +491,8 @@ static void folder_init(struct imap_folder *f)
 }
 
 /* The log into memory: the snapshot and its tail, or the whole log. */
-static int folder_load(struct imap_folder *f, const char **error_r)
+static int folder_load(struct imap_folder *f, int maildir_fd,
+		       const char **error_r)
 {
 	int r;
 
@@ -503,7 +504,8 @@ static int folder_load(struct imap_folder *f, const char **error_r)
 			*error_r = "postern-uidlog missing";
 			return -1;
 		}
-		if (idx_create_log(f, error_r) < 0 && errno != EEXIST)
+		if (idx_create_log(f, maildir_fd, error_r) < 0 &&
+		    errno != EEXIST)
 			return -1;
 	}
 	if (r < 0)
@@ -533,7 +535,7 @@ int imap_folder_open(struct imap_folder *f, int maildir_fd,
 	f->readonly = readonly != 0;
 	if (folder_open_dirs(f, maildir_fd, dirname, index_dir_fd,
 			     error_r) < 0 ||
-	    folder_load(f, error_r) < 0)
+	    folder_load(f, maildir_fd, error_r) < 0)
 		goto fail;
 	f->counter = (unsigned long)f->dir_fd << 16;
 	if (maildir_keywords_read(f->dir_fd, &f->kw) < 0) {

@@ -81,6 +81,9 @@ int idx_ts_eq(const struct timespec *a, const struct timespec *b);
 int idx_ts_recent(const struct timespec *t);
 
 /* imap_index_create.c */
-int idx_create_log(struct imap_folder *f, const char **error_r);
+/* The folder's first log; maildir_fd: the Maildir's root (its
+ * postern-uidvalidity). */
+int idx_create_log(struct imap_folder *f, int maildir_fd,
+		   const char **error_r);
 
 #endif

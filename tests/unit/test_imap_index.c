@@ -535,6 +535,125 @@ static void test_own_changes_no_rescan(void)
 	maildir_remove(mfd);
 }
 
+/* ---- UIDVALIDITY of a folder made again ---------------------------------- */
+
+static uint32_t counter_value(void)
+{
+	char p[256];
+	unsigned v = 0;
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/postern-uidvalidity", root);
+	fp = fopen(p, "r");
+	if (fp != NULL) {
+		if (fscanf(fp, "%u", &v) != 1)
+			v = 0;
+		fclose(fp);
+	}
+	return v;
+}
+
+/* The folder's index files gone, as DELETE then CREATE leave it. */
+static void folder_forget(const char *dir)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s/postern-uidlog", root, dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s/postern-index.db", root, dir);
+	unlink(p);
+}
+
+static void mkfolder(const char *dir)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", root, dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/%s/cur", root, dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/%s/new", root, dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/%s/tmp", root, dir);
+	mkdir(p, 0700);
+}
+
+static void test_uidvalidity_recreated(void)
+{
+	int mfd = maildir_make(), ifd;
+	struct imap_folder f;
+	const char *e = NULL;
+	uint32_t uv1, uv2, seen[40];
+	char idx[64], p[128];
+
+	TEST_ASSERT(imap_folder_open(&f, mfd, ".Sent", -1, 0, &e) == 0);
+	uv1 = f.uidvalidity;
+	imap_folder_close(&f);
+	TEST_ASSERT(counter_value() == uv1);
+	/* deleted and made again at once: not the same UIDVALIDITY */
+	folder_forget(".Sent");
+	TEST_ASSERT(imap_folder_open(&f, mfd, ".Sent", -1, 1, &e) == 0);
+	uv2 = f.uidvalidity;
+	imap_folder_close(&f);
+	TEST_ASSERT(uv2 > uv1 && counter_value() == uv2);
+	TEST_ASSERT(uv2 <= (uint32_t)time(NULL) || uv2 == uv1 + 1);
+	/* a counter ahead of the clock (the clock went back) */
+	put_file("postern-uidvalidity", "4000000000\n");
+	folder_forget(".Sent");
+	TEST_ASSERT(imap_folder_open(&f, mfd, ".Sent", -1, 0, &e) == 0);
+	TEST_ASSERT(f.uidvalidity == 4000000001u);
+	imap_folder_close(&f);
+	/* the index elsewhere: the counter is still the Maildir's */
+	snprintf(idx, sizeof(idx), "/tmp/test_imap_index_root.XXXXXX");
+	TEST_ASSERT(mkdtemp(idx) != NULL);
+	ifd = open(idx, O_RDONLY | O_DIRECTORY);
+	mkfolder(".Other");
+	TEST_ASSERT(imap_folder_open(&f, mfd, ".Other", ifd, 0, &e) == 0);
+	TEST_ASSERT(f.uidvalidity == 4000000002u);
+	imap_folder_close(&f);
+	TEST_ASSERT(counter_value() == 4000000002u);
+	snprintf(p, sizeof(p), "%s/postern-uidvalidity", idx);
+	TEST_ASSERT(access(p, F_OK) < 0);
+	snprintf(p, sizeof(p), "%s/postern-uidlog", idx);
+	TEST_ASSERT(access(p, F_OK) == 0);
+	close(ifd);
+	snprintf(p, sizeof(p), "rm -rf %s", idx);
+	TEST_ASSERT(system(p) == 0);
+	/* four processes making ten folders each: forty UIDVALIDITYs */
+	for (int k = 0; k < 40; k++) {
+		snprintf(p, sizeof(p), ".C%d", k);
+		mkfolder(p);
+	}
+	for (int c = 0; c < 4; c++) {
+		if (fork() == 0) {
+			for (int k = c; k < 40; k += 4) {
+				snprintf(p, sizeof(p), ".C%d", k);
+				if (imap_folder_open(&f, mfd, p, -1, 1, &e) < 0)
+					_exit(1);
+				imap_folder_close(&f);
+			}
+			_exit(0);
+		}
+	}
+	for (int c = 0; c < 4; c++) {
+		int st;
+
+		TEST_ASSERT(wait(&st) > 0 && WIFEXITED(st) &&
+			    WEXITSTATUS(st) == 0);
+	}
+	for (int k = 0; k < 40; k++) {
+		snprintf(p, sizeof(p), ".C%d", k);
+		TEST_ASSERT(imap_folder_open(&f, mfd, p, -1, 1, &e) == 0);
+		seen[k] = f.uidvalidity;
+		imap_folder_close(&f);
+		TEST_ASSERT(seen[k] > 4000000002u);
+		for (int j = 0; j < k; j++)
+			TEST_ASSERT(seen[j] != seen[k]);
+	}
+	TEST_ASSERT(counter_value() == 4000000042u);
+	maildir_remove(mfd);
+}
+
 /* ---- kill -9 ------------------------------------------------------------ */
 
 /* The child: deliver, sync, append, store, expunge in a loop; after
@@ -673,4 +792,4 @@ static void test_kill9(void)
 TEST_MAIN(test_open_sync, test_store_expunge_two_handles,
 	  test_other_programs, test_append_copy_keywords, test_dovecot_import,
 	  test_cache_rebuild, test_compact_status_pop3,
-	  test_own_changes_no_rescan, test_kill9)
+	  test_own_changes_no_rescan, test_uidvalidity_recreated, test_kill9)
