@@ -30,7 +30,7 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define SNAP_MAGIC 0x50534e33u	/* "PSN3" */
+#define SNAP_MAGIC 0x50534e34u	/* "PSN4" */
 #define SNAP_EVERY 16384	/* log bytes between snapshots */
 #define CACHE_FORMAT 2		/* in the 'V' value: sealed values */
 #define SEAL_LEN 8
@@ -55,7 +55,7 @@ struct snap_head {
 	uint32_t magic, uidvalidity;
 	uint64_t generation, offset;
 	char crc[9];
-	uint32_t uidnext, count, vanished, names_len, dirty;
+	uint32_t uidnext, count, vanished, names_len, dirty, first_unclaimed;
 	uint64_t highestmodseq, reserved, horizon;
 	struct timespec cur_mtime, new_mtime;
 	int64_t verify_at;
@@ -467,6 +467,7 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 	if (snap_crc_at(f, h.offset, h.crc) < 0)
 		goto out;
 	h.uidnext = f->uidnext;
+	h.first_unclaimed = f->first_unclaimed;
 	h.highestmodseq = f->highestmodseq;
 	h.reserved = f->reserved;
 	h.horizon = f->horizon;
@@ -485,7 +486,7 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 		if (m.expunged)
 			continue;
 		m.name_off = (uint32_t)names.len;
-		m.recent = m.changed = m.seen_scan = 0;
+		m.recent = m.changed = m.seen_scan = m.moved = 0;
 		if (str_append(&names, n, strlen(n) + 1) < 0 ||
 		    str_append(&img, &m, sizeof(m)) < 0)
 			goto out;
@@ -554,6 +555,7 @@ static int snap_apply(struct imap_folder *f, const struct snap_head *h,
 			return 0;
 		}
 		m->recent = m->expunged = m->changed = m->seen_scan = 0;
+		m->moved = 0;
 	}
 	str_clear(&f->names);
 	if (str_append(&f->names, names, h->names_len) < 0)
@@ -566,6 +568,7 @@ static int snap_apply(struct imap_folder *f, const struct snap_head *h,
 		idx_vanished_add(f, v.uid, v.modseq);
 	}
 	f->uidnext = h->uidnext;
+	f->first_unclaimed = h->first_unclaimed;
 	f->highestmodseq = h->highestmodseq;
 	f->reserved = h->reserved;
 	f->horizon = h->horizon;

@@ -261,6 +261,10 @@ static int apply_rec(void *arg, const struct imap_uidlog_rec *r,
 	case 'M':
 		idx_apply_dirs(f, r);
 		break;
+	case 'C':
+		if (r->uid > f->first_unclaimed)
+			f->first_unclaimed = r->uid;
+		break;
 	}
 	return 0;
 }
@@ -359,6 +363,57 @@ void idx_unlock(struct imap_folder *f)
 }
 
 /* ---- records ----------------------------------------------------------- */
+
+/* 1 if a live message is at or above the claim boundary. */
+static int idx_unclaimed(const struct imap_folder *f)
+{
+	for (uint32_t i = f->count; i-- > 0 &&
+	     f->msgs[i].uid >= f->first_unclaimed;)
+		if (!f->msgs[i].expunged)
+			return 1;
+	return 0;
+}
+
+void idx_mark_recent(struct imap_folder *f)
+{
+	for (uint32_t i = f->count; i-- > 0 &&
+	     f->msgs[i].uid >= f->first_unclaimed;)
+		if (!f->msgs[i].expunged)
+			f->msgs[i].recent = 1;
+}
+
+int idx_claim_locked(struct imap_folder *f, struct str *recs)
+{
+	struct imap_uidlog_rec r = { .type = 'C' };
+
+	if (!idx_unclaimed(f))
+		return 0;
+	idx_mark_recent(f);
+	r.uid = f->uidnext;
+	if (imap_uidlog_format_record(recs, &r) < 0)
+		return -1;
+	f->first_unclaimed = f->uidnext;
+	return 0;
+}
+
+/* Claim what is unclaimed (no scan was needed): LOCK_EX, catch up, a C
+ * record fsynced. */
+static int idx_claim(struct imap_folder *f, const char **error_r)
+{
+	struct str recs = STR_INIT(0);
+	int r;
+
+	if (idx_lock_catch_up(f, LOCK_EX, error_r) < 0)
+		return -1;
+	r = idx_claim_locked(f, &recs);
+	if (r < 0)
+		*error_r = "format postern-uidlog";
+	else
+		r = idx_log_write(f, &recs, 1, error_r);
+	idx_unlock(f);
+	str_free(&recs);
+	return r;
+}
 
 uint64_t idx_next_modseq(struct imap_folder *f, struct str *recs)
 {
@@ -469,6 +524,7 @@ static void folder_init(struct imap_folder *f)
 	str_init(&f->names, 0);
 	maildir_keywords_init(&f->kw);
 	f->scan_dirty = 1;
+	f->first_unclaimed = 1;
 	{
 		struct timespec rt, bt;
 
@@ -567,9 +623,14 @@ int imap_folder_sync(struct imap_folder *f, unsigned flags,
 	if (idx_lock_catch_up(f, LOCK_SH, error_r) < 0)
 		return -1;
 	idx_unlock(f);
-	if (((flags & IMAP_SYNC_FORCE) || idx_scan_needed(f)) &&
-	    idx_scan(f, recent, (flags & IMAP_SYNC_FORCE) != 0, error_r) < 0)
+	if ((flags & IMAP_SYNC_FORCE) || idx_scan_needed(f)) {
+		if (idx_scan(f, recent, (flags & IMAP_SYNC_FORCE) != 0,
+			     error_r) < 0)
+			return -1;
+	} else if (recent && idx_unclaimed(f) && idx_claim(f, error_r) < 0) {
 		return -1;
+	}
+	idx_mark_recent(f);
 	imap_cache_refresh(f);
 	return 0;
 }
@@ -638,6 +699,13 @@ static int folder_compact(struct imap_folder *f, const char **error_r)
 			goto out;
 	if (idx_rec_dirs(f, idx_dirs_state(f), &recs) < 0)
 		goto out;
+	if (f->first_unclaimed > 1) {
+		struct imap_uidlog_rec c = { .type = 'C' };
+
+		c.uid = f->first_unclaimed;
+		if (imap_uidlog_format_record(&recs, &c) < 0)
+			goto out;
+	}
 	for (uint32_t i = first; i < f->vanished_count; i++) {
 		struct imap_uidlog_rec x = { .type = 'X' };
 

@@ -383,6 +383,16 @@ int idx_create_log(struct imap_folder *f, int maildir_fd,
 		if (maxuid >= h.uidnext)
 			h.uidnext = maxuid + 1;
 		h.modseq = 1;
+		/* Dovecot's messages were seen: not \Recent again */
+		{
+			struct imap_uidlog_rec c = { .type = 'C' };
+
+			c.uid = h.uidnext;
+			if (imap_uidlog_format_record(&recs, &c) < 0) {
+				*error_r = "format postern-uidlog";
+				goto out;
+			}
+		}
 	} else {
 		const char *e;
 
