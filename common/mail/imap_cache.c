@@ -13,6 +13,14 @@
  *         sum of its key and bytes before it (cache_seal). A value whose
  *         sum does not match is never used: it is a miss, and the file is
  *         marked damaged and rebuilt at the next flush.
+ * WRITING A seal cannot help when BDB itself cannot walk the torn pages (a
+ *         stale page in an overflow chain makes it read past its page
+ *         buffer). So every write (under LOCK_EX) is bracketed by a marker
+ *         file, postern-index.db-writing, created (and the directory
+ *         fsynced) before the first page may be written and removed after
+ *         the sync. Whoever holds a lock on the cache and finds the marker
+ *         knows its writer died (a live one would hold LOCK_EX): the file
+ *         is not read at all, and is rebuilt under LOCK_EX.
  */
 #include "mail/imap_cache.h"
 
@@ -33,6 +41,7 @@
 #define SNAP_MAGIC 0x50534e34u	/* "PSN4" */
 #define SNAP_EVERY 16384	/* log bytes between snapshots */
 #define CACHE_FORMAT 2		/* in the 'V' value: sealed values */
+#define CACHE_WRITING_FILE "postern-index.db-writing"
 #define SEAL_LEN 8
 
 struct imap_cache {
@@ -237,7 +246,37 @@ static int cache_lock(struct imap_cache *c, int how)
 	return r;
 }
 
-/* Empty the file and start again (under LOCK_EX). */
+/* ---- writes (WRITING) ---------------------------------------------------- */
+
+/* Under LOCK_EX, before anything is written: the marker. 0 or -1. */
+static int cache_write_begin(struct imap_folder *f)
+{
+	int fd = openat(f->index_fd, CACHE_WRITING_FILE, O_WRONLY | O_CREAT |
+			O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	(void)close(fd);
+	/* before any page: a system crash must not keep the pages and
+	 * lose the marker */
+	return fsync(f->index_fd);
+}
+
+/* After the writes and BDB's sync succeeded. */
+static void cache_write_end(struct imap_folder *f)
+{
+	(void)unlinkat(f->index_fd, CACHE_WRITING_FILE, 0);
+}
+
+/* A writer died while writing (the caller holds a lock). */
+static int cache_torn(struct imap_folder *f)
+{
+	return faccessat(f->index_fd, CACHE_WRITING_FILE, F_OK,
+			 AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Empty the file and start again (under LOCK_EX, between
+ * cache_write_begin and cache_write_end). */
 static int cache_rebuild(struct imap_folder *f, struct imap_cache *c)
 {
 	unsigned char k[5], buf[SEAL_LEN + sizeof(struct cache_version)];
@@ -279,10 +318,16 @@ static int cache_check_uidvalidity(struct imap_folder *f, struct imap_cache *c)
 }
 
 /* Under a lock: reopen the handle if another process wrote the file;
- * then it is usable if it is of this UIDVALIDITY and format and no
- * damage was seen in it. 0, or -1 (broken or damaged). */
+ * then it is usable if no write of it was interrupted, it is of this
+ * UIDVALIDITY and format and no damage was seen in it. 0, or -1 (broken
+ * or damaged: not read again until rebuilt). */
 static int cache_current(struct imap_folder *f, struct imap_cache *c)
 {
+	if (cache_torn(f)) {
+		cache_db_close(c);
+		c->damaged = 1;
+		return -1;
+	}
 	if (c->db == NULL || c->broken || cache_file_moved(c)) {
 		if (cache_db_open(c) < 0)
 			return -1;
@@ -314,8 +359,9 @@ int imap_cache_open(struct imap_folder *f)
 		 * under LOCK_EX: another process may have just rebuilt it):
 		 * start again */
 		c->broken = 1;
-		if (cache_current(f, c) < 0)
-			(void)cache_rebuild(f, c);
+		if (cache_current(f, c) < 0 && cache_write_begin(f) == 0 &&
+		    cache_rebuild(f, c) == 0)
+			cache_write_end(f);
 		(void)cache_lock(c, LOCK_SH);
 	}
 	return c->db != NULL && !c->broken ? 0 : -1;
@@ -617,7 +663,7 @@ int imap_cache_snapshot_load(struct imap_folder *f)
 int imap_cache_flush(struct imap_folder *f)
 {
 	struct imap_cache *c = f->cache;
-	int snap, r = 0;
+	int snap, rebuild, r = 0;
 
 	if (c == NULL)
 		return 0;
@@ -635,7 +681,12 @@ int imap_cache_flush(struct imap_folder *f)
 		(void)cache_lock(c, LOCK_UN);
 		return 0;	/* busy: the batch waits */
 	}
-	if (cache_current(f, c) < 0) {
+	rebuild = cache_current(f, c) < 0;
+	if (cache_write_begin(f) < 0) {
+		r = -1;		/* nothing written: the batch is dropped */
+		goto out;
+	}
+	if (rebuild) {
 		r = cache_rebuild(f, c);
 		snap = !f->log_behind;
 	}
@@ -643,10 +694,13 @@ int imap_cache_flush(struct imap_folder *f)
 		r = cache_write_pending(c);
 	if (r == 0 && snap)
 		r = snap_write(f, c);
-	if (c->db != NULL && c->db->sync(c->db, 0) != 0)
+	if (c->db == NULL || c->db->sync(c->db, 0) != 0)
 		r = -1;
-	if (r < 0)
-		c->broken = 1;
+	if (r == 0)
+		cache_write_end(f);
+	else
+		c->broken = 1;	/* the marker stays: rebuilt next time */
+out:
 	cache_note_file(c);
 	str_clear(&c->pending);
 	c->forget_n = 0;

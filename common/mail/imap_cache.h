@@ -43,7 +43,8 @@
  *         the file's size or mtime differ from what it last saw.
  *
  * DAMAGE  A file BDB cannot open or read, one of another UIDVALIDITY or
- *         cache format, or one with a value whose seal fails (imap_cache.c),
+ *         cache format, one with a value whose seal fails, or one whose
+ *         writer died while writing (WRITING in imap_cache.c),
  *         is emptied under LOCK_EX and started again. Every failure of
  *         the cache leaves the folder working, only slower.
  */

@@ -51,6 +51,19 @@ static void maildir_remove(int fd)
 		printf("cannot remove %s\n", root);
 }
 
+static void put_file(const char *rel, const char *text)
+{
+	char p[512];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	fp = fopen(p, "w");
+	if (fp != NULL) {
+		fputs(text, fp);
+		fclose(fp);
+	}
+}
+
 /* A message of n bytes in an unlinked temporary file. */
 static int message_fd(size_t n)
 {
@@ -273,7 +286,8 @@ static int zero_at(const char *name, const char *what, size_t n)
 
 /* A cache torn as an interrupted BDB write leaves it (a value's bytes
  * zero): the snapshot is not used, UIDs are kept, nothing is expunged,
- * a damaged per-message value is a miss, and the file is rebuilt. */
+ * a damaged per-message value is a miss, and the file is rebuilt; the
+ * same when the marker of a write in progress is left behind. */
 static void test_damaged_cache(void)
 {
 	int mfd = maildir_make();
@@ -285,17 +299,7 @@ static void test_damaged_cache(void)
 
 	for (int k = 0; k < 30; k++) {
 		snprintf(p, sizeof(p), "cur/%d.M%dP7.host:2,", 1000 + k, k);
-		{
-			char full[256];
-			FILE *fp;
-
-			snprintf(full, sizeof(full), "%s/%s", root, p);
-			fp = fopen(full, "w");
-			if (fp != NULL) {
-				fputs("Subject: x\n\nbody\n", fp);
-				fclose(fp);
-			}
-		}
+		put_file(p, "Subject: x\n\nbody\n");
 	}
 	TEST_ASSERT(imap_folder_open(&f, mfd, "", -1, 0, &e) == 0);
 	TEST_ASSERT(f.count == 30);
@@ -324,6 +328,17 @@ static void test_damaged_cache(void)
 	TEST_ASSERT(imap_folder_open(&f, mfd, "", -1, 0, &e) == 0);
 	TEST_ASSERT(f.snap_offset != 0 && f.count == 30);
 	TEST_ASSERT(f.msgs[29].uid == uids[29]);
+	imap_folder_close(&f);
+	/* a writer died inside its write: the file is not read at all */
+	put_file("postern-index.db-writing", "");
+	TEST_ASSERT(imap_folder_open(&f, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(f.snap_offset == 0 && f.count == 30);
+	TEST_ASSERT(f.msgs[29].uid == uids[29]);
+	imap_folder_close(&f);
+	snprintf(p, sizeof(p), "%s/postern-index.db-writing", root);
+	TEST_ASSERT(access(p, F_OK) < 0);	/* rebuilt */
+	TEST_ASSERT(imap_folder_open(&f, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(f.snap_offset != 0 && f.count == 30);
 	imap_folder_close(&f);
 	str_free(&v);
 	maildir_remove(mfd);
