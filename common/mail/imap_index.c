@@ -376,10 +376,15 @@ static int idx_unclaimed(const struct imap_folder *f)
 
 void idx_mark_recent(struct imap_folder *f)
 {
-	for (uint32_t i = f->count; i-- > 0 &&
-	     f->msgs[i].uid >= f->first_unclaimed;)
+	/* (UIDs only grow: what was marked needs no second look, so a
+	 * folder no session ever claimed costs nothing per sync) */
+	uint32_t from = f->first_unclaimed > f->recent_from ?
+			f->first_unclaimed : f->recent_from;
+
+	for (uint32_t i = f->count; i-- > 0 && f->msgs[i].uid >= from;)
 		if (!f->msgs[i].expunged)
 			f->msgs[i].recent = 1;
+	f->recent_from = f->uidnext;
 }
 
 int idx_claim_locked(struct imap_folder *f, struct str *recs)

@@ -130,6 +130,8 @@ struct imap_folder {
 	int scan_dirty;			/* the next sync must scan */
 	time_t verify_at;		/* a scan due then (0: none) */
 	uint32_t first_unclaimed;	/* the last C record (RECENT) */
+	uint32_t recent_from;		/* ->recent already set from this
+					 * UID on where unclaimed */
 	uint64_t reserved;		/* the highest R record known */
 	uint64_t reserved_synced;	/* ... known to be on disk */
 	int log_unsynced;		/* records read or written since fsync */
