@@ -4,6 +4,23 @@
  * BDB opens files by path: the index directory is held as a descriptor,
  * so the path is /proc/self/fd/N/postern-index.db (maildir_write.c links
  * through /proc/self/fd too). Without /proc the cache is off.
+ *
+ * SEALS   Without transactions BDB writes its dirty pages at sync in
+ *         several write(2)s, and frees and truncates pages as it goes: a
+ *         process killed meanwhile leaves a file whose pages disagree (a
+ *         value's first overflow page new, the next one never written and
+ *         read back as zeros). So every value is stored sealed: an 8-byte
+ *         sum of its key and bytes before it (cache_seal). A value whose
+ *         sum does not match is never used: it is a miss, and the file is
+ *         marked damaged and rebuilt at the next flush.
+ * WRITING A seal cannot help when BDB itself cannot walk the torn pages (a
+ *         stale page in an overflow chain makes it read past its page
+ *         buffer). So every write (under LOCK_EX) is bracketed by a marker
+ *         file, postern-index.db-writing, created (and the directory
+ *         fsynced) before the first page may be written and removed after
+ *         the sync. Whoever holds a lock on the cache and finds the marker
+ *         knows its writer died (a live one would hold LOCK_EX): the file
+ *         is not read at all, and is rebuilt under LOCK_EX.
  */
 #include "mail/imap_cache.h"
 
@@ -19,15 +36,20 @@
 
 #include "mail/imap_index_int.h"
 #include "util/alloc.h"
+#include "util/log.h"
 
-#define SNAP_MAGIC 0x50534e32u	/* "PSN2" */
+#define SNAP_MAGIC 0x50534e34u	/* "PSN4" */
 #define SNAP_EVERY 16384	/* log bytes between snapshots */
+#define CACHE_FORMAT 2		/* in the 'V' value: sealed values */
+#define CACHE_WRITING_FILE "postern-index.db-writing"
+#define SEAL_LEN 8
 
 struct imap_cache {
 	DB *db;
 	int lock_fd;
 	int lock;		/* LOCK_UN / LOCK_SH / LOCK_EX held */
 	int broken;		/* rebuild at the next write */
+	int damaged;		/* a value failed its seal: rebuild */
 	dev_t dev;
 	ino_t ino;
 	off_t size;
@@ -42,10 +64,14 @@ struct snap_head {
 	uint32_t magic, uidvalidity;
 	uint64_t generation, offset;
 	char crc[9];
-	uint32_t uidnext, count, vanished, names_len, dirty;
+	uint32_t uidnext, count, vanished, names_len, dirty, first_unclaimed;
 	uint64_t highestmodseq, reserved, horizon;
 	struct timespec cur_mtime, new_mtime;
 	int64_t verify_at;
+};
+
+struct cache_version {
+	uint32_t uidvalidity, format;
 };
 
 static void key_make(unsigned char k[5], uint32_t uid, unsigned field)
@@ -55,6 +81,103 @@ static void key_make(unsigned char k[5], uint32_t uid, unsigned field)
 	k[2] = (unsigned char)(uid >> 8);
 	k[3] = (unsigned char)uid;
 	k[4] = (unsigned char)field;
+}
+
+/* ---- sealed values (SEALS) ------------------------------------------------ */
+
+static uint64_t seal_mix(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15u;
+	return h ^ (h >> 31);
+}
+
+/* The sum of key k and p[0..n): 8 bytes at a time, not a cryptographic
+ * one (it finds torn writes, not forgeries: the file is the user's). */
+static uint64_t seal_sum(const unsigned char k[5], const unsigned char *p,
+			 size_t n)
+{
+	uint64_t h = 0x6a09e667f3bcc909u, w = 0;
+	size_t i = 0;
+
+	memcpy(&w, k, 5);
+	h = seal_mix(h, w ^ ((uint64_t)n << 40));
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = seal_mix(h, w);
+	}
+	w = 0;
+	memcpy(&w, p + i, n - i);
+	return seal_mix(seal_mix(h, w), n);
+}
+
+/* buf[0..SEAL_LEN) := the seal of buf[SEAL_LEN..n). */
+static void cache_seal(const unsigned char k[5], unsigned char *buf, size_t n)
+{
+	uint64_t sum = seal_sum(k, buf + SEAL_LEN, n - SEAL_LEN);
+
+	memcpy(buf, &sum, SEAL_LEN);
+}
+
+/* val (as BDB returned it) holds a sealed value of key k? */
+static int cache_seal_ok(const unsigned char k[5], const DBT *val)
+{
+	uint64_t sum;
+
+	if (val->size < SEAL_LEN)
+		return 0;
+	memcpy(&sum, val->data, SEAL_LEN);
+	return sum == seal_sum(k, (const unsigned char *)val->data + SEAL_LEN,
+			       val->size - SEAL_LEN);
+}
+
+/* The value of key k (DB_DBT_MALLOC into *val; the caller frees
+ * val->data): 1 found and sealed, 0 missing, -1 error or a broken seal
+ * (then the file is marked for a rebuild). */
+static int cache_db_get(struct imap_cache *c, const unsigned char k[5],
+			DBT *val)
+{
+	DBT key;
+	int r;
+
+	memset(&key, 0, sizeof(key));
+	memset(val, 0, sizeof(*val));
+	key.data = (void *)k;
+	key.size = 5;
+	val->flags = DB_DBT_MALLOC;
+	r = c->db->get(c->db, NULL, &key, val, 0);
+	if (r == DB_NOTFOUND)
+		return 0;
+	if (r == 0 && cache_seal_ok(k, val))
+		return 1;
+	free(val->data);
+	val->data = NULL;
+	if (r == 0) {
+		c->damaged = 1;
+		log_warn("imap", "%s: a damaged value (an interrupted "
+			 "write?): the cache is rebuilt", IMAP_CACHE_FILE);
+	} else {
+		c->broken = 1;
+	}
+	return -1;
+}
+
+/* Store buf[0..n), whose first SEAL_LEN bytes are for the seal. */
+static int cache_db_put(struct imap_cache *c, const unsigned char k[5],
+			unsigned char *buf, size_t n)
+{
+	DBT key, val;
+
+	if (n > UINT32_MAX)
+		return -1;
+	cache_seal(k, buf, n);
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = (void *)k;
+	key.size = 5;
+	val.data = buf;
+	val.size = (uint32_t)n;
+	return c->db->put(c->db, NULL, &key, &val, 0) == 0 ? 0 : -1;
 }
 
 static void cache_note_file(struct imap_cache *c)
@@ -123,59 +246,94 @@ static int cache_lock(struct imap_cache *c, int how)
 	return r;
 }
 
-/* Empty the file and start again (under LOCK_EX). */
+/* ---- writes (WRITING) ---------------------------------------------------- */
+
+/* Under LOCK_EX, before anything is written: the marker. 0 or -1. */
+static int cache_write_begin(struct imap_folder *f)
+{
+	int fd = openat(f->index_fd, CACHE_WRITING_FILE, O_WRONLY | O_CREAT |
+			O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	(void)close(fd);
+	/* before any page: a system crash must not keep the pages and
+	 * lose the marker */
+	return fsync(f->index_fd);
+}
+
+/* After the writes and BDB's sync succeeded. */
+static void cache_write_end(struct imap_folder *f)
+{
+	(void)unlinkat(f->index_fd, CACHE_WRITING_FILE, 0);
+}
+
+/* A writer died while writing (the caller holds a lock). */
+static int cache_torn(struct imap_folder *f)
+{
+	return faccessat(f->index_fd, CACHE_WRITING_FILE, F_OK,
+			 AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Empty the file and start again (under LOCK_EX, between
+ * cache_write_begin and cache_write_end). */
 static int cache_rebuild(struct imap_folder *f, struct imap_cache *c)
 {
-	unsigned char k[5];
-	DBT key, val;
+	unsigned char k[5], buf[SEAL_LEN + sizeof(struct cache_version)];
+	struct cache_version v = { f->uidvalidity, CACHE_FORMAT };
 
 	cache_db_close(c);
 	if (ftruncate(c->lock_fd, 0) < 0 || cache_db_open(c) < 0)
 		return -1;
 	c->broken = 0;
+	c->damaged = 0;
 	key_make(k, 0, 'V');
-	memset(&key, 0, sizeof(key));
-	memset(&val, 0, sizeof(val));
-	key.data = k;
-	key.size = sizeof(k);
-	val.data = &f->uidvalidity;
-	val.size = sizeof(f->uidvalidity);
-	if (c->db->put(c->db, NULL, &key, &val, 0) != 0 ||
+	memcpy(buf + SEAL_LEN, &v, sizeof(v));
+	if (cache_db_put(c, k, buf, sizeof(buf)) < 0 ||
 	    c->db->sync(c->db, 0) != 0)
 		return -1;
 	cache_note_file(c);
 	return 0;
 }
 
-/* The UIDVALIDITY stored: 1 same as the folder's, 0 other or none. */
+/* The UIDVALIDITY and format stored: 1 this folder's and this format,
+ * 0 other or none. */
 static int cache_check_uidvalidity(struct imap_folder *f, struct imap_cache *c)
 {
 	unsigned char k[5];
-	uint32_t v = 0;
-	DBT key, val;
+	struct cache_version v;
+	DBT val;
+	int r;
 
 	key_make(k, 0, 'V');
-	memset(&key, 0, sizeof(key));
-	memset(&val, 0, sizeof(val));
-	key.data = k;
-	key.size = sizeof(k);
-	val.data = &v;
-	val.ulen = sizeof(v);
-	val.flags = DB_DBT_USERMEM;
-	return c->db->get(c->db, NULL, &key, &val, 0) == 0 &&
-	       val.size == sizeof(v) && v == f->uidvalidity;
+	if (cache_db_get(c, k, &val) != 1)
+		return 0;
+	r = val.size == SEAL_LEN + sizeof(v);
+	if (r) {
+		memcpy(&v, (const char *)val.data + SEAL_LEN, sizeof(v));
+		r = v.uidvalidity == f->uidvalidity && v.format == CACHE_FORMAT;
+	}
+	free(val.data);
+	return r;
 }
 
 /* Under a lock: reopen the handle if another process wrote the file;
- * then it is usable if it is of this UIDVALIDITY. 0, or -1 (broken). */
+ * then it is usable if no write of it was interrupted, it is of this
+ * UIDVALIDITY and format and no damage was seen in it. 0, or -1 (broken
+ * or damaged: not read again until rebuilt). */
 static int cache_current(struct imap_folder *f, struct imap_cache *c)
 {
+	if (cache_torn(f)) {
+		cache_db_close(c);
+		c->damaged = 1;
+		return -1;
+	}
 	if (c->db == NULL || c->broken || cache_file_moved(c)) {
 		if (cache_db_open(c) < 0)
 			return -1;
 		c->broken = !cache_check_uidvalidity(f, c);
 	}
-	return c->broken ? -1 : 0;
+	return c->broken || c->damaged ? -1 : 0;
 }
 
 int imap_cache_open(struct imap_folder *f)
@@ -201,8 +359,9 @@ int imap_cache_open(struct imap_folder *f)
 		 * under LOCK_EX: another process may have just rebuilt it):
 		 * start again */
 		c->broken = 1;
-		if (cache_current(f, c) < 0)
-			(void)cache_rebuild(f, c);
+		if (cache_current(f, c) < 0 && cache_write_begin(f) == 0 &&
+		    cache_rebuild(f, c) == 0)
+			cache_write_end(f);
 		(void)cache_lock(c, LOCK_SH);
 	}
 	return c->db != NULL && !c->broken ? 0 : -1;
@@ -236,7 +395,7 @@ int imap_cache_get(struct imap_folder *f, uint32_t uid, unsigned field,
 {
 	struct imap_cache *c = f->cache;
 	unsigned char k[5];
-	DBT key, val;
+	DBT val;
 	int r;
 
 	if (c == NULL)
@@ -244,22 +403,13 @@ int imap_cache_get(struct imap_folder *f, uint32_t uid, unsigned field,
 	if (c->lock == LOCK_UN &&
 	    (cache_lock(c, LOCK_SH) < 0 || cache_current(f, c) < 0))
 		return 0;
-	if (c->db == NULL || c->broken)
+	if (c->db == NULL || c->broken || c->damaged)
 		return 0;
 	key_make(k, uid, field);
-	memset(&key, 0, sizeof(key));
-	memset(&val, 0, sizeof(val));
-	key.data = k;
-	key.size = sizeof(k);
-	val.flags = DB_DBT_MALLOC;
-	r = c->db->get(c->db, NULL, &key, &val, 0);
-	if (r == DB_NOTFOUND)
+	if (cache_db_get(c, k, &val) != 1)
 		return 0;
-	if (r != 0) {
-		c->broken = 1;
-		return 0;
-	}
-	r = str_set(out, val.data, val.size) < 0 ? -1 : 1;
+	r = str_set(out, (const char *)val.data + SEAL_LEN,
+		    val.size - SEAL_LEN) < 0 ? -1 : 1;
 	free(val.data);
 	return r;
 }
@@ -268,7 +418,7 @@ int imap_cache_put(struct imap_folder *f, uint32_t uid, unsigned field,
 		   const void *p, size_t n)
 {
 	struct imap_cache *c = f->cache;
-	unsigned char hdr[9];
+	unsigned char hdr[9 + SEAL_LEN];
 
 	if (c == NULL)
 		return 0;
@@ -286,6 +436,7 @@ int imap_cache_put(struct imap_folder *f, uint32_t uid, unsigned field,
 	hdr[6] = (unsigned char)(n >> 16);
 	hdr[7] = (unsigned char)(n >> 8);
 	hdr[8] = (unsigned char)n;
+	memset(hdr + 9, 0, SEAL_LEN);	/* the seal, at the write */
 	if (str_append(&c->pending, hdr, sizeof(hdr)) < 0 ||
 	    str_append(&c->pending, p, n) < 0)
 		return -1;
@@ -306,25 +457,20 @@ void imap_cache_forget(struct imap_folder *f, uint32_t uid)
 	c->forget[c->forget_n++] = uid;
 }
 
-/* The batch into the db (under LOCK_EX). */
+/* The batch into the db (under LOCK_EX): uid(4) field(1) len(4)
+ * seal(SEAL_LEN) bytes(len) each. */
 static int cache_write_pending(struct imap_cache *c)
 {
-	const unsigned char *p = (const unsigned char *)c->pending.s;
+	unsigned char *p = (unsigned char *)c->pending.s;
 	size_t pos = 0, n;
-	DBT key, val;
+	DBT key;
 
-	while (pos + 9 <= c->pending.len) {
+	while (pos + 9 + SEAL_LEN <= c->pending.len) {
 		n = (size_t)p[pos + 5] << 24 | (size_t)p[pos + 6] << 16 |
 		    (size_t)p[pos + 7] << 8 | p[pos + 8];
-		memset(&key, 0, sizeof(key));
-		memset(&val, 0, sizeof(val));
-		key.data = (void *)(p + pos);
-		key.size = 5;
-		val.data = (void *)(p + pos + 9);
-		val.size = (uint32_t)n;
-		if (c->db->put(c->db, NULL, &key, &val, 0) != 0)
+		if (cache_db_put(c, p + pos, p + pos + 9, SEAL_LEN + n) < 0)
 			return -1;
-		pos += 9 + n;
+		pos += 9 + SEAL_LEN + n;
 	}
 	for (size_t i = 0; i < c->forget_n; i++) {
 		for (unsigned field = 1; field <= IMAP_CACHE_SIZES; field++) {
@@ -353,10 +499,10 @@ static int snap_crc_at(struct imap_folder *f, uint64_t offset, char crc[9])
 
 static int snap_write(struct imap_folder *f, struct imap_cache *c)
 {
+	static const unsigned char seal[SEAL_LEN];
 	struct snap_head h;
 	struct str img = STR_INIT(0), names = STR_INIT(0);
 	unsigned char k[5];
-	DBT key, val;
 	int r = -1;
 
 	memset(&h, 0, sizeof(h));
@@ -367,6 +513,7 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 	if (snap_crc_at(f, h.offset, h.crc) < 0)
 		goto out;
 	h.uidnext = f->uidnext;
+	h.first_unclaimed = f->first_unclaimed;
 	h.highestmodseq = f->highestmodseq;
 	h.reserved = f->reserved;
 	h.horizon = f->horizon;
@@ -375,7 +522,8 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 	h.vanished = f->vanished_count;
 	h.dirty = (uint32_t)f->scan_dirty;
 	h.verify_at = (int64_t)f->verify_at;
-	if (str_append(&img, &h, sizeof(h)) < 0)
+	if (str_append(&img, seal, SEAL_LEN) < 0 ||
+	    str_append(&img, &h, sizeof(h)) < 0)
 		goto out;
 	for (uint32_t i = 0; i < f->count; i++) {
 		struct imap_msg m = f->msgs[i];
@@ -384,27 +532,21 @@ static int snap_write(struct imap_folder *f, struct imap_cache *c)
 		if (m.expunged)
 			continue;
 		m.name_off = (uint32_t)names.len;
-		m.recent = m.changed = m.seen_scan = 0;
+		m.recent = m.changed = m.seen_scan = m.moved = 0;
 		if (str_append(&names, n, strlen(n) + 1) < 0 ||
 		    str_append(&img, &m, sizeof(m)) < 0)
 			goto out;
 		h.count++;
 	}
 	h.names_len = (uint32_t)names.len;
-	memcpy(img.s, &h, sizeof(h));
+	memcpy(img.s + SEAL_LEN, &h, sizeof(h));
 	if ((names.len > 0 && str_append(&img, names.s, names.len) < 0) ||
 	    (f->vanished_count > 0 &&
 	     str_append(&img, f->vanished,
 			f->vanished_count * sizeof(*f->vanished)) < 0))
 		goto out;
 	key_make(k, 0, 'S');
-	memset(&key, 0, sizeof(key));
-	memset(&val, 0, sizeof(val));
-	key.data = k;
-	key.size = sizeof(k);
-	val.data = img.s;
-	val.size = (uint32_t)img.len;
-	if (c->db->put(c->db, NULL, &key, &val, 0) == 0) {
+	if (cache_db_put(c, k, (unsigned char *)img.s, img.len) == 0) {
 		f->snap_offset = h.offset;
 		f->snap_dirty = f->scan_dirty;
 		r = 0;
@@ -441,18 +583,26 @@ static int snap_apply(struct imap_folder *f, const struct snap_head *h,
 
 	if (h->names_len > 0 && names[h->names_len - 1] != '\0')
 		return 0;
+	if (h->count > IMAP_INDEX_MSGS_MAX)
+		return 0;
 	f->msgs = xreallocarray(NULL, h->count ? h->count : 1,
 				sizeof(*f->msgs));
 	f->alloc = h->count ? h->count : 1;
 	if (h->count > 0)
 		memcpy(f->msgs, p, (size_t)h->count * sizeof(*f->msgs));
 	f->count = h->count;
-	for (uint32_t i = 0; i < f->count; i++)
-		if (f->msgs[i].name_off >= h->names_len ||
-		    (i > 0 && f->msgs[i].uid <= f->msgs[i - 1].uid)) {
+	for (uint32_t i = 0; i < f->count; i++) {
+		struct imap_msg *m = &f->msgs[i];
+
+		if (m->name_off >= h->names_len || names[m->name_off] == '\0' ||
+		    m->uid == 0 || m->uid >= h->uidnext ||
+		    (i > 0 && m->uid <= f->msgs[i - 1].uid)) {
 			f->count = 0;
 			return 0;
 		}
+		m->recent = m->expunged = m->changed = m->seen_scan = 0;
+		m->moved = 0;
+	}
 	str_clear(&f->names);
 	if (str_append(&f->names, names, h->names_len) < 0)
 		return 0;
@@ -464,6 +614,7 @@ static int snap_apply(struct imap_folder *f, const struct snap_head *h,
 		idx_vanished_add(f, v.uid, v.modseq);
 	}
 	f->uidnext = h->uidnext;
+	f->first_unclaimed = h->first_unclaimed;
 	f->highestmodseq = h->highestmodseq;
 	f->reserved = h->reserved;
 	f->horizon = h->horizon;
@@ -483,24 +634,20 @@ int imap_cache_snapshot_load(struct imap_folder *f)
 	struct imap_cache *c = f->cache;
 	struct snap_head h;
 	unsigned char k[5];
-	DBT key, val;
+	DBT val;
 	int r = 0;
 
-	if (c == NULL || c->db == NULL || c->broken)
+	if (c == NULL || c->db == NULL || c->broken || c->damaged)
 		return 0;
 	key_make(k, 0, 'S');
-	memset(&key, 0, sizeof(key));
-	memset(&val, 0, sizeof(val));
-	key.data = k;
-	key.size = sizeof(k);
-	val.flags = DB_DBT_MALLOC;
-	if (c->db->get(c->db, NULL, &key, &val, 0) != 0)
+	if (cache_db_get(c, k, &val) != 1)
 		return 0;
-	if (val.size >= sizeof(h)) {
-		memcpy(&h, val.data, sizeof(h));
-		if (snap_usable(f, &h, val.size))
-			r = snap_apply(f, &h, (const char *)val.data +
-				       sizeof(h));
+	if (val.size >= SEAL_LEN + sizeof(h)) {
+		const char *p = (const char *)val.data + SEAL_LEN;
+
+		memcpy(&h, p, sizeof(h));
+		if (snap_usable(f, &h, val.size - SEAL_LEN))
+			r = snap_apply(f, &h, p + sizeof(h));
 	}
 	free(val.data);
 	if (!r) {
@@ -516,16 +663,17 @@ int imap_cache_snapshot_load(struct imap_folder *f)
 int imap_cache_flush(struct imap_folder *f)
 {
 	struct imap_cache *c = f->cache;
-	int snap, r = 0;
+	int snap, rebuild, r = 0;
 
 	if (c == NULL)
 		return 0;
 	/* a snapshot when the log moved on well past the last one, or when
 	 * a clean scan would spare the next open a scan */
-	snap = f->snap_offset == 0 ||
+	snap = !f->log_behind && (f->snap_offset == 0 ||
 	       f->log.offset - f->snap_offset >= SNAP_EVERY ||
-	       (f->snap_dirty && !f->scan_dirty);
-	if (c->pending.len == 0 && c->forget_n == 0 && !snap && !c->broken) {
+	       (f->snap_dirty && !f->scan_dirty));
+	if (c->pending.len == 0 && c->forget_n == 0 && !snap && !c->broken &&
+	    !c->damaged) {
 		(void)cache_lock(c, LOCK_UN);
 		return 0;
 	}
@@ -533,16 +681,26 @@ int imap_cache_flush(struct imap_folder *f)
 		(void)cache_lock(c, LOCK_UN);
 		return 0;	/* busy: the batch waits */
 	}
-	if (cache_current(f, c) < 0)
+	rebuild = cache_current(f, c) < 0;
+	if (cache_write_begin(f) < 0) {
+		r = -1;		/* nothing written: the batch is dropped */
+		goto out;
+	}
+	if (rebuild) {
 		r = cache_rebuild(f, c);
+		snap = !f->log_behind;
+	}
 	if (r == 0)
 		r = cache_write_pending(c);
 	if (r == 0 && snap)
 		r = snap_write(f, c);
-	if (c->db != NULL && c->db->sync(c->db, 0) != 0)
+	if (c->db == NULL || c->db->sync(c->db, 0) != 0)
 		r = -1;
-	if (r < 0)
-		c->broken = 1;
+	if (r == 0)
+		cache_write_end(f);
+	else
+		c->broken = 1;	/* the marker stays: rebuilt next time */
+out:
 	cache_note_file(c);
 	str_clear(&c->pending);
 	c->forget_n = 0;
@@ -554,8 +712,9 @@ void imap_cache_snapshot_now(struct imap_folder *f)
 {
 	uint64_t keep = f->snap_offset;
 
-	if (f->cache == NULL || (f->log.offset == f->snap_offset &&
-				 f->snap_dirty == f->scan_dirty))
+	if (f->cache == NULL || f->log_behind ||
+	    (f->log.offset == f->snap_offset &&
+	     f->snap_dirty == f->scan_dirty))
 		return;
 	f->snap_offset = 0;	/* forces the snapshot */
 	if (imap_cache_flush(f) < 0 || f->snap_offset == 0)

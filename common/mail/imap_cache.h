@@ -9,7 +9,12 @@
  *           uid(4, big-endian) field(1)   per-message data of a field
  *                                         (IMAP_CACHE_*, imap_index.h)
  *           0(4) 'V'                      the UIDVALIDITY it belongs to
+ *                                         and the cache format
  *           0(4) 'S'                      the snapshot (below)
+ *
+ *         Each value is stored sealed: an 8-byte sum of key and bytes
+ *         before the bytes (SEALS in imap_cache.c); one that fails it is
+ *         a miss and marks the file damaged.
  *
  *         A message's data never changes while its UID lives (a UID names
  *         one file content for good), so an entry is never stale, only
@@ -37,7 +42,9 @@
  *         keeps its own page cache, so a process reopens its handle when
  *         the file's size or mtime differ from what it last saw.
  *
- * DAMAGE  A file BDB cannot open or read, or one of another UIDVALIDITY,
+ * DAMAGE  A file BDB cannot open or read, one of another UIDVALIDITY or
+ *         cache format, one with a value whose seal fails, or one whose
+ *         writer died while writing (WRITING in imap_cache.c),
  *         is emptied under LOCK_EX and started again. Every failure of
  *         the cache leaves the folder working, only slower.
  */

@@ -261,6 +261,10 @@ static int apply_rec(void *arg, const struct imap_uidlog_rec *r,
 	case 'M':
 		idx_apply_dirs(f, r);
 		break;
+	case 'C':
+		if (r->uid > f->first_unclaimed)
+			f->first_unclaimed = r->uid;
+		break;
 	}
 	return 0;
 }
@@ -360,6 +364,62 @@ void idx_unlock(struct imap_folder *f)
 
 /* ---- records ----------------------------------------------------------- */
 
+/* 1 if a live message is at or above the claim boundary. */
+static int idx_unclaimed(const struct imap_folder *f)
+{
+	for (uint32_t i = f->count; i-- > 0 &&
+	     f->msgs[i].uid >= f->first_unclaimed;)
+		if (!f->msgs[i].expunged)
+			return 1;
+	return 0;
+}
+
+void idx_mark_recent(struct imap_folder *f)
+{
+	/* (UIDs only grow: what was marked needs no second look, so a
+	 * folder no session ever claimed costs nothing per sync) */
+	uint32_t from = f->first_unclaimed > f->recent_from ?
+			f->first_unclaimed : f->recent_from;
+
+	for (uint32_t i = f->count; i-- > 0 && f->msgs[i].uid >= from;)
+		if (!f->msgs[i].expunged)
+			f->msgs[i].recent = 1;
+	f->recent_from = f->uidnext;
+}
+
+int idx_claim_locked(struct imap_folder *f, struct str *recs)
+{
+	struct imap_uidlog_rec r = { .type = 'C' };
+
+	if (!idx_unclaimed(f))
+		return 0;
+	idx_mark_recent(f);
+	r.uid = f->uidnext;
+	if (imap_uidlog_format_record(recs, &r) < 0)
+		return -1;
+	f->first_unclaimed = f->uidnext;
+	return 0;
+}
+
+/* Claim what is unclaimed (no scan was needed): LOCK_EX, catch up, a C
+ * record fsynced. */
+static int idx_claim(struct imap_folder *f, const char **error_r)
+{
+	struct str recs = STR_INIT(0);
+	int r;
+
+	if (idx_lock_catch_up(f, LOCK_EX, error_r) < 0)
+		return -1;
+	r = idx_claim_locked(f, &recs);
+	if (r < 0)
+		*error_r = "format postern-uidlog";
+	else
+		r = idx_log_write(f, &recs, 1, error_r);
+	idx_unlock(f);
+	str_free(&recs);
+	return r;
+}
+
 uint64_t idx_next_modseq(struct imap_folder *f, struct str *recs)
 {
 	uint64_t m = ++f->highestmodseq;
@@ -405,8 +465,10 @@ int idx_log_write(struct imap_folder *f, struct str *recs, int sync,
 		  const char **error_r)
 {
 	if (recs->len > 0 &&
-	    imap_uidlog_append(&f->log, recs->s, recs->len, error_r) < 0)
+	    imap_uidlog_append(&f->log, recs->s, recs->len, error_r) < 0) {
+		f->log_behind = 1;
 		return -1;
+	}
 	if (recs->len > 0)
 		f->log_unsynced = 1;
 	if (sync && f->log_unsynced) {
@@ -467,6 +529,7 @@ static void folder_init(struct imap_folder *f)
 	str_init(&f->names, 0);
 	maildir_keywords_init(&f->kw);
 	f->scan_dirty = 1;
+	f->first_unclaimed = 1;
 	{
 		struct timespec rt, bt;
 
@@ -489,7 +552,8 @@ static void folder_init(struct imap_folder *f)
 }
 
 /* The log into memory: the snapshot and its tail, or the whole log. */
-static int folder_load(struct imap_folder *f, const char **error_r)
+static int folder_load(struct imap_folder *f, int maildir_fd,
+		       const char **error_r)
 {
 	int r;
 
@@ -501,7 +565,8 @@ static int folder_load(struct imap_folder *f, const char **error_r)
 			*error_r = "postern-uidlog missing";
 			return -1;
 		}
-		if (idx_create_log(f, error_r) < 0 && errno != EEXIST)
+		if (idx_create_log(f, maildir_fd, error_r) < 0 &&
+		    errno != EEXIST)
 			return -1;
 	}
 	if (r < 0)
@@ -531,7 +596,7 @@ int imap_folder_open(struct imap_folder *f, int maildir_fd,
 	f->readonly = readonly != 0;
 	if (folder_open_dirs(f, maildir_fd, dirname, index_dir_fd,
 			     error_r) < 0 ||
-	    folder_load(f, error_r) < 0)
+	    folder_load(f, maildir_fd, error_r) < 0)
 		goto fail;
 	f->counter = (unsigned long)f->dir_fd << 16;
 	if (maildir_keywords_read(f->dir_fd, &f->kw) < 0) {
@@ -563,9 +628,14 @@ int imap_folder_sync(struct imap_folder *f, unsigned flags,
 	if (idx_lock_catch_up(f, LOCK_SH, error_r) < 0)
 		return -1;
 	idx_unlock(f);
-	if (((flags & IMAP_SYNC_FORCE) || idx_scan_needed(f)) &&
-	    idx_scan(f, recent, (flags & IMAP_SYNC_FORCE) != 0, error_r) < 0)
+	if ((flags & IMAP_SYNC_FORCE) || idx_scan_needed(f)) {
+		if (idx_scan(f, recent, (flags & IMAP_SYNC_FORCE) != 0,
+			     error_r) < 0)
+			return -1;
+	} else if (recent && idx_unclaimed(f) && idx_claim(f, error_r) < 0) {
 		return -1;
+	}
+	idx_mark_recent(f);
 	imap_cache_refresh(f);
 	return 0;
 }
@@ -634,6 +704,13 @@ static int folder_compact(struct imap_folder *f, const char **error_r)
 			goto out;
 	if (idx_rec_dirs(f, idx_dirs_state(f), &recs) < 0)
 		goto out;
+	if (f->first_unclaimed > 1) {
+		struct imap_uidlog_rec c = { .type = 'C' };
+
+		c.uid = f->first_unclaimed;
+		if (imap_uidlog_format_record(&recs, &c) < 0)
+			goto out;
+	}
 	for (uint32_t i = first; i < f->vanished_count; i++) {
 		struct imap_uidlog_rec x = { .type = 'X' };
 

@@ -32,6 +32,19 @@
  *         set; sequence numbers of existing entries never change until
  *         imap_folder_purge().
  *
+ * RECENT  \Recent as RFC 3501 and Dovecot have it: a message is recent in
+ *         the first read-write session (SELECT) that sees the folder
+ *         after it arrived, however it arrived (delivery into new/,
+ *         APPEND, COPY or MOVE from any session, a file put in cur/ by
+ *         another program), and in no other read-write one. The log keeps
+ *         the first UID no session has claimed (its last C record). A
+ *         sync of a handle opened read-write with IMAP_SYNC_RECENT (and an
+ *         APPEND or COPY through it) claims, under LOCK_EX after reading
+ *         the log, every message at or above it: ->recent set, a C record
+ *         of uidnext fsynced. Any handle marks ->recent the messages still
+ *         unclaimed when it syncs (EXAMINE and STATUS count them without
+ *         claiming them). ->recent, once set, stays for the handle's life.
+ *
  * MODSEQ  Flag changes are logged without fsync; before a MODSEQ above
  *         the last fsynced reservation may be announced, imap_folder_flush()
  *         fsyncs the log, which holds an R record above it. After a crash
@@ -63,7 +76,7 @@
 #define IMAP_F_DRAFT	0x10	/* D */
 #define IMAP_F_ALL	0x1f
 
-#define IMAP_SYNC_RECENT 0x1u	/* new/ -> cur/, those recent for us */
+#define IMAP_SYNC_RECENT 0x1u	/* new/ -> cur/, claim \Recent (RECENT) */
 #define IMAP_SYNC_FORCE  0x2u	/* scan whatever the mtimes say */
 
 #define IMAP_INDEX_DIRTY_SECS 2
@@ -87,6 +100,7 @@ struct imap_msg {
 	uint8_t expunged:1;		/* gone on disk, not yet announced */
 	uint8_t changed:1;		/* flags changed by someone else */
 	uint8_t in_new:1;		/* the file is in new/, not cur/ */
+	uint8_t moved:1;		/* this handle moved it new/ -> cur/ */
 	uint8_t seen_scan:1;		/* private: found by the current scan */
 };
 
@@ -115,6 +129,9 @@ struct imap_folder {
 	struct timespec cur_mtime, new_mtime;	/* explained by the log */
 	int scan_dirty;			/* the next sync must scan */
 	time_t verify_at;		/* a scan due then (0: none) */
+	uint32_t first_unclaimed;	/* the last C record (RECENT) */
+	uint32_t recent_from;		/* ->recent already set from this
+					 * UID on where unclaimed */
 	uint64_t reserved;		/* the highest R record known */
 	uint64_t reserved_synced;	/* ... known to be on disk */
 	int log_unsynced;		/* records read or written since fsync */
@@ -129,6 +146,9 @@ struct imap_folder {
 	struct imap_cache *cache;
 	uint64_t snap_offset;		/* the log offset of the last snapshot */
 	int snap_dirty;			/* ... and its scan_dirty */
+	int log_behind;			/* a log write failed: memory may
+					 * hold what the log does not (no
+					 * snapshot of it is ever taken) */
 };
 
 struct imap_vanished {

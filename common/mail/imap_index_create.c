@@ -13,8 +13,21 @@
  *         UIDs in increasing order, below nextuid. Lines that do not fit
  *         are skipped. A file of the folder whose base (up to ':') is
  *         named there keeps that UID; the others get UIDs from nextuid on
- *         at the first sync. The UIDVALIDITY is Dovecot's. Without the
- *         file, UIDVALIDITY is the time of creation.
+ *         at the first sync. The UIDVALIDITY is Dovecot's.
+ *
+ * UIDVALIDITY Without dovecot-uidlist, a new folder's UIDVALIDITY is
+ *         max(now, last + 1), last being the one kept in the Maildir's
+ *         root (not the index root: it is the user's mail) in
+ *         postern-uidvalidity, as Dovecot keeps dovecot-uidvalidity:
+ *
+ *           file = uidvalidity LF     ; decimal, the last one given
+ *
+ *         so a folder deleted and created again within one second (or
+ *         after the clock went back) never gets its old UIDVALIDITY. The
+ *         file is replaced atomically (tmp, fsync, rename) under flock
+ *         LOCK_EX on the file being replaced; a waiter that gets the lock
+ *         on a file already renamed over opens the new one and waits
+ *         again. If it cannot be written, the time is used (and logged).
  *
  * ATOMIC  The log is written whole to a temporary file and linked into
  *         place without replacing: of two processes creating it at once,
@@ -27,15 +40,21 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mail/maildir_name.h"
 #include "mail/maildir_scan.h"
 #include "util/alloc.h"
+#include "util/fileio.h"
+#include "util/log.h"
 
 #define UIDLIST_FILE "dovecot-uidlist"
 #define UIDLIST_MAX ((size_t)256 << 20)
+#define UIDVALIDITY_FILE "postern-uidvalidity"
+#define UIDVALIDITY_TRIES 100
 
 struct uidlist_ent {
 	const char *base;
@@ -257,7 +276,90 @@ static int uidlist_read(struct imap_folder *f, struct str *text)
 	return 1;
 }
 
-int idx_create_log(struct imap_folder *f, const char **error_r)
+/* ---- the Maildir's last UIDVALIDITY (UIDVALIDITY) ------------------------ */
+
+/* Open and lock postern-uidvalidity (LOCK_EX), the file its name holds
+ * now: the descriptor, or -1. */
+static int uidvalidity_lock(int maildir_fd, const char **error_r)
+{
+	struct stat a, b;
+
+	for (int tries = 0; tries < UIDVALIDITY_TRIES; tries++) {
+		int fd = openat(maildir_fd, UIDVALIDITY_FILE, O_RDWR | O_CREAT |
+				O_NOFOLLOW | O_CLOEXEC, 0600), r;
+
+		if (fd < 0) {
+			*error_r = "open " UIDVALIDITY_FILE;
+			return -1;
+		}
+		while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+			;
+		if (r < 0 || fstat(fd, &a) < 0 ||
+		    fstatat(maildir_fd, UIDVALIDITY_FILE, &b,
+			    AT_SYMLINK_NOFOLLOW) < 0) {
+			if (r == 0 && errno == ENOENT) {
+				close(fd);	/* renamed over: again */
+				continue;
+			}
+			*error_r = "lock " UIDVALIDITY_FILE;
+			close(fd);
+			return -1;
+		}
+		if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
+	}
+	errno = EAGAIN;
+	*error_r = UIDVALIDITY_FILE " keeps being replaced";
+	return -1;
+}
+
+/* The value in the locked file fd: 0 if it is empty or not a number. */
+static uint32_t uidvalidity_read(int fd)
+{
+	char buf[24];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	uint64_t v = 0;
+
+	if (n <= 0)
+		return 0;
+	for (ssize_t i = 0; i < n && buf[i] != '\n'; i++) {
+		if (buf[i] < '0' || buf[i] > '9' || v > UINT32_MAX)
+			return 0;
+		v = v * 10 + (uint64_t)(buf[i] - '0');
+	}
+	return v > UINT32_MAX ? 0 : (uint32_t)v;
+}
+
+/* A UIDVALIDITY for a new folder of the Maildir maildir_fd, recorded
+ * there: 0, or -1 with *error_r (nothing recorded). */
+static int uidvalidity_next(int maildir_fd, uint32_t *v_r,
+			    const char **error_r)
+{
+	uint32_t now = (uint32_t)time(NULL), last, v;
+	struct str text = STR_INIT(32);
+	int fd = uidvalidity_lock(maildir_fd, error_r), r = -1;
+
+	if (fd < 0)
+		return -1;
+	last = uidvalidity_read(fd);
+	v = last != UINT32_MAX && last + 1 > now ? last + 1 : now;
+	if (v == 0)
+		v = 1;
+	if (str_appendf(&text, "%u\n", v) < 0)
+		*error_r = "format " UIDVALIDITY_FILE;
+	else if (file_write_atomic_at(maildir_fd, UIDVALIDITY_FILE, text.s,
+				      text.len, 0600, 0, error_r) == 0)
+		r = 0;
+	close(fd);	/* the lock goes with it, after the rename */
+	str_free(&text);
+	if (r == 0)
+		*v_r = v;
+	return r;
+}
+
+int idx_create_log(struct imap_folder *f, int maildir_fd,
+		   const char **error_r)
 {
 	struct imap_uidlog_header h = { 0 };
 	struct uidlist ul = { 0 };
@@ -265,7 +367,6 @@ int idx_create_log(struct imap_folder *f, const char **error_r)
 	uint32_t maxuid = 0;
 	int r = -1;
 
-	h.uidvalidity = (uint32_t)time(NULL);
 	h.uidnext = 1;
 	h.generation = imap_uidlog_generation();
 	if (uidlist_read(f, &text) < 0) {
@@ -282,6 +383,24 @@ int idx_create_log(struct imap_folder *f, const char **error_r)
 		if (maxuid >= h.uidnext)
 			h.uidnext = maxuid + 1;
 		h.modseq = 1;
+		/* Dovecot's messages were seen: not \Recent again */
+		{
+			struct imap_uidlog_rec c = { .type = 'C' };
+
+			c.uid = h.uidnext;
+			if (imap_uidlog_format_record(&recs, &c) < 0) {
+				*error_r = "format postern-uidlog";
+				goto out;
+			}
+		}
+	} else {
+		const char *e;
+
+		if (uidvalidity_next(maildir_fd, &h.uidvalidity, &e) < 0) {
+			log_warn("imap", "%s: %s (the time is the folder's "
+				 "UIDVALIDITY)", e, strerror(errno));
+			h.uidvalidity = (uint32_t)time(NULL);
+		}
 	}
 	r = imap_uidlog_create(&f->log, &h, recs.s, recs.len, error_r);
 out:

@@ -44,6 +44,11 @@ int idx_rec_state(struct imap_folder *f, char type, uint32_t i,
 		  struct str *recs);
 int idx_rec_expunge(struct imap_folder *f, uint32_t uid, uint64_t modseq,
 		    struct str *recs);
+/* Under LOCK_EX, caught up: claim the unclaimed messages (RECENT in
+ * imap_index.h), their C record appended to recs. */
+int idx_claim_locked(struct imap_folder *f, struct str *recs);
+/* ->recent for every live message no session has claimed. */
+void idx_mark_recent(struct imap_folder *f);
 /* Write recs to the log (under LOCK_EX); with sync: fdatasync it. */
 int idx_log_write(struct imap_folder *f, struct str *recs, int sync,
 		  const char **error_r);
@@ -81,6 +86,9 @@ int idx_ts_eq(const struct timespec *a, const struct timespec *b);
 int idx_ts_recent(const struct timespec *t);
 
 /* imap_index_create.c */
-int idx_create_log(struct imap_folder *f, const char **error_r);
+/* The folder's first log; maildir_fd: the Maildir's root (its
+ * postern-uidvalidity). */
+int idx_create_log(struct imap_folder *f, int maildir_fd,
+		   const char **error_r);
 
 #endif

@@ -45,7 +45,7 @@ struct pending {
 struct scan {
 	struct imap_folder *f;
 	struct str names;	/* pending and moved names, NUL-terminated */
-	struct pending *p;
+	struct pending *p;	/* .recent: moved from new/ by us */
 	size_t np, ap;
 	struct str moved_names;	/* names we moved new/ -> cur/ */
 	uint32_t *moved;	/* their offsets */
@@ -105,7 +105,7 @@ static int scan_move_one(void *arg, const char *name,
 		long i = idx_find_base(f, name, m->base_len);
 
 		if (i >= 0)	/* numbered by a read-only session */
-			f->msgs[i].recent = 1;
+			f->msgs[i].moved = 1;
 	}
 	if (s->nmoved == s->amoved) {
 		s->amoved = s->amoved ? 2 * s->amoved : 64;
@@ -307,7 +307,7 @@ static int scan_assign(struct scan *s, struct str *recs, const char **error_r)
 			return -1;
 		}
 		f->uidnext++;
-		f->msgs[f->count - 1].recent = s->p[i].recent;
+		f->msgs[f->count - 1].moved = s->p[i].recent;
 		f->msgs[f->count - 1].seen_scan = 1;
 		if (idx_rec_state(f, 'U', f->count - 1, recs) < 0) {
 			*error_r = "format postern-uidlog";
@@ -415,6 +415,10 @@ int idx_scan(struct imap_folder *f, int recent, int force,
 		r = scan_locked(&s, recent, &recs, error_r);
 	} else {
 		r = 0;	/* another process scanned meanwhile */
+	}
+	if (r == 0 && recent && idx_claim_locked(f, &recs) < 0) {
+		*error_r = "format postern-uidlog";
+		r = -1;
 	}
 	if (r == 0)
 		r = idx_log_write(f, &recs, 1, error_r);

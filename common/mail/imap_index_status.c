@@ -26,7 +26,7 @@ int imap_folder_status(int maildir_fd, const char *dirname, int index_dir_fd,
 		const struct imap_msg *m = &f.msgs[i];
 
 		st->messages++;
-		st->recent += m->in_new;
+		st->recent += m->recent;	/* unclaimed */
 		st->unseen += !(m->flags & IMAP_F_SEEN);
 		st->deleted += (m->flags & IMAP_F_DELETED) != 0;
 		if (imap_folder_msg_sizes(&f, i, &size, &vsize, &date) == 0)
@@ -68,7 +68,7 @@ int imap_index_pop3_list(int maildir_fd, int index_dir_fd, int readonly,
 		struct imap_pop3_msg *p = &list_r->msgs[list_r->count];
 		const char *n = idx_name(&f, i);
 
-		list_r->moved += f.msgs[i].recent;
+		list_r->moved += f.msgs[i].moved;
 		if (f.msgs[i].in_new || pop3_vsize(&f, i, &p->vsize) < 0)
 			continue;	/* not in cur/, or gone meanwhile */
 		p->uid = f.msgs[i].uid;

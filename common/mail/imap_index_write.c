@@ -320,11 +320,15 @@ static int new_uid_locked(struct imap_folder *f, const char *name,
 		}
 		f->uidnext++;
 		i = (long)f->count - 1;
-		f->msgs[i].recent = !f->readonly;
 		if (idx_rec_state(f, 'U', (uint32_t)i, &recs) < 0) {
 			*error_r = "format postern-uidlog";
 			goto out;
 		}
+	}
+	/* a read-write session's own: claimed as a sync would (RECENT) */
+	if (!f->readonly && idx_claim_locked(f, &recs) < 0) {
+		*error_r = "format postern-uidlog";
+		goto out;
 	}
 	if (idx_own_end(f, own, &recs) < 0 ||
 	    idx_log_write(f, &recs, 1, error_r) < 0)

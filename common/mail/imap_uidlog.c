@@ -234,6 +234,10 @@ int imap_uidlog_parse_record(const char *p, size_t n,
 		if (parse_mtimes(&c, r) < 0)
 			return -1;
 		break;
+	case 'C':
+		if (cur_lit(&c, " ") < 0 || cur_u32(&c, &r->uid, 0) < 0)
+			return -1;
+		break;
 	default:
 		return -1;
 	}
@@ -315,6 +319,9 @@ int imap_uidlog_format_record(struct str *out,
 				(unsigned long long)r->mt_sec[0], r->mt_nsec[0],
 				(unsigned long long)r->mt_sec[1], r->mt_nsec[1],
 				r->mt_state);
+		break;
+	case 'C':
+		w = str_appendf(out, "C %u", r->uid);
 		break;
 	default:
 		errno = EINVAL;

@@ -23,6 +23,9 @@
  *                                   ; the mtimes of cur/ then new/ that
  *                                   ; the records so far explain (SYNC
  *                                   ; in imap_index.h); nsec < 10^9
+ *            / "C" SP uid           ; every UID below uid was claimed
+ *                                   ; (\Recent in the session that
+ *                                   ; claimed it: RECENT in imap_index.h)
  *   state    = "0"                  ; a scan, both mtimes old: verified
  *            / "1"                  ; a scan, a recent mtime that a
  *                                   ; postern change made: verify later
@@ -94,8 +97,8 @@ struct imap_uidlog_header {
 };
 
 struct imap_uidlog_rec {
-	char type;		/* 'U', 'F', 'X', 'R', 'M' */
-	uint32_t uid;
+	char type;		/* 'U', 'F', 'X', 'R', 'M', 'C' */
+	uint32_t uid;		/* 'C': the first UID not claimed */
 	uint64_t modseq;
 	uint8_t flags;
 	uint32_t keywords;

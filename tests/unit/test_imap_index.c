@@ -89,7 +89,8 @@ static void test_open_sync(void)
 	TEST_STREQ(imap_folder_name(&f, 0), "999.M1P1.h:2,S");
 	TEST_STREQ(imap_folder_name(&f, 1), "1000.M2P1.h:2,");
 	TEST_STREQ(imap_folder_name(&f, 2), "1000.M10P1.h:2,");
-	TEST_ASSERT(f.msgs[0].flags == IMAP_F_SEEN && !f.msgs[0].recent);
+	/* the first read-write open: all of them are new to sessions */
+	TEST_ASSERT(f.msgs[0].flags == IMAP_F_SEEN && f.msgs[0].recent);
 	TEST_ASSERT(f.msgs[1].recent && f.msgs[2].recent);
 	TEST_ASSERT(exists("cur/1000.M2P1.h:2,") && !exists("new/1000.M2P1.h"));
 	TEST_ASSERT(imap_folder_seq_of_uid(&f, 2) == 2);
@@ -285,6 +286,8 @@ static void test_dovecot_import(void)
 	TEST_ASSERT(f.msgs[0].uid == 5 && f.msgs[0].flags == IMAP_F_SEEN);
 	TEST_ASSERT(f.msgs[1].uid == 7);
 	TEST_ASSERT(f.msgs[2].uid == 20 && f.uidnext == 21);
+	/* Dovecot's were seen: only the one it did not know is \Recent */
+	TEST_ASSERT(!f.msgs[0].recent && !f.msgs[1].recent && f.msgs[2].recent);
 	imap_folder_close(&f);
 	maildir_remove(mfd);
 
@@ -383,8 +386,15 @@ static void test_compact_status_pop3(void)
 	TEST_STREQ(str_c(&set), "2");
 	imap_folder_close(&f);
 	imap_folder_close(&g);
+	{
+		char p[256];	/* the rewritten log alone: */
+
+		snprintf(p, sizeof(p), "%s/%s", root, IMAP_CACHE_FILE);
+		TEST_ASSERT(unlink(p) == 0);
+	}
 	TEST_ASSERT(imap_folder_status(mfd, "", -1, &st, &e) == 0);
 	TEST_ASSERT(st.messages == 2 && st.uidnext == 4 && st.unseen == 1);
+	TEST_ASSERT(st.recent == 0);	/* g's claim kept by the rewrite */
 	TEST_ASSERT(st.size == 3 + 5);
 	TEST_ASSERT(imap_index_pop3_list(mfd, -1, 0, &pl, &e) == 0);
 	TEST_ASSERT(pl.count == 2 && pl.msgs[0].uid == 1 && pl.msgs[1].uid == 3);
@@ -535,6 +545,250 @@ static void test_own_changes_no_rescan(void)
 	maildir_remove(mfd);
 }
 
+/* ---- \Recent ---------------------------------------------------------------- */
+
+static uint32_t count_recent(const struct imap_folder *f)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < f->count; i++)
+		n += f->msgs[i].recent;
+	return n;
+}
+
+static uint32_t status_recent(int mfd, const char *dir)
+{
+	struct imap_folder_status st;
+	const char *e;
+
+	if (imap_folder_status(mfd, dir, -1, &st, &e) < 0)
+		return 9999;
+	return st.recent;
+}
+
+/* APPEND as a session that has not selected dir does it. */
+static void append_unselected(int mfd, const char *dir, int src, int n)
+{
+	struct imap_folder d;
+	const char *e;
+	uint32_t uid;
+
+	TEST_ASSERT(imap_folder_open(&d, mfd, dir, -1, 1, &e) == 0);
+	for (int k = 0; k < n; k++)
+		TEST_ASSERT(imap_folder_append(&d, src, 17, 0, 0, 0, &uid,
+					       &e) == 0);
+	imap_folder_close(&d);
+}
+
+static void test_recent(void)
+{
+	int mfd = maildir_make(), src;
+	struct imap_folder a, b, x;
+	const char *e = NULL;
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/tmp/src", root);
+	put_file("tmp/src", "Subject: hello\n\nhi\n");
+	src = open(p, O_RDONLY);
+	/* imaptest's select: two appends, EXAMINE and STATUS count them
+	 * without claiming, SELECT claims them, then STATUS says 0 */
+	append_unselected(mfd, ".Sent", src, 2);
+	TEST_ASSERT(status_recent(mfd, ".Sent") == 2);
+	TEST_ASSERT(imap_folder_open(&x, mfd, ".Sent", -1, 1, &e) == 0);
+	TEST_ASSERT(x.count == 2 && count_recent(&x) == 2);
+	imap_folder_close(&x);
+	TEST_ASSERT(status_recent(mfd, ".Sent") == 2);
+	TEST_ASSERT(imap_folder_open(&a, mfd, ".Sent", -1, 0, &e) == 0);
+	TEST_ASSERT(count_recent(&a) == 2);
+	imap_folder_close(&a);
+	TEST_ASSERT(status_recent(mfd, ".Sent") == 0);
+	TEST_ASSERT(imap_folder_open(&a, mfd, ".Sent", -1, 0, &e) == 0);
+	TEST_ASSERT(count_recent(&a) == 0);
+	imap_folder_close(&a);
+	/* delivery into new/ and a file put in cur/ by another program */
+	put_file("new/3000.M1P9.h", "a\n");
+	put_file("cur/3001.M1P9.h:2,S", "b\n");
+	TEST_ASSERT(status_recent(mfd, "") == 2);
+	/* two sessions select INBOX: the first to sync claims */
+	TEST_ASSERT(imap_folder_open(&a, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(imap_folder_open(&b, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(a.count == 2 && count_recent(&a) == 2);
+	TEST_ASSERT(b.count == 2 && count_recent(&b) == 0);
+	TEST_ASSERT(status_recent(mfd, "") == 0);
+	/* COPY by a third session into INBOX (selected by a and b): b,
+	 * the first to sync, gets them \Recent (imaptest's copy) */
+	TEST_ASSERT(imap_folder_open(&x, mfd, ".Sent", -1, 0, &e) == 0);
+	{
+		struct imap_folder d;
+		uint32_t uid;
+
+		TEST_ASSERT(imap_folder_open(&d, mfd, "", -1, 1, &e) == 0);
+		for (uint32_t i = 0; i < x.count; i++)
+			TEST_ASSERT(imap_folder_copy(&x, i, &d, &uid, &e) == 0);
+		imap_folder_close(&d);
+	}
+	TEST_ASSERT(status_recent(mfd, "") == 2);
+	TEST_ASSERT(imap_folder_sync(&b, IMAP_SYNC_RECENT, &e) == 0);
+	TEST_ASSERT(b.count == 4 && b.msgs[2].recent && b.msgs[3].recent);
+	TEST_ASSERT(imap_folder_sync(&a, IMAP_SYNC_RECENT, &e) == 0);
+	TEST_ASSERT(a.count == 4 && !a.msgs[2].recent && !a.msgs[3].recent);
+	TEST_ASSERT(a.msgs[0].recent && count_recent(&a) == 2);
+	/* a sync that does not claim (no IMAP_SYNC_RECENT) only counts */
+	put_file("new/3002.M1P9.h", "c\n");
+	TEST_ASSERT(imap_folder_sync(&a, 0, &e) == 0);
+	TEST_ASSERT(a.count == 5 && a.msgs[4].recent);
+	TEST_ASSERT(status_recent(mfd, "") == 1);
+	/* APPEND into the folder a session selected read-write: claimed
+	 * there (the other session syncs after it) */
+	{
+		uint32_t uid;
+
+		TEST_ASSERT(imap_folder_append(&b, src, 17, 0, 0, 0, &uid,
+					       &e) == 0);
+		TEST_ASSERT(b.msgs[b.count - 1].uid == uid &&
+			    b.msgs[b.count - 1].recent);
+		TEST_ASSERT(b.msgs[4].recent);	/* claimed with it */
+	}
+	TEST_ASSERT(imap_folder_sync(&a, IMAP_SYNC_RECENT, &e) == 0);
+	TEST_ASSERT(a.count == 6 && !a.msgs[5].recent);
+	TEST_ASSERT(a.msgs[4].recent);	/* marked before: it stays */
+	TEST_ASSERT(status_recent(mfd, "") == 0);
+	imap_folder_close(&a);
+	imap_folder_close(&b);
+	imap_folder_close(&x);
+	/* durable: from the snapshot, from the log alone, after a restart */
+	TEST_ASSERT(imap_folder_open(&a, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(a.count == 6 && count_recent(&a) == 0);
+	imap_folder_close(&a);
+	snprintf(p, sizeof(p), "%s/%s", root, IMAP_CACHE_FILE);
+	TEST_ASSERT(unlink(p) == 0);
+	TEST_ASSERT(status_recent(mfd, "") == 0);
+	TEST_ASSERT(imap_folder_open(&a, mfd, "", -1, 0, &e) == 0);
+	TEST_ASSERT(a.count == 6 && count_recent(&a) == 0);
+	imap_folder_close(&a);
+	close(src);
+	maildir_remove(mfd);
+}
+
+/* ---- UIDVALIDITY of a folder made again ---------------------------------- */
+
+static uint32_t counter_value(void)
+{
+	char p[256];
+	unsigned v = 0;
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/postern-uidvalidity", root);
+	fp = fopen(p, "r");
+	if (fp != NULL) {
+		if (fscanf(fp, "%u", &v) != 1)
+			v = 0;
+		fclose(fp);
+	}
+	return v;
+}
+
+/* The folder's index files gone, as DELETE then CREATE leave it. */
+static void folder_forget(const char *dir)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s/postern-uidlog", root, dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s/postern-index.db", root, dir);
+	unlink(p);
+}
+
+static void mkfolder(const char *dir)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", root, dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/%s/cur", root, dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/%s/new", root, dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/%s/tmp", root, dir);
+	mkdir(p, 0700);
+}
+
+static void test_uidvalidity_recreated(void)
+{
+	int mfd = maildir_make(), ifd;
+	struct imap_folder f;
+	const char *e = NULL;
+	uint32_t uv1, uv2, seen[40];
+	char idx[64], p[128];
+
+	TEST_ASSERT(imap_folder_open(&f, mfd, ".Sent", -1, 0, &e) == 0);
+	uv1 = f.uidvalidity;
+	imap_folder_close(&f);
+	TEST_ASSERT(counter_value() == uv1);
+	/* deleted and made again at once: not the same UIDVALIDITY */
+	folder_forget(".Sent");
+	TEST_ASSERT(imap_folder_open(&f, mfd, ".Sent", -1, 1, &e) == 0);
+	uv2 = f.uidvalidity;
+	imap_folder_close(&f);
+	TEST_ASSERT(uv2 > uv1 && counter_value() == uv2);
+	TEST_ASSERT(uv2 <= (uint32_t)time(NULL) || uv2 == uv1 + 1);
+	/* a counter ahead of the clock (the clock went back) */
+	put_file("postern-uidvalidity", "4000000000\n");
+	folder_forget(".Sent");
+	TEST_ASSERT(imap_folder_open(&f, mfd, ".Sent", -1, 0, &e) == 0);
+	TEST_ASSERT(f.uidvalidity == 4000000001u);
+	imap_folder_close(&f);
+	/* the index elsewhere: the counter is still the Maildir's */
+	snprintf(idx, sizeof(idx), "/tmp/test_imap_index_root.XXXXXX");
+	TEST_ASSERT(mkdtemp(idx) != NULL);
+	ifd = open(idx, O_RDONLY | O_DIRECTORY);
+	mkfolder(".Other");
+	TEST_ASSERT(imap_folder_open(&f, mfd, ".Other", ifd, 0, &e) == 0);
+	TEST_ASSERT(f.uidvalidity == 4000000002u);
+	imap_folder_close(&f);
+	TEST_ASSERT(counter_value() == 4000000002u);
+	snprintf(p, sizeof(p), "%s/postern-uidvalidity", idx);
+	TEST_ASSERT(access(p, F_OK) < 0);
+	snprintf(p, sizeof(p), "%s/postern-uidlog", idx);
+	TEST_ASSERT(access(p, F_OK) == 0);
+	close(ifd);
+	snprintf(p, sizeof(p), "rm -rf %s", idx);
+	TEST_ASSERT(system(p) == 0);
+	/* four processes making ten folders each: forty UIDVALIDITYs */
+	for (int k = 0; k < 40; k++) {
+		snprintf(p, sizeof(p), ".C%d", k);
+		mkfolder(p);
+	}
+	for (int c = 0; c < 4; c++) {
+		if (fork() == 0) {
+			for (int k = c; k < 40; k += 4) {
+				snprintf(p, sizeof(p), ".C%d", k);
+				if (imap_folder_open(&f, mfd, p, -1, 1, &e) < 0)
+					_exit(1);
+				imap_folder_close(&f);
+			}
+			_exit(0);
+		}
+	}
+	for (int c = 0; c < 4; c++) {
+		int st;
+
+		TEST_ASSERT(wait(&st) > 0 && WIFEXITED(st) &&
+			    WEXITSTATUS(st) == 0);
+	}
+	for (int k = 0; k < 40; k++) {
+		snprintf(p, sizeof(p), ".C%d", k);
+		TEST_ASSERT(imap_folder_open(&f, mfd, p, -1, 1, &e) == 0);
+		seen[k] = f.uidvalidity;
+		imap_folder_close(&f);
+		TEST_ASSERT(seen[k] > 4000000002u);
+		for (int j = 0; j < k; j++)
+			TEST_ASSERT(seen[j] != seen[k]);
+	}
+	TEST_ASSERT(counter_value() == 4000000042u);
+	maildir_remove(mfd);
+}
+
 /* ---- kill -9 ------------------------------------------------------------ */
 
 /* The child: deliver, sync, append, store, expunge in a loop; after
@@ -673,4 +927,5 @@ static void test_kill9(void)
 TEST_MAIN(test_open_sync, test_store_expunge_two_handles,
 	  test_other_programs, test_append_copy_keywords, test_dovecot_import,
 	  test_cache_rebuild, test_compact_status_pop3,
-	  test_own_changes_no_rescan, test_kill9)
+	  test_own_changes_no_rescan, test_uidvalidity_recreated, test_recent,
+	  test_kill9)

@@ -47,6 +47,8 @@ static void test_records_round_trip(void)
 		  { 999999999, 0 }, IMAP_UIDLOG_DIRS_OWN },
 		{ 'M', 0, 0, 0, 0, 0, NULL, 0, { 0, 0 }, { 0, 5 },
 		  IMAP_UIDLOG_DIRS_CLEAN },
+		{ 'C', 1, 0, 0, 0, 0, NULL, 0, NOMT },
+		{ 'C', 4294967295u, 0, 0, 0, 0, NULL, 0, NOMT },
 	};
 	struct str s = STR_INIT(0);
 
@@ -94,7 +96,8 @@ static void test_records_bad(void)
 		"Z 1 1", "U 1 1 00 000000000 n", "X  1 1", "U 1 1 00 0 n ",
 		"U 1 1 00 0 n\r", "M", "M 1 2 3 4", "M 1 2 3 4 5",
 		"M 1 1000000000 3 4 0", "M 1 2 3 04 0", "M -1 2 3 4 0",
-		"M 1 2 3 4 0 ",
+		"M 1 2 3 4 0 ", "C", "C 0", "C 01", "C 1 2", "C 4294967296",
+		"C  1", "C 1 ",
 	};
 	struct imap_uidlog_rec r;
 	struct str s = STR_INIT(0);
