@@ -241,8 +241,12 @@ int imap_section_binary(const char *msg, size_t len, const struct mime_msg *m,
 	if ((p = section_part(m, sec)) == NULL)
 		return 1;
 	cte = p->cte;
-	if (cte == NULL || strcasecmp(cte, "7bit") == 0 ||
-	    strcasecmp(cte, "8bit") == 0 || strcasecmp(cte, "binary") == 0)
+	if (cte != NULL && strcasecmp(cte, "binary") == 0)
+		/* binary content has no lines: its bytes as they are
+		 * (RFC 3516; imaptest's append-binary) */
+		r = str_append(out, msg + p->body_off, p->body_len);
+	else if (cte == NULL || strcasecmp(cte, "7bit") == 0 ||
+		 strcasecmp(cte, "8bit") == 0)
 		r = mime_crlf_append(out, msg + p->body_off, p->body_len);
 	else if (strcasecmp(cte, "base64") == 0)
 		r = base64_body_decode(msg + p->body_off, p->body_len, out);

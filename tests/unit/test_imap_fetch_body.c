@@ -374,6 +374,27 @@ static void test_binary(void)
 	}
 }
 
+/* BINARY of a part whose encoding is binary: its bytes as stored, line
+ * ends untouched (RFC 3516; imaptest's append-binary wants 7 octets of a
+ * 7-octet body with bare LFs) */
+static void test_binary_raw(void)
+{
+	struct parsed p;
+	struct imap_section sec;
+	struct str out = STR_INIT(0);
+	int unknown = -1;
+
+	parsed_init(&p, "Content-Transfer-Encoding: binary\n\n-\xe4\n\r\n\n",
+		    0);
+	TEST_ASSERT(imap_section_from_text("1", &sec) == 0);
+	TEST_ASSERT(imap_section_binary(p.msg, p.len, &p.m, &sec, &out,
+					&unknown) == 0);
+	TEST_ASSERT(unknown == 0 && out.len == 6 &&
+		    memcmp(out.s, "-\xe4\n\r\n\n", 6) == 0);
+	parsed_free(&p);
+	str_free(&out);
+}
+
 /* A cap on the output: -1 and nothing appended. */
 static void test_cap(void)
 {
@@ -407,4 +428,4 @@ static void test_strings(void)
 	str_free(&out);
 }
 
-TEST_MAIN(test_fetch, test_sections, test_binary, test_cap, test_strings)
+TEST_MAIN(test_fetch, test_sections, test_binary, test_binary_raw, test_cap, test_strings)
