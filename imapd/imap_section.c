@@ -164,17 +164,6 @@ static int base64_body_decode(const char *s, size_t n, struct str *out)
 	return 0;
 }
 
-static int hex_value(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 /* One line of quoted-printable, without its line end (RFC 2045 6.7):
  * blanks at its end are dropped; a final '=' is a soft line break. */
 static int qp_line_decode(const char *s, size_t n, int has_eol,
@@ -193,8 +182,8 @@ static int qp_line_decode(const char *s, size_t n, int has_eol,
 		char ch = s[i];
 
 		if (ch == '=' && i + 2 < n &&
-		    (h = hex_value((unsigned char)s[i + 1])) >= 0 &&
-		    (l = hex_value((unsigned char)s[i + 2])) >= 0) {
+		    (h = hex_digit_value((unsigned char)s[i + 1])) >= 0 &&
+		    (l = hex_digit_value((unsigned char)s[i + 2])) >= 0) {
 			ch = (char)(h * 16 + l);
 			i += 2;
 		}

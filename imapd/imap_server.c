@@ -21,39 +21,17 @@
  */
 #include "imap.h"
 
-#include <errno.h>
-#include <string.h>
-#include <sys/socket.h>
-
-#include "util/log.h"
-
-static void server_refuse(int fd, const struct login_user *u,
-			  enum handover_refusal why)
-{
-	const char *reply;
-	size_t n;
-
-	(void)u;
-	switch (why) {
-	case HANDOVER_REFUSED_BUSY:
-		reply = "* BYE [UNAVAILABLE] Too busy, try again later.\r\n";
-		break;
-	case HANDOVER_REFUSED_USER:
-		reply = "* BYE [UNAVAILABLE] Too many connections for this "
-			"user.\r\n";
-		break;
-	case HANDOVER_REFUSED_LOGIN:
-		reply = "* BYE [UNAVAILABLE] Login failed, try again.\r\n";
-		break;
-	default:
-		reply = "* BYE [UNAVAILABLE] Try again later.\r\n";
-		break;
-	}
-	n = strlen(reply);
-	if (send(fd, reply, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n)
-		log_info(NULL, "refused hand-over: could not send the reply: "
-			 "%s", strerror(errno));
-}
+/* The lines above, by enum handover_refusal. */
+static const char *const imap_refusal[HANDOVER_REFUSALS] = {
+	[HANDOVER_REFUSED_LOGIN] =
+		"* BYE [UNAVAILABLE] Login failed, try again.\r\n",
+	[HANDOVER_REFUSED_BUSY] =
+		"* BYE [UNAVAILABLE] Too busy, try again later.\r\n",
+	[HANDOVER_REFUSED_USER] =
+		"* BYE [UNAVAILABLE] Too many connections for this user.\r\n",
+	[HANDOVER_REFUSED_TEMP] =
+		"* BYE [UNAVAILABLE] Try again later.\r\n",
+};
 
 static void server_session(void *arg, int fd, const struct login_user *u,
 			   const char *pending, size_t npending)
@@ -67,7 +45,7 @@ void imap_server_init(struct imap *im)
 		.protocol = "imap",
 		.total_max = im->process_limit,
 		.user_max = im->user_max,
-		.refuse = server_refuse,
+		.refusal = imap_refusal,
 		.session = server_session,
 		.arg = im,
 	};

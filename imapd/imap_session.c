@@ -711,11 +711,8 @@ static void session_init(struct imap_session *s, struct imap *im, int fd,
 	str_init(&s->sel_name, IMAP_FOLDER_NAME_MAX + 1);
 	snprintf(s->id, sizeof(s->id), "imap-%s", u->token_id);
 	io_init(&s->io, fd, im->timeout_ms);
-	if (npending > sizeof(s->io.rbuf))
+	if (io_preload(&s->io, pending, npending) < 0)
 		log_panic("pending input larger than the read buffer");
-	memcpy(s->io.rbuf, pending, npending);
-	s->io.rpos = 0;
-	s->io.rend = npending;
 	imap_reader_limits_default(&lim);
 	lim.append_max = im->append_max;
 	imap_reader_init(&s->rd, &s->io, &lim);

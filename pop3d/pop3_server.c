@@ -16,38 +16,17 @@
  */
 #include "pop3.h"
 
-#include <errno.h>
-#include <string.h>
-#include <sys/socket.h>
-
-#include "util/log.h"
-
-static void server_refuse(int fd, const struct login_user *u,
-			  enum handover_refusal why)
-{
-	const char *reply;
-	size_t n;
-
-	(void)u;
-	switch (why) {
-	case HANDOVER_REFUSED_BUSY:
-		reply = "-ERR [SYS/TEMP] Too busy, try again later.\r\n";
-		break;
-	case HANDOVER_REFUSED_USER:
-		reply = "-ERR [IN-USE] Too many connections for this user.\r\n";
-		break;
-	case HANDOVER_REFUSED_LOGIN:
-		reply = "-ERR [SYS/TEMP] Login failed, try again.\r\n";
-		break;
-	default:
-		reply = "-ERR [SYS/TEMP] Try again later.\r\n";
-		break;
-	}
-	n = strlen(reply);
-	if (send(fd, reply, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n)
-		log_info(NULL, "refused hand-over: could not send the reply: "
-			 "%s", strerror(errno));
-}
+/* The lines above, by enum handover_refusal. */
+static const char *const pop3_refusal[HANDOVER_REFUSALS] = {
+	[HANDOVER_REFUSED_LOGIN] =
+		"-ERR [SYS/TEMP] Login failed, try again.\r\n",
+	[HANDOVER_REFUSED_BUSY] =
+		"-ERR [SYS/TEMP] Too busy, try again later.\r\n",
+	[HANDOVER_REFUSED_USER] =
+		"-ERR [IN-USE] Too many connections for this user.\r\n",
+	[HANDOVER_REFUSED_TEMP] =
+		"-ERR [SYS/TEMP] Try again later.\r\n",
+};
 
 static void server_session(void *arg, int fd, const struct login_user *u,
 			   const char *pending, size_t npending)
@@ -61,7 +40,7 @@ void pop3_server_init(struct pop3 *p3)
 		.protocol = "pop3",
 		.total_max = p3->process_limit,
 		.user_max = p3->user_max,
-		.refuse = server_refuse,
+		.refusal = pop3_refusal,
 		.session = server_session,
 		.arg = p3,
 	};

@@ -301,11 +301,8 @@ static void session_init(struct session *s, struct pop3 *p3, int fd,
 	snprintf(s->id, sizeof(s->id), "%lx%05lx", (unsigned long)ts.tv_sec,
 		 (unsigned long)getpid() & 0xfffff);
 	io_init(&s->io, fd, p3->timeout_ms);
-	if (npending > sizeof(s->io.rbuf))
+	if (io_preload(&s->io, pending, npending) < 0)
 		log_panic("pending input larger than the read buffer");
-	memcpy(s->io.rbuf, pending, npending);
-	s->io.rpos = 0;
-	s->io.rend = npending;
 	session_stop_on(SIGTERM, &pop3_stopping, fd);
 	session_stop_on(SIGINT, &pop3_stopping, fd);
 }

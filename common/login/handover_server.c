@@ -110,6 +110,20 @@ static void conn_user(const struct handover_conn *c, struct login_user *u)
 	login_handover_token_id(c->h.token, u->token_id);
 }
 
+/* The client hears why it is refused: one line, best effort, never
+ * blocking. */
+static void conn_refuse_send(const struct handover_conn *c,
+			     enum handover_refusal why)
+{
+	const char *line = c->hs->svc.refusal[why];
+	size_t n = strlen(line);
+
+	if (send(c->client_fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)n)
+		log_info(NULL, "refused hand-over: could not send the reply: "
+			 "%s", strerror(errno));
+}
+
 /* Refuse: the client hears why, the log says more; c ends. */
 static void conn_refuse(struct handover_conn *c, enum handover_refusal why,
 			const char *reason)
@@ -125,7 +139,7 @@ static void conn_refuse(struct handover_conn *c, enum handover_refusal why,
 		 u.token_id[0] != '\0' ? u.token_id : "none");
 	str_free(&esc);
 	if (c->client_fd >= 0)
-		c->hs->svc.refuse(c->client_fd, &u, why);
+		conn_refuse_send(c, why);
 	conn_end(c);
 }
 
@@ -571,6 +585,9 @@ void handover_server_init(struct handover_server *hs,
 		.describe = on_describe,
 	};
 
+	for (size_t i = 0; i < HANDOVER_REFUSALS; i++)
+		if (svc->refusal == NULL || svc->refusal[i] == NULL)
+			log_panic("hand-over: refusal line %zu missing", i);
 	memset(hs, 0, sizeof(*hs));
 	hs->sc = sc;
 	hs->svc = *svc;

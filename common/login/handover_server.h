@@ -27,7 +27,7 @@
  * them. Whatever is refused (malformed, a token postern-auth does not
  * take, a descriptor that does not fit, a limit, a deadline) is logged
  * with the token's first LOGIN_TOKEN_ID_LEN digits and the login
- * process's pid, and the client hears svc->refuse()'s line.
+ * process's pid, and the client hears its line of svc->refusal[].
  *
  * If the connection to postern-auth is lost (postern-auth restarted), no
  * token can be redeemed any more and none can be opened again (the daemon
@@ -67,16 +67,17 @@ enum handover_refusal {
 	HANDOVER_REFUSED_BUSY,	/* total_max sessions */
 	HANDOVER_REFUSED_USER,	/* user_max sessions of this user */
 	HANDOVER_REFUSED_TEMP,	/* postern-auth unreachable, fork failed */
+	HANDOVER_REFUSALS	/* how many */
 };
 
 struct handover_service {
 	const char *protocol;		/* "pop3": the token's service */
 	unsigned total_max;
 	unsigned user_max;
-	/* Tell the client why it is refused: one line on fd, best effort,
-	 * never blocking (u: what is known, may be partly empty). */
-	void (*refuse)(int fd, const struct login_user *u,
-		       enum handover_refusal why);
+	/* What a refused client hears: HANDOVER_REFUSALS lines with CRLF,
+	 * by enum handover_refusal, each sent best effort, never
+	 * blocking. */
+	const char *const *refusal;
 	/* In the session process: serve u on fd, pending input first; owns
 	 * fd; never returns. */
 	void (*session)(void *arg, int fd, const struct login_user *u,

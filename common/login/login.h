@@ -131,6 +131,30 @@ void login_free(struct login *lg);
 /* Accept until retired or stopped and every connection has ended. */
 void login_server_run(struct login *lg);
 
+/* A login program (postern-pop3-login, postern-imap-login): what its
+ * main gives login_main(). */
+struct login_program {
+	const char *name;		/* "postern-imap-login": the log */
+	const struct login_protocol *proto;
+	void *proto_arg;		/* the protocol's own settings */
+	/* Fill *set and proto_arg from the loaded configuration. */
+	void (*configure)(const struct conf *c, struct login_settings *set,
+			  void *proto_arg);
+	const char *profile;		/* "imap-login": the sandbox of the
+					 * accepting parent (login_main.c) */
+	const char *session_profile;	/* "imap-login-session": each
+					 * session process's */
+	const char *without_tls;	/* logged when there is no TLS pair:
+					 * what the service does instead */
+};
+
+/* login_main.c: the whole main of a login program: start as a service
+ * child (service_child.h), configure, load the TLS pair, drop privileges,
+ * prepare the sessions' sandbox, confine itself, report ready, serve
+ * (login_server_run()) and free. Returns the exit status, 0; fatal (exit
+ * 111, logged) when it cannot start. */
+int login_main(const struct login_program *lp, int argc, char **argv);
+
 /* login_conn.c */
 /* Plaintext credentials are taken under TLS or from a loopback client. */
 int login_conn_plaintext_ok(const struct login_conn *c);

@@ -10,17 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static int xchar(unsigned char c)
 {
 	return c >= 33 && c <= 126 && c != '+' && c != '=';
@@ -36,11 +25,14 @@ static int xtext_walk(const char *s, size_t n, struct str *out,
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '+') {
-			if (n - i < 3 || hexval(s[i + 1]) < 0 ||
-			    hexval(s[i + 2]) < 0)
+			int h = n - i < 3 ? -1 :
+				hex_digit_value((unsigned char)s[i + 1]);
+			int l = h < 0 ? -1 :
+				hex_digit_value((unsigned char)s[i + 2]);
+
+			if (l < 0)
 				return -1;
-			c = (unsigned char)(hexval(s[i + 1]) * 16 +
-					    hexval(s[i + 2]));
+			c = (unsigned char)(h * 16 + l);
 			i += 2;
 			*control_r |= c < 0x20 || c == 0x7f;
 		} else if (!xchar(c)) {

@@ -823,17 +823,6 @@ const char *mime_param_get(const struct mime_param *p, unsigned n,
 	return NULL;
 }
 
-static int hexdigit(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 int mime_param_decode(const struct mime_param *p, struct str *out)
 {
 	size_t nl = strlen(p->name);
@@ -852,8 +841,9 @@ int mime_param_decode(const struct mime_param *p, struct str *out)
 	for (const char *s = q2 + 1; *s != '\0' && r == 0; s++) {
 		int h, l;
 
-		if (*s == '%' && (h = hexdigit((unsigned char)s[1])) >= 0 &&
-		    (l = hexdigit((unsigned char)s[2])) >= 0) {
+		if (*s == '%' &&
+		    (h = hex_digit_value((unsigned char)s[1])) >= 0 &&
+		    (l = hex_digit_value((unsigned char)s[2])) >= 0) {
 			r = str_appendc(&raw, (char)(h * 16 + l));
 			s += 2;
 		} else

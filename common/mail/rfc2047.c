@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/base64.h"
 #include "util/str.h"
 
 #define RFC2047_CHARSET_MAX 64	/* longer charset names are not words */
@@ -155,53 +156,8 @@ int charset_to_utf8(const char *charset, const char *in, size_t n,
 	return r;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decode the text of a B word; -1 if it is not base64. */
-static int word_b_decode(const char *t, size_t n, struct str *out)
-{
-	unsigned acc = 0, bits = 0;
-	size_t i;
-
-	for (i = 0; i < n && t[i] != '='; i++) {
-		int v = b64val((unsigned char)t[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (str_appendc(out, (char)((acc >> bits) & 0xff)) < 0)
-				return -1;
-		}
-	}
-	for (; i < n; i++)
-		if (t[i] != '=')
-			return -1;
-	return 0;
-}
-
+/* Decode the text of a Q word; -1 with errno EINVAL if it is not
+ * quoted-printable, EMSGSIZE past out's cap (out full). */
 static int word_q_decode(const char *t, size_t n, struct str *out)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -210,12 +166,14 @@ static int word_q_decode(const char *t, size_t n, struct str *out)
 		if (c == '_')
 			c = ' ';
 		else if (c == '=' && i + 2 < n &&
-			 (h = hexval((unsigned char)t[i + 1])) >= 0 &&
-			 (l = hexval((unsigned char)t[i + 2])) >= 0) {
+			 (h = hex_digit_value((unsigned char)t[i + 1])) >= 0 &&
+			 (l = hex_digit_value((unsigned char)t[i + 2])) >= 0) {
 			c = h * 16 + l;
 			i += 2;
-		} else if (c == '=')
+		} else if (c == '=') {
+			errno = EINVAL;
 			return -1;
+		}
 		if (str_appendc(out, (char)c) < 0)
 			return -1;
 	}
@@ -268,11 +226,13 @@ static int ew_parse(const char *s, size_t n, struct ew *w, struct str *raw)
 	w->charset[csend - cs] = '\0';
 	w->len = tend + 2;
 	if (s[i + 1] == 'B' || s[i + 1] == 'b')
-		r = word_b_decode(s + t, tend - t, raw);
+		r = base64_decode_lenient(raw, s + t, tend - t);
 	else
 		r = word_q_decode(s + t, tend - t, raw);
 	if (r < 0) {
-		if (raw->max != 0 && raw->len >= raw->max)
+		/* past the cap (B appends nothing then, Q up to the cap) */
+		if (errno == EMSGSIZE ||
+		    (raw->max != 0 && raw->len >= raw->max))
 			return -1;
 		str_truncate(raw, old);
 		return 0;

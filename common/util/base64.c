@@ -5,7 +5,9 @@
  * the stored {SSHA} hashes need: the length must be a multiple of four,
  * "=" may only end the last quantum, blanks and any other byte are
  * refused, and the unused bits before padding must be zero, so every
- * accepted string is the one canonical encoding of its bytes.
+ * accepted string is the one canonical encoding of its bytes. The
+ * lenient decoder (RFC 2047 B words, where padding is often left out)
+ * takes any length, padded or not, and ignores the bits left over.
  */
 #include "util/base64.h"
 
@@ -114,4 +116,39 @@ int base64_decode(struct str *out, const char *s, size_t n)
 		}
 	}
 	return 0;
+}
+
+int base64_decode_lenient(struct str *out, const char *s, size_t n)
+{
+	size_t end, i, outlen;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	char c;
+
+	for (end = 0; end < n && s[end] != '='; end++)
+		if (base64_value((unsigned char)s[end]) < 0)
+			goto invalid;
+	for (i = end; i < n; i++)
+		if (s[i] != '=')
+			goto invalid;
+	/* 6 bits a character, whole bytes only */
+	outlen = end / 4 * 3 + end % 4 * 3 / 4;
+	if (str_reserve(out, outlen) < 0)
+		return -1;
+	for (i = 0; i < end; i++) {
+		acc = acc << 6 | (uint32_t)base64_value((unsigned char)s[i]);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			c = (char)(acc >> bits & 0xff);
+			acc &= (1u << bits) - 1;
+			/* reserved above: cannot fail */
+			if (str_appendc(out, c) < 0)
+				return -1;
+		}
+	}
+	return 0;
+invalid:
+	errno = EINVAL;
+	return -1;
 }

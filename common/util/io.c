@@ -408,6 +408,19 @@ void io_discard_input(struct io *io)
 	ERR_clear_error();
 }
 
+int io_preload(struct io *io, const void *p, size_t n)
+{
+	if (n > sizeof(io->rbuf)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (n > 0)
+		memcpy(io->rbuf, p, n);
+	io->rpos = 0;
+	io->rend = n;
+	return 0;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 /* Write some of p[0..n): >0 bytes written, 0 not ready (poll *events_r),

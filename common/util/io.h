@@ -75,6 +75,12 @@ int io_read(struct io *io, void *buf, size_t n, size_t *got_r);
 size_t io_pending(const struct io *io);
 /* Throw away what is buffered (STARTTLS: pipelined plaintext is dropped). */
 void io_discard_input(struct io *io);
+/* Make p[0..n) the unread input, in place of what is buffered: bytes
+ * of this stream that were read elsewhere (a client's pipelined input,
+ * handed over with its socket) come first. Plaintext only, before any
+ * read. 0, or -1 with errno EMSGSIZE (nothing changed) when n is more
+ * than IO_RBUF_SIZE. */
+int io_preload(struct io *io, const void *p, size_t n);
 
 int io_write(struct io *io, const void *p, size_t n);
 int io_puts(struct io *io, const char *s);

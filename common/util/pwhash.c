@@ -139,17 +139,6 @@ static int pwhash_parse(const char *stored, struct pwhash_parsed *p,
 	return 0;
 }
 
-static int pwhash_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode hex s[0..n) into out; -1 on an odd length or a non-hex digit. */
 static int pwhash_hex_decode(struct str *out, const char *s, size_t n)
 {
@@ -159,8 +148,8 @@ static int pwhash_hex_decode(struct str *out, const char *s, size_t n)
 	if (n % 2 != 0)
 		return -1;
 	for (i = 0; i < n; i += 2) {
-		hi = pwhash_hexval(s[i]);
-		lo = pwhash_hexval(s[i + 1]);
+		hi = hex_digit_value((unsigned char)s[i]);
+		lo = hex_digit_value((unsigned char)s[i + 1]);
 		if (hi < 0 || lo < 0 || str_appendc(out, (char)(hi << 4 | lo)) < 0)
 			return -1;
 	}

@@ -181,3 +181,11 @@ int cstr_case_prefix(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
+
+int hex_digit_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;	/* 'A'-'F' to 'a'-'f'; nothing else lands there */
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}

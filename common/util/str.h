@@ -55,5 +55,8 @@ int cstr_copy(char *dst, size_t dstsize, const char *src);
 /* Case-insensitive ASCII comparison helpers. */
 int cstr_case_eq(const char *a, const char *b);
 int cstr_case_prefix(const char *s, const char *prefix);
+/* The value of the hexadecimal digit c ('0'-'9', 'a'-'f', 'A'-'F'), or
+ * -1 when c is none. */
+int hex_digit_value(int c);
 
 #endif

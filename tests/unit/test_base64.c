@@ -1,5 +1,6 @@
 /*
- * test_base64 - RFC 4648 section 10 vectors, strict decoding, caps
+ * test_base64 - RFC 4648 section 10 vectors, strict and lenient decoding,
+ *               caps
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -155,6 +156,49 @@ static void test_cap(void)
 	str_free(&dec);
 }
 
+/* RFC 2047 B text: padding optional or longer, leftover bits dropped. */
+static void test_decode_lenient(void)
+{
+	static const char *const good[][2] = {
+		{ "", "" }, { "Zg==", "f" }, { "Zg=", "f" }, { "Zg", "f" },
+		{ "Zm9v", "foo" }, { "Zm9vYg", "foob" }, { "Zm9vYmE", "fooba" },
+		{ "Zm9vYmFy", "foobar" }, { "Zm9v====", "foo" }, { "Z", "" },
+		{ "Zh==", "f" }, { "Zm9=", "fo" }, { "====", "" },
+		{ "Zm9vY", "foo" }, { "+/+/", "\xfb\xff\xbf" },
+	};
+	static const char *const bad[] = {
+		"Zg==Zg==", "Z=g=", "Zg=x", "Zm 9", "Zm-v", "Zm_v", "Zm9v\n",
+		"\xc3\xa9xx", "Zm8=Zm8=",
+	};
+	size_t i;
+	struct str kept = STR_INIT(0);
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct str out = STR_INIT(0);
+
+		TEST_ASSERT(base64_decode_lenient(&out, good[i][0],
+						  strlen(good[i][0])) == 0);
+		TEST_STREQ(str_c(&out), good[i][1]);
+		str_free(&out);
+	}
+	/* refused: nothing appended */
+	TEST_ASSERT(str_sets(&kept, "keep") == 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		TEST_ASSERT(base64_decode_lenient(&kept, bad[i],
+						  strlen(bad[i])) == -1 &&
+			    errno == EINVAL);
+	}
+	TEST_STREQ(str_c(&kept), "keep");
+	/* past the cap: nothing appended either; an exact fit is taken */
+	kept.max = 7;
+	TEST_ASSERT(base64_decode_lenient(&kept, "Zm9vYg", 6) == -1 &&
+		    errno == EMSGSIZE);
+	TEST_ASSERT(base64_decode_lenient(&kept, "Zm9v", 4) == 0);
+	TEST_STREQ(str_c(&kept), "keepfoo");
+	str_free(&kept);
+}
+
 static void test_empty(void)
 {
 	struct str out = STR_INIT(0);
@@ -169,4 +213,4 @@ static void test_empty(void)
 TEST_MAIN(test_encode_rfc4648, test_decode_rfc4648, test_encode_appends,
 	  test_binary_roundtrip, test_alphabet_edges, test_decode_rejects,
 	  test_decode_failure_keeps_prefix, test_decode_nul_inside, test_cap,
-	  test_empty)
+	  test_decode_lenient, test_empty)

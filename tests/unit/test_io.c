@@ -349,6 +349,45 @@ static void test_read_buffered_then_fresh(void)
 	close(sv[1]);
 }
 
+/* Input read elsewhere comes first, then the descriptor's: a line may
+ * start in one and end in the other. */
+static void test_preload(void)
+{
+	static char big[IO_RBUF_SIZE + 1];
+	struct str line = STR_INIT(0);
+	struct io io;
+	int sv[2];
+
+	make_pair(sv);
+	io_init(&io, sv[0], 1000);
+	TEST_ASSERT(io_preload(&io, "A1 NOOP\r\nA2 CAPA", 16) == 0);
+	TEST_ASSERT(io_pending(&io) == 16);
+	put(sv[1], "BILITY\r\n", 8);
+	TEST_ASSERT(io_read_line(&io, &line, 100) == IO_OK);
+	TEST_STREQ(str_c(&line), "A1 NOOP\r\n");
+	TEST_ASSERT(io_read_line(&io, &line, 100) == IO_OK);
+	TEST_STREQ(str_c(&line), "A2 CAPABILITY\r\n");
+	TEST_ASSERT(io_pending(&io) == 0);
+	/* more than the buffer: refused, what was there is kept */
+	TEST_ASSERT(io_preload(&io, "x\n", 2) == 0);
+	errno = 0;
+	TEST_ASSERT(io_preload(&io, big, sizeof(big)) < 0 &&
+		    errno == EMSGSIZE);
+	TEST_ASSERT(io_pending(&io) == 2);
+	/* the whole buffer, and nothing at all */
+	memset(big, 'a', sizeof(big));
+	big[IO_RBUF_SIZE - 1] = '\n';
+	TEST_ASSERT(io_preload(&io, big, IO_RBUF_SIZE) == 0);
+	TEST_ASSERT(io_read_line(&io, &line, IO_RBUF_SIZE) == IO_OK);
+	TEST_ASSERT(line.len == IO_RBUF_SIZE);
+	TEST_ASSERT(io_preload(&io, NULL, 0) == 0);
+	TEST_ASSERT(io_pending(&io) == 0);
+	io_free(&io);
+	str_free(&line);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* Child: read everything from fd, answer "bytes sum\n" on out. */
 static void count_bytes_child(int fd, int out)
 {
@@ -618,6 +657,7 @@ TEST_MAIN(test_lines_crlf_and_lf, test_line_exactly_maxlen,
 	  test_toolong_partial_then_eof, test_empty_input_eof,
 	  test_maxlen_zero_and_small_str_cap, test_timeout_silent_peer,
 	  test_timeout_is_per_line, test_pending_after_pipelined_lines,
+	  test_preload,
 	  test_discard_input, test_read_buffered_then_fresh,
 	  test_write_flush_large, test_write_to_closed_peer,
 	  test_flush_timeout_peer_not_reading, test_printf_and_puts,

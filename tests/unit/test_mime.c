@@ -48,6 +48,9 @@ static const struct {
 	{ "=?ISO-8859-1?Q?a_b?= c", "a b c" },
 	{ "=?utf-8?b?w6k=?=", "\xc3\xa9" },
 	{ "=?utf-8?b?w6k?=", "\xc3\xa9" },		/* no padding */
+	{ "=?utf-8?b?w6k==?=", "\xc3\xa9" },	/* too much */
+	{ "=?utf-8?b?w6kxM?=", "\xc3\xa9" "1" },	/* bits left over */
+	{ "=?utf-8?b?w6k=x?=", "=?utf-8?b?w6k=x?=" },
 	/* blanks between words vanish; one character split in two words */
 	{ "=?utf-8?b?w6k=?= \r\n =?utf-8?b?w6k=?=", "\xc3\xa9\xc3\xa9" },
 	{ "=?utf-8?q?=E2=82?= =?utf-8?q?=AC?=", "\xe2\x82\xac" },
@@ -86,6 +89,11 @@ static void test_rfc2047_cap(void)
 	struct str out = STR_INIT(4);
 
 	TEST_ASSERT(rfc2047_decode("=?utf-8?q?abcdef?=", 18, &out) < 0);
+	str_clear(&out);
+	TEST_ASSERT(rfc2047_decode("=?utf-8?b?YWJjZGVm?=", 20, &out) < 0);
+	str_clear(&out);
+	TEST_ASSERT(rfc2047_decode("=?utf-8?b?YWJjZA?=", 18, &out) == 0);
+	TEST_STREQ(str_c(&out), "abcd");
 	str_free(&out);
 }
 

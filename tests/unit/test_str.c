@@ -295,8 +295,26 @@ static void test_case_helpers(void)
 	TEST_ASSERT(cstr_case_prefix("anything", ""));
 }
 
+/* Every byte against the digits' positions in two strings. */
+static void test_hex_digit_value(void)
+{
+	static const char lower[] = "0123456789abcdef",
+			  upper[] = "0123456789ABCDEF";
+
+	for (int c = 1; c < 256; c++) {
+		const char *l = strchr(lower, c), *u = strchr(upper, c);
+		int want = l != NULL ? (int)(l - lower) :
+			   u != NULL ? (int)(u - upper) : -1;
+
+		TEST_ASSERT(hex_digit_value(c) == want);
+	}
+	TEST_ASSERT(hex_digit_value(0) == -1);
+	TEST_ASSERT(hex_digit_value(-1) == -1);
+}
+
 TEST_MAIN(test_empty, test_append_kinds, test_growth,
 	  test_cap_exact_and_one_past, test_cap_large_append_unchanged,
 	  test_overflow, test_reserve_keeps_terminated, test_appendf,
 	  test_appendf_cap, test_set, test_truncate, test_consume, test_steal,
-	  test_nul_bytes, test_cstr_copy, test_case_helpers)
+	  test_nul_bytes, test_cstr_copy, test_case_helpers,
+	  test_hex_digit_value)
