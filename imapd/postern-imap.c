@@ -36,6 +36,7 @@
  */
 #include "imap.h"
 
+#include <malloc.h>
 #include <string.h>
 
 #include "mail/conf_limit.h"
@@ -78,6 +79,13 @@ int main(int argc, char **argv)
 	struct imap im;
 
 	memset(&im, 0, sizeof(im));
+	/* a folder's lists are large and short-lived (a session in IDLE
+	 * gives them back, imap_hibernate.c): allocations this big are
+	 * always their own mappings, returned to the system when freed,
+	 * instead of glibc raising the threshold and keeping them in a heap
+	 * that cannot shrink past what is still in use above them */
+	(void)mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 	service_child_init(&sc, argc, argv, "postern-imap");
 	paths[0] = (struct service_path){ SERVICE_MAIL, NULL,
 					  IMAP_MAIL_RIGHTS };

@@ -712,8 +712,12 @@ void imap_cache_snapshot_now(struct imap_folder *f)
 {
 	uint64_t keep = f->snap_offset;
 
+	/* a close writes one only when the log has moved well past the
+	 * last (an open replays what follows it: a short tail is cheap),
+	 * so that thousands of sessions closing a large folder (IDLE
+	 * hibernates) do not each write it whole */
 	if (f->cache == NULL || f->log_behind ||
-	    (f->log.offset == f->snap_offset &&
+	    (f->log.offset - f->snap_offset < SNAP_EVERY &&
 	     f->snap_dirty == f->scan_dirty))
 		return;
 	f->snap_offset = 0;	/* forces the snapshot */
