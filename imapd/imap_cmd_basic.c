@@ -5,8 +5,7 @@
  *
  * IDLE waits for the client's DONE and, with a folder selected, for
  * changes in its cur/ and new/ (inotify: delivery, other sessions' flag
- * renames and expunges, POP3, Dovecot) and in postern-uidlog (another
- * IMAP session's changes); each change is told at once. It ends after
+ * renames and expunges, POP3, Dovecot); each change is told at once. It ends after
  * imap_timeout like any other wait (RFC 9051 asks clients to re-issue
  * IDLE within 29 minutes; the default imap_timeout is 30).
  */
@@ -163,7 +162,12 @@ void imap_cmd_namespace(struct imap_session *s, struct imap_command *c)
  * watched (IDLE then only checks every 30 s). */
 static int idle_watch(struct imap_session *s)
 {
-	static const char *const what[] = { "cur", "new", "postern-uidlog" };
+	/* not postern-uidlog: every change a client must hear of also
+	 * renames, links or unlinks a file in cur/ or new/, while the log
+	 * also takes bookkeeping (MODSEQ reservations, verified mtimes,
+	 * \Recent claims) that would wake every idler of the folder at once,
+	 * each of whose wake-ups may write such a record again */
+	static const char *const what[] = { "cur", "new" };
 	const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM |
 			      IN_MOVED_TO | IN_MODIFY | IN_ATTRIB;
 	int fd, watched = 0;
