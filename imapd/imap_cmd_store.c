@@ -85,27 +85,6 @@ static int store_parse(struct imap_session *s, struct imap_command *c,
 	return 0;
 }
 
-/* The untagged FETCH of a stored message. */
-static void store_fetch(struct imap_session *s, const struct imap_command *c,
-			uint32_t i)
-{
-	const struct imap_msg *m = &s->sel->msgs[i];
-	struct str line = STR_INIT(0);
-
-	(void)str_appendf(&line, "* %lu FETCH (", (unsigned long)i + 1);
-	if (c->uid)
-		(void)str_appendf(&line, "UID %lu ", (unsigned long)m->uid);
-	(void)str_appends(&line, "FLAGS ");
-	imap_write_flags(s, &line, m);
-	if (imap_session_condstore(s))
-		(void)str_appendf(&line, " MODSEQ (%llu)",
-				  (unsigned long long)m->modseq);
-	(void)str_appends(&line, ")\r\n");
-	if (io_write(&s->io, line.s, line.len) < 0)
-		s->logout = 1;
-	str_free(&line);
-}
-
 void imap_cmd_store(struct imap_session *s, struct imap_command *c)
 {
 	struct store_req q;
@@ -166,7 +145,7 @@ void imap_cmd_store(struct imap_session *s, struct imap_command *c)
 		m->changed = 0;
 		s->stored++;
 		if (!q.st.silent || imap_session_condstore(s))
-			store_fetch(s, c, i);
+			imap_write_fetch_flags(s, i, c->uid);
 	}
 	(void)imap_folder_flush(s->sel);
 	imap_msgset_free(&q.ms);

@@ -317,32 +317,36 @@ void imap_session_condstore_on(struct imap_session *s)
 }
 
 /* FETCH FLAGS of the messages others changed. */
-static void updates_flags(struct imap_session *s)
+void imap_write_fetch_flags(struct imap_session *s, uint32_t i, int with_uid)
 {
+	const struct imap_msg *m = &s->sel->msgs[i];
 	struct str line = STR_INIT(0);
 
+	(void)str_appendf(&line, "* %lu FETCH (", (unsigned long)i + 1);
+	if (with_uid)
+		(void)str_appendf(&line, "UID %lu ", (unsigned long)m->uid);
+	(void)str_appends(&line, "FLAGS ");
+	imap_write_flags(s, &line, m);
+	if (imap_session_condstore(s))
+		(void)str_appendf(&line, " MODSEQ (%llu)",
+				  (unsigned long long)m->modseq);
+	(void)str_appends(&line, ")\r\n");
+	session_write(s, line.s, line.len);
+	str_free(&line);
+}
+
+static void updates_flags(struct imap_session *s)
+{
 	for (uint32_t i = 0; i < s->sel->count && i < s->exists; i++) {
 		struct imap_msg *m = &s->sel->msgs[i];
 
 		if (!m->changed)
 			continue;
 		m->changed = 0;
-		if (m->expunged)
-			continue;
-		str_clear(&line);
-		(void)str_appendf(&line, "* %lu FETCH (", (unsigned long)i + 1);
-		if (s->enabled & IMAP_EN_QRESYNC || s->enabled & IMAP_EN_REV2)
-			(void)str_appendf(&line, "UID %lu ",
-					  (unsigned long)m->uid);
-		(void)str_appends(&line, "FLAGS ");
-		imap_write_flags(s, &line, m);
-		if (imap_session_condstore(s))
-			(void)str_appendf(&line, " MODSEQ (%llu)",
-					  (unsigned long long)m->modseq);
-		(void)str_appends(&line, ")\r\n");
-		session_write(s, line.s, line.len);
+		if (!m->expunged)
+			imap_write_fetch_flags(s, i, s->enabled &
+					       (IMAP_EN_QRESYNC | IMAP_EN_REV2));
 	}
-	str_free(&line);
 }
 
 static void updates_expunges(struct imap_session *s)

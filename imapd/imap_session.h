@@ -136,6 +136,9 @@ int imap_msgset_has(const struct imap_session *s,
 		    const struct imap_msgset *ms, uint32_t i);
 void imap_msgset_free(struct imap_msgset *ms);
 
+/* "* N FETCH ([UID u ]FLAGS (...)[ MODSEQ (m)])" of message i (MODSEQ
+ * once CONDSTORE is on): STORE's answer and other sessions' changes. */
+void imap_write_fetch_flags(struct imap_session *s, uint32_t i, int with_uid);
 /* FLAGS and PERMANENTFLAGS of the selected folder (SELECT, and whenever
  * a keyword appears: RFC 9051 7.3.5 wants every flag in use named). */
 void imap_session_flags(struct imap_session *s);
