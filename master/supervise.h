@@ -22,7 +22,7 @@
  * the instance (children of a master killed with -9) to finish. */
 #define MASTER_ORPHAN_WAIT_MS 10000
 /* Lines kept to explain a start failure. */
-#define MASTER_RECENT_LINES 32
+#define MASTER_RECENT_LINES 256
 
 struct master;
 
