@@ -488,7 +488,7 @@ static int cache_write_pending(struct imap_cache *c)
 
 /* ---- the snapshot ------------------------------------------------------ */
 
-/* The CRC text of the record ending at offset (9 bytes "xxxxxxxx\n"). */
+/* The CRC text of the record ending at offset: 8 hex digits and LF. */
 static int snap_crc_at(struct imap_folder *f, uint64_t offset, char crc[9])
 {
 	if (offset < 9 ||

@@ -19,49 +19,26 @@
 #include "mail/imap_cache.h"
 #include "mail/imap_index.h"
 #include "test.h"
+#include "test_maildir_tmp.h"
 
 static char root[64];
 
 /* A fresh Maildir with .Sent; its descriptor. */
 static int maildir_make(void)
 {
-	static const char *dirs[] = { "cur", "new", "tmp", ".Sent",
-		".Sent/cur", ".Sent/new", ".Sent/tmp" };
-	char p[128];
-	int fd;
+	static const char *const sent[] = { ".Sent", ".Sent/cur", ".Sent/new", ".Sent/tmp" };
 
-	snprintf(root, sizeof(root), "/tmp/test_imap_index.XXXXXX");
-	if (mkdtemp(root) == NULL)
-		return -1;
-	fd = open(root, O_RDONLY | O_DIRECTORY);
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
-		snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
-		mkdir(p, 0700);
-	}
-	return fd;
+	return test_maildir_make(root, sizeof(root), "test_imap_index", sent, 4);
 }
 
 static void maildir_remove(int fd)
 {
-	char cmd[128];
-
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	if (system(cmd) != 0)
-		printf("cannot remove %s\n", root);
+	test_maildir_remove(fd, root);
 }
 
 static void put_file(const char *rel, const char *text)
 {
-	char p[512];
-	FILE *fp;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	fp = fopen(p, "w");
-	if (fp != NULL) {
-		fputs(text, fp);
-		fclose(fp);
-	}
+	test_maildir_put(root, rel, text);
 }
 
 static int exists(const char *rel)

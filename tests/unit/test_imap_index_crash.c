@@ -21,47 +21,23 @@
 #include "mail/imap_index.h"
 #include "mail/imap_uidlog.h"
 #include "test.h"
+#include "test_maildir_tmp.h"
 
 static char root[64];
 
 static int maildir_make(void)
 {
-	static const char *dirs[] = { "cur", "new", "tmp" };
-	char p[128];
-	int fd;
-
-	snprintf(root, sizeof(root), "/tmp/test_imap_crash.XXXXXX");
-	if (mkdtemp(root) == NULL)
-		return -1;
-	fd = open(root, O_RDONLY | O_DIRECTORY);
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
-		snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
-		mkdir(p, 0700);
-	}
-	return fd;
+	return test_maildir_make(root, sizeof(root), "test_imap_crash", NULL, 0);
 }
 
 static void maildir_remove(int fd)
 {
-	char cmd[128];
-
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	if (system(cmd) != 0)
-		printf("cannot remove %s\n", root);
+	test_maildir_remove(fd, root);
 }
 
 static void put_file(const char *rel, const char *text)
 {
-	char p[512];
-	FILE *fp;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	fp = fopen(p, "w");
-	if (fp != NULL) {
-		fputs(text, fp);
-		fclose(fp);
-	}
+	test_maildir_put(root, rel, text);
 }
 
 /* A message of n bytes in an unlinked temporary file. */
