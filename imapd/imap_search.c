@@ -27,6 +27,7 @@
 #include "imap_search_parse.h"
 #include "imap_section.h"
 #include "mail/mail_address.h"
+#include "mail/mail_date.h"
 #include "mail/mail_header.h"
 #include "mail/rfc2047.h"
 #include "util/alloc.h"
@@ -197,42 +198,6 @@ static int match_body(struct smsg *m, const char *str, size_t len, int text)
 	return mm && match_parts(m, mm, mm->root, path, 0, str, len);
 }
 
-/* The date of an RFC 5322 Date field, its time and zone disregarded
- * (RFC 3501 SENTON): "[day-name ","] day month year ...". */
-static int rfc5322_date(const char *v, struct imap_date *d)
-{
-	static const char *const mon[] = { "jan", "feb", "mar", "apr", "may",
-		"jun", "jul", "aug", "sep", "oct", "nov", "dec" };
-	const char *p = strchr(v, ',');
-	char *e;
-	long day, year;
-
-	p = p ? p + 1 : v;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	day = strtol(p, &e, 10);
-	if (e == p || day < 1 || day > 31)
-		return -1;
-	p = e;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	d->mon = 0;
-	for (int k = 0; k < 12; k++)
-		if (strncasecmp(p, mon[k], 3) == 0)
-			d->mon = k + 1;
-	if (d->mon == 0)
-		return -1;
-	p += 3;
-	year = strtol(p, &e, 10);
-	if (e == p || year < 0 || year > 9999)
-		return -1;
-	if (e - p <= 2)		/* RFC 5322 4.3 obsolete two-digit years */
-		year += year < 50 ? 2000 : 1900;
-	d->day = (int)day;
-	d->year = (int)year;
-	return 0;
-}
-
 /* The day (since 1970) of the message's Date field, or INT64_MIN. */
 static int64_t sent_day(struct smsg *m)
 {
@@ -250,7 +215,7 @@ static int64_t sent_day(struct smsg *m)
 	if (!mail_header_find(str_c(&m->hdr), m->hdr.len, "Date", &f))
 		goto out;
 	(void)mail_header_unfold(f.value, f.value_len, &v);
-	if (v.s && rfc5322_date(v.s, &d) == 0)
+	if (v.s && mail_date_parse_day(v.s, &d.year, &d.mon, &d.day) == 0)
 		day = imap_date_days(&d);
 out:
 	str_free(&v);

@@ -124,15 +124,17 @@ static long date_zone(const char *p)
 	return 0;
 }
 
-int mail_date_parse(const char *s, time_t *t_r)
+/* day month year [hour ":" minute [":" second]] into tm (UTC, no zone
+ * applied), *rest_r after what was read. The time is required if
+ * need_time. 0, or -1. */
+static int date_fields(const char *s, int need_time, struct tm *tm,
+		       const char **rest_r)
 {
 	static const char *const mon[] = { "jan", "feb", "mar", "apr", "may",
 		"jun", "jul", "aug", "sep", "oct", "nov", "dec" };
 	const char *p = date_skip(s), *comma = strchr(p, ',');
-	long day, year, hour, min, sec = 0;
-	struct tm tm;
+	long day, year, hour = 0, min = 0, sec = 0;
 	int month = -1;
-	time_t t;
 
 	if (comma && comma - p <= 12)
 		p = date_skip(comma + 1);
@@ -158,21 +160,49 @@ int mail_date_parse(const char *s, time_t *t_r)
 			year += 1900;
 	}
 	p = date_skip(p);
-	if (date_number(&p, 1, 2, &hour) < 0 || *p++ != ':' ||
-	    date_number(&p, 2, 2, &min) < 0 || hour > 23 || min > 59)
+	if (need_time || (*p >= '0' && *p <= '9')) {
+		if (date_number(&p, 1, 2, &hour) < 0 || *p++ != ':' ||
+		    date_number(&p, 2, 2, &min) < 0 || hour > 23 || min > 59)
+			return -1;
+		if (*p == ':' &&
+		    (++p, date_number(&p, 2, 2, &sec) < 0 || sec > 60))
+			return -1;
+	}
+	memset(tm, 0, sizeof(*tm));
+	tm->tm_year = (int)year - 1900;
+	tm->tm_mon = month;
+	tm->tm_mday = (int)day;
+	tm->tm_hour = (int)hour;
+	tm->tm_min = (int)min;
+	tm->tm_sec = (int)(sec > 59 ? 59 : sec);
+	*rest_r = p;
+	return 0;
+}
+
+int mail_date_parse(const char *s, time_t *t_r)
+{
+	struct tm tm;
+	const char *rest;
+	time_t t;
+
+	if (date_fields(s, 1, &tm, &rest) < 0)
 		return -1;
-	if (*p == ':' && (++p, date_number(&p, 2, 2, &sec) < 0 || sec > 60))
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = (int)year - 1900;
-	tm.tm_mon = month;
-	tm.tm_mday = (int)day;
-	tm.tm_hour = (int)hour;
-	tm.tm_min = (int)min;
-	tm.tm_sec = (int)(sec > 59 ? 59 : sec);
 	t = timegm(&tm);
-	if (t == (time_t)-1 && year != 1969)
+	if (t == (time_t)-1 && tm.tm_year != 69)
 		return -1;
-	*t_r = t - (time_t)date_zone(date_skip(p)) * 60;
+	*t_r = t - (time_t)date_zone(date_skip(rest)) * 60;
+	return 0;
+}
+
+int mail_date_parse_day(const char *s, int *year_r, int *mon_r, int *day_r)
+{
+	struct tm tm;
+	const char *rest;
+
+	if (date_fields(s, 0, &tm, &rest) < 0)
+		return -1;
+	*year_r = tm.tm_year + 1900;
+	*mon_r = tm.tm_mon + 1;
+	*day_r = tm.tm_mday;
 	return 0;
 }

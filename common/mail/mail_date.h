@@ -38,5 +38,10 @@ int mail_date(struct str *out, time_t t, enum mail_date_zone zone);
  * EST/EDT, CST/CDT, MST/MDT, PST/PDT, a military letter or an unknown
  * name as +0000. 0 and *t_r (UTC seconds), or -1 if it is not a date. */
 int mail_date_parse(const char *s, time_t *t_r);
+/* The date of such a field as it is written, its time and zone
+ * disregarded (IMAP SENTON and friends, RFC 3501 6.4.4): the time may be
+ * missing. 0 and the year, month (1-12) and day, or -1. */
+int mail_date_parse_day(const char *s, int *year_r, int *mon_r,
+			int *day_r);
 
 #endif

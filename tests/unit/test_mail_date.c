@@ -115,4 +115,20 @@ static void test_parse(void)
 	}
 }
 
-TEST_MAIN(test_utc, test_local, test_out_of_range, test_cap, test_parse)
+/* the date as written, time and zone disregarded (SENTON) */
+static void test_parse_day(void)
+{
+	int y, m, d;
+
+	TEST_ASSERT(mail_date_parse_day("Sat, 5 Dec 2026 23:30:00 -0800",
+					&y, &m, &d) == 0);
+	TEST_ASSERT(y == 2026 && m == 12 && d == 5);
+	TEST_ASSERT(mail_date_parse_day("1 jan 99", &y, &m, &d) == 0);
+	TEST_ASSERT(y == 1999 && m == 1 && d == 1);
+	TEST_ASSERT(mail_date_parse_day("1 Foo 2026", &y, &m, &d) < 0);
+	TEST_ASSERT(mail_date_parse_day("", &y, &m, &d) < 0);
+	TEST_ASSERT(mail_date_parse_day("5 Dec 2026 25:00", &y, &m, &d) < 0);
+}
+
+TEST_MAIN(test_utc, test_local, test_out_of_range, test_cap, test_parse,
+	  test_parse_day)
